@@ -1,0 +1,47 @@
+# Targets: build, generate, verify-generated, test, demo, bench, fuzz, tools.
+SHELL := /bin/bash
+GO ?= go
+export GOTOOLCHAIN := local
+export GOFLAGS := -mod=readonly -buildvcs=false
+TOOLS := $(CURDIR)/.tools/bin
+KUSTOMIZE_VERSION := v5.8.2
+TREE := gitops/step-07-model-performance-metrics
+CONFIG := $(TREE)/step07.yaml
+FUZZTIME ?= 30s
+VERSION ?= 0.1.0
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build generate verify-generated test tools demo bench fuzz fmt vet clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/... ./sweep-runner
+
+generate: build
+	bin/step07gen generate --config $(CONFIG) --out $(TREE)
+
+verify-generated: build
+	bin/step07gen diff --config $(CONFIG) --out $(TREE)
+
+# tools installs what the tests need: pinned kustomize always, Debian's
+# prometheus (promtool) and chromium when running as root.
+tools:
+	@mkdir -p $(TOOLS)
+	@test -x $(TOOLS)/kustomize || GOBIN=$(TOOLS) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@if [ "$$(id -u)" = 0 ] && { ! command -v prometheus >/dev/null || ! command -v chromium >/dev/null; }; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus chromium >/dev/null; \
+	fi
+
+test: tools build
+	PATH=$(TOOLS):$$PATH $(GO) test -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin .tools/bin

@@ -1,0 +1,265 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Names of generated objects that more than one generator (and the plan)
+// must agree on.
+const (
+	PrometheusName   = "perf-prometheus"
+	PrometheusPort   = 9090
+	GrafanaName      = "perf-grafana"
+	SweepName        = "guidellm-sweep"
+	SweepPlanName    = "guidellm-sweep-plan"
+	ResultsPVCName   = "guidellm-results"
+	ResultsMountPath = "/results"
+	PlanMountPath    = "/etc/sweep"
+	PlanFileName     = "plan.yaml"
+	APIKeyMountPath  = "/var/run/secrets/model-api-key"
+	APIKeyFileName   = "api-key"
+)
+
+// Default images; pinned tags, never "latest".
+const (
+	DefaultPrometheusImage = "quay.io/prometheus/prometheus:v3.5.0"
+	DefaultGrafanaImage    = "docker.io/grafana/grafana:12.2.0"
+	DefaultSweepImage      = "quay.io/rhoai-demo/step07-sweep-runner:v0.1.0"
+	DefaultOAuthProxyImage = "quay.io/openshift/origin-oauth-proxy:4.18"
+)
+
+// DefaultModels are the demo's two variants: Mistral BF16 on 4 GPUs vs INT4 on 1.
+func DefaultModels() []Model {
+	return []Model{
+		{Name: "mistral-3-bf16", Precision: "bf16", GPUs: ptr(4)},
+		{Name: "mistral-3-int4", Precision: "int4", GPUs: ptr(1)},
+	}
+}
+
+// DefaultScenarios are the three workload shapes of the plan.
+func DefaultScenarios() []Scenario {
+	return []Scenario{
+		{Name: "A", Description: "support: short in, short out", InputTokens: 256, OutputTokens: 128},
+		{Name: "B", Description: "summary: long in, short out", InputTokens: 4096, OutputTokens: 256},
+		{Name: "C", Description: "coding: short in, long out", InputTokens: 256, OutputTokens: 1024},
+	}
+}
+
+// DefaultSweep returns the sweep defaults (models and images aside).
+func DefaultSweep() SweepSpec {
+	return SweepSpec{
+		Schedule:         "0 2 * * *",
+		StartConcurrency: 1,
+		MaxConcurrency:   32,
+		StepDuration:     D(60 * time.Second),
+		Warmup:           D(10 * time.Second),
+		RequestTimeout:   D(120 * time.Second),
+		ActiveDeadline:   D(6 * time.Hour),
+		API:              APICompletions,
+		Scenarios:        DefaultScenarios(),
+		Results:          Results{Size: "5Gi"},
+	}
+}
+
+// Default fills the SLA table's defaults into unset thresholds.
+func (s *SLA) Default() {
+	if s.TTFT == (DurationThresholds{}) {
+		s.TTFT = DurationThresholds{Excellent: D(200 * time.Millisecond), Acceptable: D(800 * time.Millisecond), Degraded: D(2 * time.Second)}
+	}
+	if s.ReadingSpeed == (FloatThresholds{}) {
+		s.ReadingSpeed = FloatThresholds{Excellent: 50, Acceptable: 20, Degraded: 10}
+	}
+	if s.KVCache == (FloatThresholds{}) {
+		s.KVCache = FloatThresholds{Excellent: 70, Acceptable: 90, Degraded: 95}
+	}
+	if s.Success == (FloatThresholds{}) {
+		s.Success = FloatThresholds{Excellent: 100, Acceptable: 99, Degraded: 95}
+	}
+	if s.QueueFraction == 0 {
+		s.QueueFraction = 0.5
+	}
+}
+
+// Default fills every unset field; an empty spec becomes the demo.
+func (c *ModelPerformanceMetrics) Default() error {
+	if c.APIVersion == "" {
+		c.APIVersion = APIVersion
+	}
+	if c.Kind == "" {
+		c.Kind = Kind
+	}
+	if c.Metadata.Name == "" {
+		c.Metadata.Name = "step07"
+	}
+	s := &c.Spec
+	if s.Namespace == "" {
+		s.Namespace = "private-ai"
+	}
+	if s.Platform == "" {
+		s.Platform = PlatformOpenShift
+	}
+	if s.Models == nil {
+		s.Models = DefaultModels()
+	}
+	for i := range s.Models {
+		m := &s.Models[i]
+		if m.GPUs == nil {
+			m.GPUs = ptr(1)
+		}
+		if m.MetricsPort == 0 {
+			m.MetricsPort = 8080
+		}
+		if m.Endpoint == "" && m.Name != "" {
+			m.Endpoint = fmt.Sprintf("http://%s-predictor.%s.svc.cluster.local", m.Name, s.Namespace)
+		}
+	}
+	p := &s.Prometheus
+	if p.Image == "" {
+		p.Image = DefaultPrometheusImage
+	}
+	if p.ScrapeInterval.IsZero() {
+		p.ScrapeInterval = D(5 * time.Second)
+	}
+	if p.Retention == "" {
+		p.Retention = "15d"
+	}
+	if p.Storage.Type == "" {
+		p.Storage.Type = StoragePVC
+	}
+	if p.Storage.Size == "" && p.Storage.Type == StoragePVC {
+		p.Storage.Size = "20Gi"
+	}
+	g := &s.Grafana
+	if g.Image == "" {
+		g.Image = DefaultGrafanaImage
+	}
+	if g.AdminSecret == "" {
+		g.AdminSecret = GrafanaName + "-admin"
+	}
+	if g.OAuthProxyImage == "" && g.OAuthProxy {
+		g.OAuthProxyImage = DefaultOAuthProxyImage
+	}
+	mo := &s.Monitoring
+	if mo.ThanosQuerierURL == "" && s.Platform == PlatformOpenShift {
+		mo.ThanosQuerierURL = "https://thanos-querier.openshift-monitoring.svc.cluster.local:9091"
+	}
+	if mo.DCGMNamespace == "" {
+		mo.DCGMNamespace = "nvidia-gpu-operator"
+	}
+	sw := &s.Sweep
+	d := DefaultSweep()
+	if sw.Image == "" {
+		sw.Image = DefaultSweepImage
+	}
+	if sw.Schedule == "" {
+		sw.Schedule = d.Schedule
+	}
+	if len(sw.Concurrency) == 0 {
+		if sw.StartConcurrency == 0 {
+			sw.StartConcurrency = d.StartConcurrency
+		}
+		if sw.MaxConcurrency == 0 {
+			sw.MaxConcurrency = d.MaxConcurrency
+		}
+	}
+	if sw.StepDuration.IsZero() {
+		sw.StepDuration = d.StepDuration
+	}
+	if sw.Warmup.IsZero() {
+		sw.Warmup = d.Warmup
+	}
+	if sw.RequestTimeout.IsZero() {
+		sw.RequestTimeout = d.RequestTimeout
+	}
+	if sw.ActiveDeadline.IsZero() {
+		sw.ActiveDeadline = d.ActiveDeadline
+	}
+	if sw.API == "" {
+		sw.API = d.API
+	}
+	if sw.Bisect == nil {
+		sw.Bisect = ptr(true)
+	}
+	if sw.Scenarios == nil {
+		sw.Scenarios = d.Scenarios
+	}
+	if sw.Results.Size == "" {
+		sw.Results.Size = d.Results.Size
+	}
+	sw.SLA.Default()
+	a := &s.ArgoCD
+	if a.RepoURL == "" {
+		a.RepoURL = "https://github.com/rhoai-demo/step07.git"
+	}
+	if a.Revision == "" {
+		a.Revision = "main"
+	}
+	if a.Path == "" {
+		a.Path = "gitops/step-07-model-performance-metrics"
+	}
+	if a.Namespace == "" {
+		if s.Platform == PlatformOpenShift {
+			a.Namespace = "openshift-gitops"
+		} else {
+			a.Namespace = "argocd"
+		}
+	}
+	if a.Project == "" {
+		a.Project = "default"
+	}
+	return nil
+}
+
+// Plan derives the sweep plan the generated Job runs. Call after Default.
+func (c *ModelPerformanceMetrics) Plan() SweepPlan {
+	s := c.Spec
+	sw := s.Sweep
+	p := SweepPlan{
+		APIVersion: APIVersion,
+		Kind:       PlanKind,
+		Metadata:   ObjectMeta{Name: SweepPlanName, Namespace: s.Namespace},
+		Spec: PlanSpec{
+			Concurrency:      sw.Concurrency,
+			StartConcurrency: sw.StartConcurrency,
+			MaxConcurrency:   sw.MaxConcurrency,
+			StepDuration:     sw.StepDuration,
+			Warmup:           sw.Warmup,
+			RequestTimeout:   sw.RequestTimeout,
+			API:              sw.API,
+			Bisect:           sw.Bisect,
+			Scenarios:        sw.Scenarios,
+			SLA:              sw.SLA,
+			PrometheusURL:    fmt.Sprintf("http://%s.%s.svc:%d", PrometheusName, s.Namespace, PrometheusPort),
+			RemoteWriteURL:   fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
+		},
+	}
+	if sw.APIKeySecret != "" {
+		p.Spec.APIKeyFile = APIKeyMountPath + "/" + APIKeyFileName
+	}
+	for _, m := range s.Models {
+		p.Spec.Targets = append(p.Spec.Targets, Target{
+			Name:        m.Name,
+			URL:         m.Endpoint,
+			MetricsURL:  metricsURL(m, s.Namespace),
+			Model:       m.Name,
+			GPUs:        m.GPUCount(),
+			Precision:   m.Precision,
+			GPUHourCost: m.GPUHourCost,
+		})
+	}
+	return p
+}
+
+// metricsURL is the pod port serving /metrics: the predictor Service only
+// forwards port 80 to 8080, so a non-default metrics port is reached through
+// the Service named <isvc>-metrics that RHOAI creates.
+func metricsURL(m Model, ns string) string {
+	if m.MetricsPort == 8080 || m.MetricsPort == 0 {
+		return strings.TrimRight(m.Endpoint, "/") + "/metrics"
+	}
+	return fmt.Sprintf("http://%s-metrics.%s.svc.cluster.local:%d/metrics", m.Name, ns, m.MetricsPort)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,236 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+const (
+	// Group is the API group of the project's own kinds.
+	Group = "step07.rhoai-demo.io"
+	// Version of the kinds in this package.
+	Version = "v1alpha1"
+	// APIVersion is Group/Version.
+	APIVersion = Group + "/" + Version
+	// Kind of the generator's functionConfig.
+	Kind = "ModelPerformanceMetrics"
+	// PlanKind is the kind of the sweep plan sweep-runner reads.
+	PlanKind = "SweepPlan"
+)
+
+// Platform values.
+const (
+	PlatformOpenShift  = "openshift"
+	PlatformKubernetes = "kubernetes"
+)
+
+// Storage types for Prometheus data.
+const (
+	StoragePVC      = "pvc"
+	StorageEmptyDir = "emptyDir"
+)
+
+// API styles the load generator can speak.
+const (
+	APICompletions = "completions"
+	APIChat        = "chat"
+)
+
+// ObjectMeta is the part of Kubernetes metadata a config carries. Annotations
+// must be accepted because kustomize adds its own to the functionConfig.
+type ObjectMeta struct {
+	Name        string            `json:"name,omitempty"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ModelPerformanceMetrics is the functionConfig of step07gen.
+type ModelPerformanceMetrics struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   ObjectMeta `json:"metadata,omitzero"`
+	Spec       Spec       `json:"spec"`
+}
+
+// Spec describes the whole step-07 deployment.
+type Spec struct {
+	// Namespace every namespaced object goes to (default private-ai).
+	Namespace string `json:"namespace,omitempty"`
+	// Platform is openshift (Route, Thanos Querier, service CA) or kubernetes (Ingress).
+	Platform   string         `json:"platform,omitempty"`
+	Models     []Model        `json:"models,omitempty"`
+	Prometheus PrometheusSpec `json:"prometheus,omitzero"`
+	Grafana    GrafanaSpec    `json:"grafana,omitzero"`
+	Monitoring MonitoringSpec `json:"monitoring,omitzero"`
+	Sweep      SweepSpec      `json:"sweep,omitzero"`
+	ArgoCD     ArgoCDSpec     `json:"argocd,omitzero"`
+}
+
+// Model is one served model variant: an InferenceService whose name is also
+// the vLLM served model name.
+type Model struct {
+	Name      string `json:"name"`
+	Precision string `json:"precision,omitempty"`
+	// GPUs per replica; a pointer so that an explicit 0 is an error, not "unset".
+	GPUs *int `json:"gpus,omitempty"`
+	// Endpoint is the OpenAI-compatible base URL (default the predictor Service).
+	Endpoint string `json:"endpoint,omitempty"`
+	// MetricsPort is the vLLM container port serving /metrics (default 8080).
+	MetricsPort int `json:"metricsPort,omitempty"`
+	// GPUHourCost is the price of one GPU hour, for the capacity planner (optional).
+	GPUHourCost float64 `json:"gpuHourCost,omitempty"`
+}
+
+// GPUCount returns the model's GPUs, 1 when unset.
+func (m Model) GPUCount() int {
+	if m.GPUs == nil {
+		return 1
+	}
+	return *m.GPUs
+}
+
+// PrometheusSpec configures the local high-resolution Prometheus.
+type PrometheusSpec struct {
+	Image          string   `json:"image,omitempty"`
+	ScrapeInterval Duration `json:"scrapeInterval,omitzero"`
+	// Retention in Prometheus duration syntax (e.g. 15d).
+	Retention string      `json:"retention,omitempty"`
+	Storage   StorageSpec `json:"storage,omitzero"`
+}
+
+// StorageSpec is a PVC or an emptyDir.
+type StorageSpec struct {
+	Type             string `json:"type,omitempty"`
+	Size             string `json:"size,omitempty"`
+	StorageClassName string `json:"storageClassName,omitempty"`
+}
+
+// GrafanaSpec configures the Grafana instance.
+type GrafanaSpec struct {
+	Image string `json:"image,omitempty"`
+	// RouteHost is the Route or Ingress host; empty lets the router pick one.
+	RouteHost string `json:"routeHost,omitempty"`
+	// AdminSecret names the Secret (keys admin-user, admin-password) the
+	// admin credentials come from; it is created by the user, never generated.
+	AdminSecret string `json:"adminSecret,omitempty"`
+	// OAuthProxy puts Grafana behind the OpenShift OAuth proxy.
+	OAuthProxy bool `json:"oauthProxy,omitempty"`
+	// OAuthProxyImage is the oauth-proxy sidecar image.
+	OAuthProxyImage string `json:"oauthProxyImage,omitempty"`
+}
+
+// MonitoringSpec points at the cluster's monitoring stack.
+type MonitoringSpec struct {
+	ThanosQuerierURL string `json:"thanosQuerierURL,omitempty"`
+	DCGMNamespace    string `json:"dcgmNamespace,omitempty"`
+}
+
+// SweepSpec configures the scheduled load test.
+type SweepSpec struct {
+	Image    string `json:"image,omitempty"`
+	Schedule string `json:"schedule,omitempty"`
+	// Concurrency is an explicit list of steps; when empty the sweep doubles
+	// from StartConcurrency up to MaxConcurrency.
+	Concurrency      []int    `json:"concurrency,omitempty"`
+	StartConcurrency int      `json:"startConcurrency,omitempty"`
+	MaxConcurrency   int      `json:"maxConcurrency,omitempty"`
+	StepDuration     Duration `json:"stepDuration,omitzero"`
+	Warmup           Duration `json:"warmup,omitzero"`
+	RequestTimeout   Duration `json:"requestTimeout,omitzero"`
+	// ActiveDeadline bounds the whole Job.
+	ActiveDeadline Duration `json:"activeDeadline,omitzero"`
+	// API is completions or chat.
+	API string `json:"api,omitempty"`
+	// Bisect pins the exact breaking point after the doubling (default true).
+	Bisect    *bool      `json:"bisect,omitempty"`
+	Scenarios []Scenario `json:"scenarios,omitempty"`
+	SLA       SLA        `json:"sla,omitzero"`
+	Results   Results    `json:"results,omitzero"`
+	// APIKeySecret names a Secret (key api-key) holding the model endpoints' API key.
+	APIKeySecret string `json:"apiKeySecret,omitempty"`
+}
+
+// Scenario is one workload shape.
+type Scenario struct {
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	InputTokens  int    `json:"inputTokens"`
+	OutputTokens int    `json:"outputTokens"`
+	// Spread varies lengths uniformly by +-Spread (0..0.9) of the nominal value.
+	Spread float64 `json:"spread,omitempty"`
+}
+
+// Results is the results PVC.
+type Results struct {
+	Size             string `json:"size,omitempty"`
+	StorageClassName string `json:"storageClassName,omitempty"`
+}
+
+// SLA holds the grade thresholds of the SLA table and the breaking-point rules.
+// For each KPI: better than Excellent is excellent, better than Acceptable is
+// acceptable, worse than Degraded is degraded (and breaks the step where the
+// KPI is a breaking rule); in between is a warning.
+type SLA struct {
+	TTFT         DurationThresholds `json:"ttft,omitzero"`
+	ReadingSpeed FloatThresholds    `json:"readingSpeed,omitzero"`
+	KVCache      FloatThresholds    `json:"kvCache,omitzero"`
+	Success      FloatThresholds    `json:"success,omitzero"`
+	// QueueFraction: a step breaks when waiting > 0 in at least this fraction
+	// of the window's samples ("queue > 0 consistently").
+	QueueFraction float64 `json:"queueFraction,omitempty"`
+}
+
+// DurationThresholds are lower-is-better time thresholds.
+type DurationThresholds struct {
+	Excellent  Duration `json:"excellent,omitzero"`
+	Acceptable Duration `json:"acceptable,omitzero"`
+	Degraded   Duration `json:"degraded,omitzero"`
+}
+
+// FloatThresholds are numeric thresholds; the KPI decides the direction
+// (reading speed and success: higher is better; KV cache: lower is better).
+// Percent values are 0..100.
+type FloatThresholds struct {
+	Excellent  float64 `json:"excellent,omitempty"`
+	Acceptable float64 `json:"acceptable,omitempty"`
+	Degraded   float64 `json:"degraded,omitempty"`
+}
+
+// ArgoCDSpec configures the Application that deploys the tree.
+type ArgoCDSpec struct {
+	RepoURL   string `json:"repoURL,omitempty"`
+	Revision  string `json:"revision,omitempty"`
+	Path      string `json:"path,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Project   string `json:"project,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("5s", "1m30s").
+type Duration struct {
+	time.Duration
+}
+
+// D makes a Duration.
+func D(d time.Duration) Duration { return Duration{d} }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("must be a duration string such as \"30s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: use a Go duration such as \"30s\" or \"2m\"", s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// IsZero lets omitempty-style checks treat unset durations as empty.
+func (d Duration) IsZero() bool { return d.Duration == 0 }

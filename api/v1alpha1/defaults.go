@@ -20,6 +20,12 @@ const (
 	PlanFileName     = "plan.yaml"
 	APIKeyMountPath  = "/var/run/secrets/model-api-key"
 	APIKeyFileName   = "api-key"
+	// RulesConfigMapName holds the recording and alerting rules the local
+	// Prometheus loads (the same groups as the PrometheusRule).
+	RulesConfigMapName = "perf-prometheus-rules"
+	RulesMountPath     = "/etc/prometheus/rules"
+	// DashboardLabel marks every dashboard ConfigMap.
+	DashboardLabel = "grafana_dashboard"
 )
 
 // Default images; pinned tags, never "latest".

@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -126,7 +127,12 @@ var (
 	maxDepth     = 32
 )
 
+// join appends a mapping key to a field path, quoting keys that would make
+// the path ambiguous (empty, or holding dots, brackets or spaces).
 func join(path, key string) string {
+	if key == "" || strings.ContainsAny(key, ".[] \t\n\"") {
+		key = strconv.Quote(key)
+	}
 	if path == "" {
 		return key
 	}
@@ -208,7 +214,7 @@ func checkValue(errs *Errors, path string, v any, t reflect.Type, depth int) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			checkValue(errs, path+"["+k+"]", m[k], t.Elem(), depth+1)
+			checkValue(errs, path+"["+strconv.Quote(k)+"]", m[k], t.Elem(), depth+1)
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {

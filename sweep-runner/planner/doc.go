@@ -1,0 +1,8 @@
+// Package planner turns sweep results into a capacity plan: for a number of
+// concurrent users, how many replicas and GPUs each model variant needs to
+// stay within the SLA, what that costs per hour and per million output
+// tokens, and the energy per million tokens where power was measured.
+//
+// It is pure arithmetic on figures measured at each variant's "max users at
+// SLA" step; the assumptions are stated on Plan so reports can print them.
+package planner

@@ -1,0 +1,182 @@
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+)
+
+// SLA thresholds of the config as Grafana steps.
+func ttftSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
+	t := c.Spec.Sweep.SLA.TTFT
+	return lowerIsBetter(t.Excellent.Seconds(), t.Acceptable.Seconds(), t.Degraded.Seconds())
+}
+
+func readingSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
+	t := c.Spec.Sweep.SLA.ReadingSpeed
+	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
+}
+
+func kvSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
+	t := c.Spec.Sweep.SLA.KVCache
+	return lowerIsBetter(t.Excellent, t.Acceptable, t.Degraded)
+}
+
+func successSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
+	t := c.Spec.Sweep.SLA.Success
+	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
+}
+
+// ts is a time series panel; thresholds are drawn as dashed lines when set.
+func ts(thresholdLines bool) *timeseries.PanelBuilder {
+	b := timeseries.NewPanelBuilder().
+		LineWidth(1).
+		FillOpacity(10).
+		ShowPoints(common.VisibilityModeNever).
+		Legend(common.NewVizLegendOptionsBuilder().
+			DisplayMode(common.LegendDisplayModeTable).
+			Placement(common.LegendPlacementBottom).
+			ShowLegend(true).
+			Calcs([]string{"lastNotNull", "max"})).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending))
+	if thresholdLines {
+		b.ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed))
+	}
+	return b
+}
+
+// st is a stat panel showing the last value with SLA colours.
+func st() *stat.PanelBuilder {
+	return stat.NewPanelBuilder().
+		ColorMode(common.BigValueColorModeBackground).
+		GraphMode(common.BigValueGraphModeArea).
+		TextMode(common.BigValueTextModeValueAndName).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false))
+}
+
+func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
+	sel := vsel(mAll)
+	by := "model_name"
+	ttftDesc := "Time to first token: request arrival to the first generated token, from vLLM's histogram vllm:time_to_first_token_seconds. SLA colours from the config (excellent/acceptable/degraded)."
+
+	b.row("Service level (SLA)")
+	b.add(st(), spec{
+		title: "TTFT p95", unit: "s", w: 6, h: 5, thresholds: ttftSteps(c),
+		desc:    "95th percentile time to first token per model over the rate window. " + ttftDesc,
+		queries: []query{{expr: ttftQ("0.95", sel, by), legend: "{{model_name}}"}},
+	})
+	b.add(st(), spec{
+		title: "Reading speed", unit: "suffix: tok/s", w: 6, h: 5, thresholds: readingSteps(c),
+		desc:    "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds on older vLLM). Higher is better; SLA colours from the config.",
+		queries: []query{{expr: readingSpeed(sel, by), legend: "{{model_name}}"}},
+	})
+	b.add(st(), spec{
+		title: "KV cache usage", unit: "percent", w: 6, h: 5, thresholds: kvSteps(c), min: f64(0), max: f64(100),
+		desc:    "GPU KV cache usage per model (vllm:kv_cache_usage_perc, or vllm:gpu_cache_usage_perc on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config.",
+		queries: []query{{expr: kvUsagePercent(sel, by), legend: "{{model_name}}"}},
+	})
+	b.add(st(), spec{
+		title: "Success rate", unit: "percent", w: 6, h: 5, thresholds: successSteps(c), min: f64(0), max: f64(100),
+		desc:    "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from vllm:request_success_total. SLA colours from the config.",
+		queries: []query{{expr: successPercent(sel, by), legend: "{{model_name}}"}},
+	})
+
+	b.row("Latency")
+	var qs []query
+	for _, q := range []string{"0.5", "0.95", "0.99"} {
+		qs = append(qs, query{expr: ttftQ(q, sel, by), legend: fmt.Sprintf("{{model_name}} p%s", pct(q))})
+	}
+	b.add(ts(true), spec{
+		title: "Time to first token (p50 / p95 / p99)", unit: "s", w: 12, h: 8, thresholds: ttftSteps(c), queries: qs,
+		desc: "TTFT quantiles per model. " + ttftDesc,
+	})
+	qs = nil
+	for _, q := range []string{"0.5", "0.95", "0.99"} {
+		qs = append(qs, query{expr: itlQ(q, sel, by), legend: fmt.Sprintf("{{model_name}} p%s", pct(q))})
+	}
+	b.add(ts(false), spec{
+		title: "Inter-token latency (p50 / p95 / p99)", unit: "s", w: 12, h: 8, thresholds: neutral(), queries: qs,
+		desc: "Time between two generated tokens of one request: vllm:inter_token_latency_seconds (V1) or vllm:time_per_output_token_seconds (older vLLM).",
+	})
+	b.add(ts(true), spec{
+		title: "Reading speed", unit: "suffix: tok/s", w: 12, h: 8, thresholds: readingSteps(c),
+		desc:    "Tokens per second per streaming request (1 / mean inter-token latency). Below the degraded line users read faster than the model writes.",
+		queries: []query{{expr: readingSpeed(sel, by), legend: "{{model_name}}"}},
+	})
+	qs = nil
+	for _, q := range []string{"0.5", "0.95", "0.99"} {
+		qs = append(qs, query{expr: e2eQ(q, sel, by), legend: fmt.Sprintf("{{model_name}} p%s", pct(q))})
+	}
+	b.add(ts(false), spec{
+		title: "End-to-end request latency (p50 / p95 / p99)", unit: "s", w: 12, h: 8, thresholds: neutral(), queries: qs,
+		desc: "Whole request latency seen by vLLM, queue time included (vllm:e2e_request_latency_seconds).",
+	})
+
+	b.row("Traffic and throughput")
+	b.add(ts(false), spec{
+		title: "Requests per second by outcome", unit: "reqps", w: 12, h: 8, thresholds: neutral(),
+		desc:    "Finished requests per second per model and finished_reason: stop (end of sequence), length (max_tokens reached), abort (client went away), error.",
+		queries: []query{{expr: fmt.Sprintf("sum by(model_name, finished_reason)(%s)", rate(mSuccess, sel)), legend: "{{model_name}} {{finished_reason}}"}},
+	})
+	b.add(ts(false), spec{
+		title: "Token throughput", unit: "suffix: tok/s", w: 12, h: 8, thresholds: neutral(),
+		desc: "Prompt (prefill) and generation (output) tokens per second per model (vllm:prompt_tokens_total, vllm:generation_tokens_total).",
+		queries: []query{
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(mPromptTok, sel)), legend: "{{model_name}} prompt"},
+			{expr: genTokRate(sel, by), legend: "{{model_name}} generation"},
+		},
+	})
+
+	b.row("Scheduler, queue and cache")
+	b.add(ts(false), spec{
+		title: "Running vs waiting requests", unit: "short", w: 12, h: 8, thresholds: neutral(),
+		desc: "Requests in the running batch and requests waiting in the queue. Waiting > 0 for a sustained time means the server is past its capacity (max-num-seqs or KV cache).",
+		queries: []query{
+			{expr: fmt.Sprintf("sum by(model_name)(%s{%s})", mRunning, sel), legend: "{{model_name}} running"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s{%s})", mWaiting, sel), legend: "{{model_name}} waiting"},
+		},
+	})
+	b.add(ts(false), spec{
+		title: "Queue time (p50 / p95)", unit: "s", w: 12, h: 8, thresholds: neutral(),
+		desc: "Time requests spend waiting before being scheduled (vllm:request_queue_time_seconds).",
+		queries: []query{
+			{expr: queueQ("0.5", sel, by), legend: "{{model_name}} p50"},
+			{expr: queueQ("0.95", sel, by), legend: "{{model_name}} p95"},
+		},
+	})
+	b.add(ts(true), spec{
+		title: "KV cache usage", unit: "percent", w: 8, h: 8, thresholds: kvSteps(c), min: f64(0), max: f64(100),
+		desc:    "GPU KV cache usage per model with the SLA lines (excellent, acceptable, degraded). vllm:kv_cache_usage_perc or, on older vLLM, vllm:gpu_cache_usage_perc.",
+		queries: []query{{expr: kvUsagePercent(sel, by), legend: "{{model_name}}"}},
+	})
+	b.add(ts(false), spec{
+		title: "Preemptions", unit: "short", w: 8, h: 8, thresholds: neutral(),
+		desc:    "Requests preempted per second (vllm:num_preemptions_total): the KV cache ran out and running requests were evicted and recomputed.",
+		queries: []query{{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(mPreempt, sel)), legend: "{{model_name}}"}},
+	})
+	b.add(ts(false), spec{
+		title: "Prefix cache hit rate", unit: "percent", w: 8, h: 8, thresholds: neutral(), min: f64(0), max: f64(100),
+		desc: "Share of prompt tokens served from the prefix cache: hits / queries (vllm:prefix_cache_*_total, or vllm:gpu_prefix_cache_*_total on older vLLM).",
+		queries: []query{{expr: fmt.Sprintf("100 * sum by(model_name)%s / sum by(model_name)%s",
+			rateEither(mPrefixH, mPrefixHOld, sel), rateEither(mPrefixQ, mPrefixQOld, sel)), legend: "{{model_name}}"}},
+	})
+	return b.err
+}
+
+// pct turns "0.95" into "95".
+func pct(q string) string {
+	switch q {
+	case "0.5":
+		return "50"
+	case "0.95":
+		return "95"
+	case "0.99":
+		return "99"
+	}
+	return q
+}

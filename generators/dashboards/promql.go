@@ -1,0 +1,178 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Template variable names.
+const (
+	varDatasource = "datasource"
+	varNamespace  = "namespace"
+	varModel      = "model"
+	varModelA     = "model_a"
+	varModelB     = "model_b"
+	varScenario   = "scenario"
+	varRunID      = "run_id"
+)
+
+// rateWindow is Grafana's rate interval, at least four scrape intervals.
+const rateWindow = "[$__rate_interval]"
+
+// vsel is a vLLM selector for the namespace and a model matcher, e.g.
+// `namespace="$namespace", model_name=~"$model"`.
+func vsel(modelMatcher string) string {
+	return `namespace="$namespace", model_name` + modelMatcher
+}
+
+// Model matchers.
+const (
+	mAll = `=~"$model"`
+	mA   = `="$model_a"`
+	mB   = `="$model_b"`
+)
+
+// rate of one counter (or histogram series) in the window.
+func rate(metric, sel string) string {
+	return fmt.Sprintf("rate(%s{%s}%s)", metric, sel, rateWindow)
+}
+
+// rateEither is the rate of the current metric name or, where a server only
+// exposes the older one, of the older name. rate() drops the metric name, so
+// `or` keeps one series per label set: a server that exposes both names is not
+// counted twice.
+func rateEither(current, older, sel string) string {
+	return fmt.Sprintf("(%s or %s)", rate(current, sel), rate(older, sel))
+}
+
+// quantile is vLLM's own dashboard form: histogram_quantile over the bucket
+// rates summed by le (and the grouping labels).
+func quantile(q, bucketRate, by string) string {
+	return fmt.Sprintf("histogram_quantile(%s, sum by(le%s)(%s))", q, prefixComma(by), bucketRate)
+}
+
+func prefixComma(by string) string {
+	if by == "" {
+		return ""
+	}
+	return ", " + by
+}
+
+// Metric names, vLLM V1 and the older (V0 / early V1) ones.
+const (
+	mRunning     = "vllm:num_requests_running"
+	mWaiting     = "vllm:num_requests_waiting"
+	mKV          = "vllm:kv_cache_usage_perc"
+	mKVOld       = "vllm:gpu_cache_usage_perc"
+	mTTFT        = "vllm:time_to_first_token_seconds"
+	mITL         = "vllm:inter_token_latency_seconds"
+	mTPOTOld     = "vllm:time_per_output_token_seconds"
+	mE2E         = "vllm:e2e_request_latency_seconds"
+	mQueueTime   = "vllm:request_queue_time_seconds"
+	mPromptTok   = "vllm:prompt_tokens_total"
+	mGenTok      = "vllm:generation_tokens_total"
+	mSuccess     = "vllm:request_success_total"
+	mPreempt     = "vllm:num_preemptions_total"
+	mPrefixQ     = "vllm:prefix_cache_queries_total"
+	mPrefixQOld  = "vllm:gpu_prefix_cache_queries_total"
+	mPrefixH     = "vllm:prefix_cache_hits_total"
+	mPrefixHOld  = "vllm:gpu_prefix_cache_hits_total"
+	dcgmPower    = "DCGM_FI_DEV_POWER_USAGE"
+	dcgmEnergy   = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
+	dcgmFBUsed   = "DCGM_FI_DEV_FB_USED"
+	dcgmFBFree   = "DCGM_FI_DEV_FB_FREE"
+	dcgmGREngine = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+	dcgmUtil     = "DCGM_FI_DEV_GPU_UTIL"
+	dcgmTemp     = "DCGM_FI_DEV_GPU_TEMP"
+	dcgmSMClock  = "DCGM_FI_DEV_SM_CLOCK"
+)
+
+// ttftQ, itlQ, e2eQ, queueQ: quantiles of the latency histograms.
+func ttftQ(q, sel, by string) string {
+	return quantile(q, rate(mTTFT+"_bucket", sel), by)
+}
+
+func itlQ(q, sel, by string) string {
+	return quantile(q, rateEither(mITL+"_bucket", mTPOTOld+"_bucket", sel), by)
+}
+
+func e2eQ(q, sel, by string) string { return quantile(q, rate(mE2E+"_bucket", sel), by) }
+
+func queueQ(q, sel, by string) string { return quantile(q, rate(mQueueTime+"_bucket", sel), by) }
+
+// readingSpeed is the tokens per second a user sees while the answer streams:
+// the inverse of the mean inter-token latency (V1) or time per output token
+// (older vLLM).
+func readingSpeed(sel, by string) string {
+	return fmt.Sprintf("sum by(%s)%s / sum by(%s)%s", by,
+		rateEither(mITL+"_count", mTPOTOld+"_count", sel), by,
+		rateEither(mITL+"_sum", mTPOTOld+"_sum", sel))
+}
+
+// kvUsagePercent is the KV cache usage in percent, either generation.
+func kvUsagePercent(sel, by string) string {
+	return fmt.Sprintf("100 * max by(%s)(%s{%s} or %s{%s})", by, mKV, sel, mKVOld, sel)
+}
+
+// successPercent: requests that finished normally (stop or length) out of
+// all finished requests.
+func successPercent(sel, by string) string {
+	return fmt.Sprintf(`100 * sum by(%s)(%s) / sum by(%s)(%s)`, by,
+		rate(mSuccess, sel+`, finished_reason=~"stop|length"`), by, rate(mSuccess, sel))
+}
+
+// genTokRate is the output token throughput.
+func genTokRate(sel, by string) string {
+	return fmt.Sprintf("sum by(%s)(%s)", by, rate(mGenTok, sel))
+}
+
+// podRegex is the regex matching the predictor pods of a model (KServe names
+// them <isvc>-predictor-...; the InferenceService name is the served model name).
+func podRegex(modelVar string) string {
+	return "$" + modelVar + "-predictor.*"
+}
+
+// dcgm selects a DCGM metric for the GPUs of the pods matching podRe, whether
+// the pod labels arrive as pod/namespace (scraped with honorLabels, or when
+// the scrape target has no pod label) or as exported_pod (OpenShift's
+// platform Prometheus scraping the dcgm-exporter Service). fn wraps the
+// selector (e.g. in rate()); both branches get a gpu_pod label with the
+// workload pod's name. The result keeps one series per GPU.
+func dcgm(metric, podRe string, fn func(string) string) string {
+	if fn == nil {
+		fn = func(s string) string { return s }
+	}
+	a := fmt.Sprintf(`label_replace(%s, "gpu_pod", "$1", "exported_pod", "(.+)")`, fn(fmt.Sprintf(`%s{exported_pod=~"%s"}`, metric, podRe)))
+	b := fmt.Sprintf(`label_replace(%s, "gpu_pod", "$1", "pod", "(.+)")`, fn(fmt.Sprintf(`%s{pod=~"%s"}`, metric, podRe)))
+	return "(" + a + " or " + b + ")"
+}
+
+// dcgmPlain is dcgm without relabelling, for totals (sum() drops labels).
+func dcgmPlain(metric, podRe string, fn func(string) string) string {
+	if fn == nil {
+		fn = func(s string) string { return s }
+	}
+	return fmt.Sprintf(`(%s or %s)`, fn(fmt.Sprintf(`%s{exported_pod=~"%s"}`, metric, podRe)),
+		fn(fmt.Sprintf(`%s{pod=~"%s"}`, metric, podRe)))
+}
+
+func rateFn(s string) string     { return "rate(" + s + rateWindow + ")" }
+func increaseFn(s string) string { return "increase(" + s + "[$__range])" }
+
+// gpuTable is the config's GPU count per model as an instant vector, one
+// series per model with the given label: the join partner for "per GPU".
+func gpuTable(label string, models []gpuModel) string {
+	parts := make([]string, 0, len(models))
+	for _, m := range models {
+		parts = append(parts, fmt.Sprintf(`label_replace(vector(%d), "%s", "%s", "", "")`, m.gpus, label, m.name))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " or ") + ")"
+}
+
+type gpuModel struct {
+	name string
+	gpus int
+}

@@ -1,0 +1,191 @@
+// Package rules generates the recording rules for the SLA signals and the
+// alerts on the SLA's degraded thresholds: once as a PrometheusRule for
+// OpenShift user-workload monitoring, once as a Prometheus rules file in a
+// ConfigMap that the local Prometheus mounts at v1alpha1.RulesMountPath.
+// Both come from the same groups.
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/generators"
+)
+
+const (
+	// PrometheusRuleName names the PrometheusRule.
+	PrometheusRuleName = "step07-sla"
+	// FileName is the rules file's key in the ConfigMap (and its file name
+	// under v1alpha1.RulesMountPath).
+	FileName = "step07-rules.yaml"
+	// For is how long a degraded signal must hold before an alert fires.
+	For = "5m"
+	// RateWindow of the recording rules.
+	RateWindow = "5m"
+)
+
+// Recording rule names (level:metric:operations), one series per
+// namespace and model_name.
+const (
+	RecTTFTP95      = "model_name:vllm_time_to_first_token_seconds:p95_rate5m"
+	RecReadingSpeed = "model_name:vllm_reading_speed_tokens_per_second:rate5m"
+	RecKVCacheUsage = "model_name:vllm_kv_cache_usage:ratio"
+	RecQueue        = "model_name:vllm_num_requests_waiting:sum"
+	RecSuccessRatio = "model_name:vllm_request_success:ratio_rate5m"
+)
+
+// Alert names.
+const (
+	AlertTTFT         = "VLLMTimeToFirstTokenP95Degraded"
+	AlertReadingSpeed = "VLLMReadingSpeedDegraded"
+	AlertQueue        = "VLLMRequestsQueuedSustained"
+	AlertKVCache      = "VLLMKVCacheNearlyFull"
+	AlertSuccess      = "VLLMSuccessRateDegraded"
+)
+
+// Rule is one recording or alerting rule, the common model of both outputs.
+type Rule struct {
+	Record      string            `json:"record,omitempty"`
+	Alert       string            `json:"alert,omitempty"`
+	Expr        string            `json:"expr"`
+	For         string            `json:"for,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Group is a rule group.
+type Group struct {
+	Name  string `json:"name"`
+	Rules []Rule `json:"rules"`
+}
+
+// File is a Prometheus rules file.
+type File struct {
+	Groups []Group `json:"groups"`
+}
+
+const by = "namespace, model_name"
+
+// Groups returns the rule groups for a defaulted config.
+func Groups(c *v1alpha1.ModelPerformanceMetrics) []Group {
+	sla := c.Spec.Sweep.SLA
+	w := "[" + RateWindow + "]"
+	rec := []Rule{
+		{Record: RecTTFTP95, Expr: fmt.Sprintf(
+			"histogram_quantile(0.95, sum by(%s, le)(rate(vllm:time_to_first_token_seconds_bucket%s)))", by, w)},
+		{Record: RecReadingSpeed, Expr: fmt.Sprintf(
+			"sum by(%[1]s)(rate(vllm:inter_token_latency_seconds_count%[2]s) or rate(vllm:time_per_output_token_seconds_count%[2]s))\n"+
+				"/\nsum by(%[1]s)(rate(vllm:inter_token_latency_seconds_sum%[2]s) or rate(vllm:time_per_output_token_seconds_sum%[2]s))", by, w)},
+		{Record: RecKVCacheUsage, Expr: fmt.Sprintf("max by(%s)(vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc)", by)},
+		{Record: RecQueue, Expr: fmt.Sprintf("sum by(%s)(vllm:num_requests_waiting)", by)},
+		{Record: RecSuccessRatio, Expr: fmt.Sprintf(
+			"sum by(%[1]s)(rate(vllm:request_success_total{finished_reason=~\"stop|length\"}%[2]s))\n/\nsum by(%[1]s)(rate(vllm:request_success_total%[2]s))", by, w)},
+	}
+	ttft := sla.TTFT.Degraded.Seconds()
+	reading := sla.ReadingSpeed.Degraded
+	kv := sla.KVCache.Degraded / 100
+	success := sla.Success.Degraded / 100
+	alerts := []Rule{
+		alert(c, AlertTTFT, "critical", fmt.Sprintf("%s > %s", RecTTFTP95, num(ttft)),
+			"TTFT p95 of {{ $labels.model_name }} is above the degraded threshold",
+			fmt.Sprintf("Time to first token p95 of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }}, above the SLA's degraded threshold of %s for %s: users wait too long for the first token.", sla.TTFT.Degraded.Duration, For)),
+		alert(c, AlertReadingSpeed, "warning", fmt.Sprintf("%s < %s", RecReadingSpeed, num(reading)),
+			"Reading speed of {{ $labels.model_name }} is below the degraded threshold",
+			fmt.Sprintf("Tokens per second per streaming request of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanize }}, below the SLA's degraded threshold of %s tok/s for %s.", num(reading), For)),
+		alert(c, AlertQueue, "warning", fmt.Sprintf("%s > 0", RecQueue),
+			"Requests are queueing at {{ $labels.model_name }}",
+			fmt.Sprintf("{{ $labels.model_name }} in {{ $labels.namespace }} has had requests waiting ({{ $value }} now) for %s: the server is past its concurrency capacity (max-num-seqs or KV cache).", For)),
+		alert(c, AlertKVCache, "warning", fmt.Sprintf("%s > %s", RecKVCacheUsage, num(kv)),
+			"KV cache of {{ $labels.model_name }} is nearly full",
+			fmt.Sprintf("KV cache usage of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizePercentage }}, above the SLA's degraded threshold of %s %% for %s: vLLM preempts requests and latency climbs.", num(sla.KVCache.Degraded), For)),
+		alert(c, AlertSuccess, "critical", fmt.Sprintf("%s < %s", RecSuccessRatio, num(success)),
+			"Success rate of {{ $labels.model_name }} is below the degraded threshold",
+			fmt.Sprintf("Only {{ $value | humanizePercentage }} of the requests finished by {{ $labels.model_name }} in {{ $labels.namespace }} ended normally (stop or length) over %s, below the SLA's degraded threshold of %s %%, for %s.", RateWindow, num(sla.Success.Degraded), For)),
+	}
+	return []Group{
+		{Name: "step07-sla-signals", Rules: rec},
+		{Name: "step07-sla-alerts", Rules: alerts},
+	}
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// RunbookURL is the README section of an alert in the configured repository.
+func RunbookURL(c *v1alpha1.ModelPerformanceMetrics, alertName string) string {
+	repo := strings.TrimSuffix(strings.TrimRight(c.Spec.ArgoCD.RepoURL, "/"), ".git")
+	rev := c.Spec.ArgoCD.Revision
+	if rev == "" {
+		rev = "main"
+	}
+	return fmt.Sprintf("%s/blob/%s/README.md#%s", repo, rev, strings.ToLower(alertName))
+}
+
+func alert(c *v1alpha1.ModelPerformanceMetrics, name, severity, expr, summary, desc string) Rule {
+	return Rule{
+		Alert:  name,
+		Expr:   expr,
+		For:    For,
+		Labels: map[string]string{"severity": severity},
+		Annotations: map[string]string{
+			"summary":     summary,
+			"description": desc,
+			"runbook_url": RunbookURL(c, name),
+			"runbook":     "README.md, section \"Alerts and runbooks\", " + name,
+		},
+	}
+}
+
+// RulesFile renders the groups as a Prometheus rules file.
+func RulesFile(c *v1alpha1.ModelPerformanceMetrics) ([]byte, error) {
+	return yaml.Marshal(File{Groups: Groups(c)})
+}
+
+func labels() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":       "step07-rules",
+		"app.kubernetes.io/part-of":    "step07-model-performance-metrics",
+		"app.kubernetes.io/managed-by": "step07gen",
+	}
+}
+
+// Objects returns the PrometheusRule and the ConfigMap holding the same
+// groups as a rules file.
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+	if c == nil {
+		return nil, fmt.Errorf("rules: nil config")
+	}
+	file, err := RulesFile(c)
+	if err != nil {
+		return nil, err
+	}
+	pr := &monitoringv1.PrometheusRule{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
+		ObjectMeta: metav1.ObjectMeta{Name: PrometheusRuleName, Namespace: c.Spec.Namespace, Labels: labels()},
+	}
+	for _, g := range Groups(c) {
+		rg := monitoringv1.RuleGroup{Name: g.Name}
+		for _, r := range g.Rules {
+			mr := monitoringv1.Rule{Record: r.Record, Alert: r.Alert, Expr: intstr.FromString(r.Expr), Labels: r.Labels, Annotations: r.Annotations}
+			if r.For != "" {
+				d := monitoringv1.Duration(r.For)
+				mr.For = &d
+			}
+			rg.Rules = append(rg.Rules, mr)
+		}
+		pr.Spec.Groups = append(pr.Spec.Groups, rg)
+	}
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.RulesConfigMapName, Namespace: c.Spec.Namespace, Labels: labels()},
+		Data:       map[string]string{FileName: string(file)},
+	}
+	return []generators.Object{pr, cm}, nil
+}

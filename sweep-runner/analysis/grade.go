@@ -1,0 +1,102 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+// GradeLower grades a lower-is-better value (TTFT, KV cache): at or below
+// excellent is excellent, at or below acceptable is acceptable, at or below
+// degraded is a warning, above degraded is degraded.
+func GradeLower(v, excellent, acceptable, degraded float64) string {
+	switch {
+	case v <= excellent:
+		return results.GradeExcellent
+	case v <= acceptable:
+		return results.GradeAcceptable
+	case v <= degraded:
+		return results.GradeWarning
+	}
+	return results.GradeDegraded
+}
+
+// GradeHigher grades a higher-is-better value (reading speed, success).
+func GradeHigher(v, excellent, acceptable, degraded float64) string {
+	switch {
+	case v >= excellent:
+		return results.GradeExcellent
+	case v >= acceptable:
+		return results.GradeAcceptable
+	case v >= degraded:
+		return results.GradeWarning
+	}
+	return results.GradeDegraded
+}
+
+// GoodRequest reports whether one successful request met every per-request
+// threshold at "acceptable" (TTFT, and reading speed = 1/TPOT when it has
+// more than one output token). Goodput counts these.
+func GoodRequest(ttft, tpot time.Duration, sla v1alpha1.SLA) bool {
+	if ttft > sla.TTFT.Acceptable.Duration {
+		return false
+	}
+	if tpot > 0 && 1/tpot.Seconds() < sla.ReadingSpeed.Acceptable {
+		return false
+	}
+	return true
+}
+
+// Evaluate fills the step's KPIs, Grades, Broken, Rule(s) and AtSLA from its
+// measurements and the SLA table. A KPI that was not measured is graded
+// unknown and neither breaks the step nor keeps it from the SLA.
+func Evaluate(s *results.Step, sla v1alpha1.SLA) {
+	k := results.KPIs{KVCacheMaxPercent: -1}
+	g := results.Grades{TTFT: results.GradeUnknown, ReadingSpeed: results.GradeUnknown, KVCache: results.GradeUnknown, Success: results.GradeUnknown}
+	var rules []string
+
+	if s.Latency.TTFT.Count > 0 {
+		k.TTFTP95Seconds = s.Latency.TTFT.Percentiles.P95
+		g.TTFT = GradeLower(k.TTFTP95Seconds, sla.TTFT.Excellent.Seconds(), sla.TTFT.Acceptable.Seconds(), sla.TTFT.Degraded.Seconds())
+		if k.TTFTP95Seconds > sla.TTFT.Degraded.Seconds() {
+			rules = append(rules, results.RuleTTFT)
+		}
+	} else if s.Requests.Started > 0 {
+		rules = append(rules, results.RuleNoResponse)
+	}
+	if s.Server != nil && s.Server.Samples > 0 {
+		if s.Server.WaitingFraction >= sla.QueueFraction && s.Server.Waiting.Max > 0 {
+			rules = append(rules, results.RuleQueue)
+		}
+		if s.Server.Generation != "" {
+			k.KVCacheMaxPercent = s.Server.KVCacheUsage.Max * 100
+			g.KVCache = GradeLower(k.KVCacheMaxPercent, sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded)
+		}
+	}
+	if finished := s.Requests.Successful + s.Requests.Errored; finished > 0 {
+		k.SuccessPercent = 100 * float64(s.Requests.Successful) / float64(finished)
+		g.Success = GradeHigher(k.SuccessPercent, sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded)
+		if k.SuccessPercent < sla.Success.Degraded {
+			rules = append(rules, results.RuleSuccess)
+		}
+	}
+	if s.Latency.TPOT.Count > 0 && s.Latency.TPOT.Percentiles.P95 > 0 {
+		k.ReadingSpeedTokensPerSecond = 1 / s.Latency.TPOT.Percentiles.P95
+		r := sla.ReadingSpeed
+		g.ReadingSpeed = GradeHigher(k.ReadingSpeedTokensPerSecond, r.Excellent, r.Acceptable, r.Degraded)
+	}
+	s.KPIs, s.Grades = k, g
+	s.Rules = rules
+	s.Broken = len(rules) > 0
+	s.Rule = ""
+	if s.Broken {
+		s.Rule = rules[0]
+	}
+	s.AtSLA = !s.Broken && s.Requests.Started > 0 && atLeastAcceptable(g.TTFT) && atLeastAcceptable(g.ReadingSpeed) &&
+		atLeastAcceptable(g.KVCache) && atLeastAcceptable(g.Success)
+}
+
+func atLeastAcceptable(grade string) bool {
+	return grade == results.GradeExcellent || grade == results.GradeAcceptable || grade == results.GradeUnknown
+}

@@ -1,0 +1,103 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+// Summarize builds summary.json's content from the plan as run and the
+// finished steps (steps.jsonl), so every report can be rebuilt offline.
+// Results follow the plan's order: targets, then scenarios.
+func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) results.Summary {
+	sum := results.Summary{
+		SchemaVersion: results.SchemaVersion,
+		RunID:         run.RunID,
+		Status:        run.Status,
+		Version:       run.Version,
+		StartedAt:     run.StartedAt,
+		EndedAt:       run.EndedAt,
+		Definitions:   results.Definitions,
+		SLA:           plan.Spec.SLA,
+		Results:       []results.Result{},
+	}
+	byPair := map[[2]string][]results.Step{}
+	for _, s := range steps {
+		k := [2]string{s.Target, s.Scenario}
+		byPair[k] = append(byPair[k], s)
+	}
+	grid := plan.Spec.Steps()
+	explicit := len(plan.Spec.Concurrency) > 0
+	for _, t := range plan.Spec.Targets {
+		for _, sc := range plan.Spec.Scenarios {
+			ss := byPair[[2]string{t.Name, sc.Name}]
+			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Concurrency < ss[j].Concurrency })
+			probes := ProbesOf(ss)
+			_, _, more := Next(grid, explicit, plan.Spec.BisectEnabled(), probes)
+			v := Decide(probes)
+			r := results.Result{
+				Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
+				Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
+				Complete: !more, Exact: v.Exact, BreakingPoint: v.BreakingPoint,
+				MaxTestedConcurrency: v.MaxTested, MaxConcurrencyAtSLA: v.MaxAtSLA,
+				Steps: ss,
+			}
+			if r.Steps == nil {
+				r.Steps = []results.Step{}
+			}
+			for _, s := range ss {
+				if s.Concurrency == v.MaxAtSLA && v.MaxAtSLA > 0 {
+					gpus := t.GPUs
+					if gpus < 1 {
+						gpus = 1
+					}
+					r.UsersPerGPUAtSLA = float64(v.MaxAtSLA) / float64(gpus)
+					r.OutputTokensPerSecondAtSLA = s.Throughput.OutputTokensPerSecond
+					r.OutputTokensPerSecondPerGPUAtSLA = s.Throughput.OutputTokensPerSecondPerGPU
+					r.TTFTP95AtSLASeconds = s.KPIs.TTFTP95Seconds
+				}
+			}
+			sum.Results = append(sum.Results, r)
+		}
+	}
+	sum.Comparisons = Compare(sum.Results)
+	return sum
+}
+
+// Compare sets every target against the first one, per scenario.
+func Compare(rs []results.Result) []results.Comparison {
+	var out []results.Comparison
+	base := map[string]results.Result{}
+	var order []string
+	for _, r := range rs {
+		if len(r.Steps) == 0 {
+			continue
+		}
+		b, ok := base[r.Scenario]
+		if !ok {
+			base[r.Scenario] = r
+			order = append(order, r.Scenario)
+			continue
+		}
+		out = append(out, results.Comparison{
+			Scenario: r.Scenario, Baseline: b.Target, Target: r.Target,
+			UsersPerGPURatio:         ratio(r.UsersPerGPUAtSLA, b.UsersPerGPUAtSLA),
+			OutputTokensPerGPURatio:  ratio(r.OutputTokensPerSecondPerGPUAtSLA, b.OutputTokensPerSecondPerGPUAtSLA),
+			MaxConcurrencyAtSLARatio: ratio(float64(r.MaxConcurrencyAtSLA), float64(b.MaxConcurrencyAtSLA)),
+		})
+	}
+	_ = order
+	return out
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Seconds converts a duration to float seconds.
+func Seconds(d time.Duration) float64 { return d.Seconds() }

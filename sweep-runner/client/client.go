@@ -1,0 +1,322 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+// Paths of the two APIs.
+const (
+	PathCompletions = "/v1/completions"
+	PathChat        = "/v1/chat/completions"
+)
+
+var doneMarker = []byte("[DONE]")
+
+// Client talks to one OpenAI-compatible server.
+type Client struct {
+	base   string
+	apiKey string
+	hc     *http.Client
+}
+
+// Options of a Client.
+type Options struct {
+	// APIKey is sent as a bearer token (never logged).
+	APIKey string
+	// MaxConns sizes the idle pool (at least the step's concurrency). The
+	// number of connections per host is never capped.
+	MaxConns int
+}
+
+// NewTransport returns the transport of the load engine: keep-alive, no cap
+// on connections per host, an idle pool as large as the concurrency, no
+// compression (it would delay chunks).
+func NewTransport(maxConns int) *http.Transport {
+	if maxConns < 64 {
+		maxConns = 64
+	}
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: maxConns,
+		MaxConnsPerHost:     0,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+		WriteBufferSize:     16 << 10,
+		ReadBufferSize:      16 << 10,
+	}
+}
+
+// New returns a client for baseURL (without /v1).
+func New(baseURL string, o Options) *Client {
+	return &Client{
+		base:   strings.TrimRight(baseURL, "/"),
+		apiKey: o.APIKey,
+		hc:     &http.Client{Transport: NewTransport(o.MaxConns)},
+	}
+}
+
+// BaseURL of the server.
+func (c *Client) BaseURL() string { return c.base }
+
+// CloseIdle closes idle connections.
+func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "text/event-stream, application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	return req, nil
+}
+
+// Result of one streamed request. The zero value is ready; Stream.Do resets it.
+type Result struct {
+	Start, FirstToken, End time.Time
+	// Chunks: content chunks received; WindowChunks: those that arrived
+	// inside the window passed to Do.
+	Chunks, WindowChunks int
+	HasUsage             bool
+	PromptTokens         int
+	CompletionTokens     int
+	// ServerTTFT from the stream's timestamps (vllm-sim), when present.
+	HasServerTTFT bool
+	ServerTTFT    time.Duration
+	// ErrKind is "" for a successful request; Incomplete marks a request
+	// cancelled by the caller's context.
+	ErrKind    string
+	Err        error
+	Incomplete bool
+	StatusCode int
+}
+
+// TTFT of the request (0 when no token arrived).
+func (r *Result) TTFT() time.Duration {
+	if r.FirstToken.IsZero() {
+		return 0
+	}
+	return r.FirstToken.Sub(r.Start)
+}
+
+// OutputTokens: usage.completion_tokens, else the content chunks.
+func (r *Result) OutputTokens() int {
+	if r.HasUsage {
+		return r.CompletionTokens
+	}
+	return r.Chunks
+}
+
+// Observer receives inter-token gaps (nil: not recorded).
+type Observer interface{ Observe(time.Duration) }
+
+// Stream runs requests one after another for one worker, reusing its
+// buffers. Not safe for concurrent use.
+type Stream struct {
+	c     *Client
+	sse   *SSEReader
+	chunk Chunk
+}
+
+// NewStream returns a worker's stream on c.
+func (c *Client) NewStream() *Stream {
+	return &Stream{c: c, sse: NewSSEReader(32 << 10)}
+}
+
+// Window bounds the period whose content chunks are counted in
+// Result.WindowChunks.
+type Window struct{ Start, End time.Time }
+
+// Do sends one streaming request and reads the stream to its end. body is
+// the JSON request (pass a fresh slice per call: the transport may still
+// read it after Do returns), path one of the Path constants. parent is the caller's
+// context: when it is cancelled the request is incomplete; timeout bounds the
+// request itself. itl, when not nil, receives the gaps between content chunks.
+func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, body []byte, win Window, itl Observer, r *Result) {
+	*r = Result{}
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	// A fresh reader per request: the transport may still read the body
+	// after the response arrived (a server answering before reading it).
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.c.base+path, bytes.NewReader(body))
+	if err != nil {
+		r.fail(results.ErrConnect, err)
+		return
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	if s.c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+s.c.apiKey)
+	}
+	r.Start = time.Now()
+	resp, err := s.c.hc.Do(req)
+	if err != nil {
+		r.End = time.Now()
+		r.classify(parent, ctx, err, results.ErrConnect)
+		return
+	}
+	defer resp.Body.Close()
+	r.StatusCode = resp.StatusCode
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		r.End = time.Now()
+		r.fail("http_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("HTTP %d", resp.StatusCode))
+		return
+	}
+	s.sse.Reset(resp.Body)
+	var last time.Time
+	for {
+		data, err := s.sse.Next()
+		now := time.Now()
+		if err != nil {
+			r.End = now
+			if err == io.EOF {
+				r.fail(results.ErrBrokenStream, errors.New("stream ended without [DONE]"))
+				if parent.Err() != nil {
+					r.ErrKind, r.Incomplete = "", true
+				}
+				return
+			}
+			r.classify(parent, ctx, err, results.ErrBrokenStream)
+			return
+		}
+		if bytes.Equal(bytes.TrimSpace(data), doneMarker) {
+			r.End = now
+			return
+		}
+		if err := ParseChunk(data, &s.chunk); err != nil {
+			r.End = now
+			r.fail(results.ErrMalformedChunk, err)
+			return
+		}
+		ch := &s.chunk
+		if ch.Error {
+			r.End = now
+			r.fail(results.ErrStreamError, errors.New("error object in stream"))
+			return
+		}
+		if ch.Content {
+			r.Chunks++
+			if !now.Before(win.Start) && now.Before(win.End) {
+				r.WindowChunks++
+			}
+			if r.FirstToken.IsZero() {
+				r.FirstToken = now
+				if ch.HasSimT {
+					r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.SimTNs)
+				}
+			} else if itl != nil {
+				itl.Observe(now.Sub(last))
+			}
+			last = now
+		}
+		if ch.HasUsage {
+			r.HasUsage = true
+			r.PromptTokens, r.CompletionTokens = int(ch.PromptTokens), int(ch.CompletionTokens)
+		}
+		if ch.HasServerTTFT && !r.HasServerTTFT {
+			r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.ServerTTFTSeconds*1e9)
+		}
+	}
+}
+
+func (r *Result) fail(kind string, err error) {
+	r.ErrKind, r.Err = kind, err
+}
+
+// classify names a transport error: the caller's cancellation makes the
+// request incomplete, the request's own deadline is a timeout, else kind.
+func (r *Result) classify(parent, ctx context.Context, err error, kind string) {
+	switch {
+	case parent.Err() != nil:
+		r.Incomplete, r.Err = true, err
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		r.fail(results.ErrTimeout, err)
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			r.fail(results.ErrTimeout, err)
+			return
+		}
+		r.fail(kind, err)
+	}
+}
+
+// CheckError is a pre-flight failure: the message says what is wrong with
+// the target.
+type CheckError struct{ Msg string }
+
+func (e *CheckError) Error() string { return e.Msg }
+
+// CheckModel verifies that the server answers GET /v1/models as an
+// OpenAI-compatible server and lists model.
+func (c *Client) CheckModel(ctx context.Context, model string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodGet, "/v1/models", nil)
+	if err != nil {
+		return &CheckError{fmt.Sprintf("invalid URL %q: %v", c.base, err)}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return &CheckError{fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err))}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return &CheckError{fmt.Sprintf("%s/v1/models answered HTTP %d: the API key is missing or refused (--api-key-file)", c.base, resp.StatusCode)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &CheckError{fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models answered HTTP %d", c.base, resp.StatusCode)}
+	}
+	var list struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || list.Data == nil {
+		return &CheckError{fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models did not return a model list", c.base)}
+	}
+	var ids []string
+	for _, m := range list.Data {
+		if m.ID == model {
+			return nil
+		}
+		ids = append(ids, m.ID)
+	}
+	return &CheckError{fmt.Sprintf("%s does not serve model %q (it serves: %s); set model= in --target or spec.targets[].model", c.base, model, strings.Join(ids, ", "))}
+}
+
+func unwrapURLError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	return err
+}

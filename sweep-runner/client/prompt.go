@@ -1,0 +1,231 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// vocab spells a request's unique prefix: four words, one per base-64 digit
+// of the request number, so every prompt differs from its first token on
+// (prefix caching cannot flatter the result) and the prefix has the same
+// length for every request. Common lower-case English words are one token
+// in every mainstream tokenizer.
+var vocab = [64]string{
+	"apple", "river", "stone", "cloud", "green", "house", "light", "paper",
+	"music", "water", "table", "chair", "plant", "bread", "glass", "sugar",
+	"horse", "train", "night", "money", "field", "heart", "smile", "world",
+	"bird", "fish", "tree", "road", "door", "book", "hand", "ship",
+	"city", "farm", "gold", "iron", "king", "lake", "moon", "rain",
+	"salt", "snow", "star", "wind", "wood", "wall", "milk", "fire",
+	"sand", "rock", "leaf", "song", "time", "word", "card", "coat",
+	"lamp", "ring", "rose", "seed", "tent", "wave", "yard", "ball",
+}
+
+// filler repeats after the prefix up to the calibrated length.
+var filler = []string{
+	"the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while",
+	"people", "read", "about", "new", "ideas", "in", "many", "good", "old", "books",
+}
+
+// Prompt builds request bodies of a calibrated prompt length.
+type Prompt struct {
+	API   string // "completions" or "chat"
+	Model string
+	// Words of filler after the four-word unique prefix.
+	Words int
+	// Tokens the calibration measured for Words (the target when exact).
+	Tokens int
+	Exact  bool
+	// Source: "tokenize" or "usage" (a probe request's usage.prompt_tokens).
+	Source string
+}
+
+// Path of the API.
+func (p *Prompt) Path() string {
+	if p.API == "chat" {
+		return PathChat
+	}
+	return PathCompletions
+}
+
+// AppendText appends the prompt text of request n with words filler words.
+func AppendText(b []byte, n uint64, words int) []byte {
+	for d := 0; d < 4; d++ {
+		b = append(b, vocab[(n>>(6*(3-d)))&63]...)
+		b = append(b, ' ')
+	}
+	for i := 0; i < words; i++ {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, filler[i%len(filler)]...)
+	}
+	return b
+}
+
+// AppendBody appends the JSON body of request n: a streamed request for
+// exactly maxTokens output tokens (max_tokens + min_tokens + ignore_eos),
+// with usage in the last chunk. words overrides p.Words when >= 0.
+func (p *Prompt) AppendBody(b []byte, n uint64, words, maxTokens int) []byte {
+	if words < 0 {
+		words = p.Words
+	}
+	b = append(b, `{"model":`...)
+	b = strconv.AppendQuote(b, p.Model)
+	if p.API == "chat" {
+		b = append(b, `,"messages":[{"role":"user","content":"`...)
+		b = AppendText(b, n, words)
+		b = append(b, `"}]`...)
+	} else {
+		b = append(b, `,"prompt":"`...)
+		b = AppendText(b, n, words)
+		b = append(b, '"')
+	}
+	b = append(b, `,"max_tokens":`...)
+	b = strconv.AppendInt(b, int64(maxTokens), 10)
+	b = append(b, `,"min_tokens":`...)
+	b = strconv.AppendInt(b, int64(maxTokens), 10)
+	b = append(b, `,"ignore_eos":true,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}`...)
+	return b
+}
+
+// Calibrate finds the number of filler words that gives exactly tokens
+// prompt tokens, asking the server's POST /tokenize when it has one, else
+// reading usage.prompt_tokens of probe requests (one output token each).
+// When no word count hits the target exactly (e.g. a chat template longer
+// than the target) the closest is used and Exact is false.
+func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (*Prompt, error) {
+	p := &Prompt{API: api, Model: model}
+	count := func(words int) (int, error) { return c.countTokens(ctx, p, words) }
+	if _, err := count(0); err == nil {
+		p.Source = "tokenize"
+	} else {
+		p.Source = "usage"
+		count = func(words int) (int, error) { return c.probeTokens(ctx, p, words) }
+	}
+	base, err := count(0)
+	if err != nil {
+		return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
+	}
+	best, bestTok := 0, base
+	if base < tokens {
+		w := tokens - base
+		seen := map[int]int{0: base}
+		for iter := 0; iter < 12; iter++ {
+			if w < 0 {
+				w = 0
+			}
+			t, ok := seen[w]
+			if !ok {
+				if t, err = count(w); err != nil {
+					return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
+				}
+				seen[w] = t
+			}
+			if abs(t-tokens) < abs(bestTok-tokens) || (abs(t-tokens) == abs(bestTok-tokens) && t <= tokens) {
+				best, bestTok = w, t
+			}
+			if t == tokens {
+				break
+			}
+			perWord := float64(t-base) / math.Max(float64(w), 1)
+			if perWord <= 0 {
+				perWord = 1
+			}
+			step := int(math.Round(float64(tokens-t) / perWord))
+			if step == 0 {
+				if t < tokens {
+					step = 1
+				} else {
+					step = -1
+				}
+			}
+			if _, done := seen[w+step]; done {
+				break // oscillating between two neighbours: keep the best
+			}
+			w += step
+		}
+	}
+	p.Words, p.Tokens, p.Exact = best, bestTok, bestTok == tokens
+	return p, nil
+}
+
+// WordsFor scales the calibrated word count to another token count (for a
+// spread of prompt lengths); approximate.
+func (p *Prompt) WordsFor(tokens, nominal int) int {
+	if nominal <= 0 || tokens == nominal {
+		return p.Words
+	}
+	w := int(math.Round(float64(p.Words) * float64(tokens) / float64(nominal)))
+	if w < 0 {
+		w = 0
+	}
+	return w
+}
+
+func (c *Client) countTokens(ctx context.Context, p *Prompt, words int) (int, error) {
+	text := string(AppendText(nil, 0, words))
+	var body any
+	if p.API == "chat" {
+		body = map[string]any{"model": p.Model, "messages": []map[string]string{{"role": "user", "content": text}}}
+	} else {
+		body = map[string]any{"model": p.Model, "prompt": text}
+	}
+	b, _ := json.Marshal(body)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodPost, "/tokenize", b)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("POST /tokenize: HTTP %d", resp.StatusCode)
+	}
+	var out struct {
+		Count  *int  `json:"count"`
+		Tokens []int `json:"tokens"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return 0, fmt.Errorf("POST /tokenize: %v", err)
+	}
+	if out.Count != nil {
+		return *out.Count, nil
+	}
+	if out.Tokens != nil {
+		return len(out.Tokens), nil
+	}
+	return 0, fmt.Errorf("POST /tokenize: no count or tokens in the answer")
+}
+
+func (c *Client) probeTokens(ctx context.Context, p *Prompt, words int) (int, error) {
+	s := c.NewStream()
+	var r Result
+	body := p.AppendBody(nil, 0, words, 1)
+	s.Do(ctx, 60*time.Second, p.Path(), body, Window{}, nil, &r)
+	if r.ErrKind != "" || r.Incomplete {
+		return 0, fmt.Errorf("probe request: %s: %v", r.ErrKind, r.Err)
+	}
+	if !r.HasUsage {
+		return 0, fmt.Errorf("probe request: no usage in the stream (the server ignores stream_options.include_usage) and no POST /tokenize")
+	}
+	return r.PromptTokens, nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,23 @@
+// Package load is the closed-loop load engine: one step at one concurrency.
+//
+// N workers each run one request at a time and start the next as soon as the
+// previous ends, so exactly N requests are in flight throughout the step.
+// A step is: warmup, then the measurement window, then a grace period.
+//
+//   - Requests started during the warmup are counted apart (WarmupRequests)
+//     and excluded from every statistic except output tokens/s, which counts
+//     every token that arrived inside the window.
+//   - Requests started inside the window are the step's requests: latency
+//     distributions, success rate, goodput and requests/s come from them.
+//   - The rule for requests in flight when the window ends: no new request
+//     starts; those in flight get the grace period to finish (their results
+//     count normally); whatever still runs at the end of the grace is
+//     cancelled and counted incomplete. The step deadline is therefore
+//     warmup + duration + grace.
+//
+// Every request started is accounted for: successful + errored + incomplete
+// = started, for the window and the warmup alike. A request also has its own
+// timeout (a timeout error). All times come from the monotonic clock.
+// Per-request values are kept in per-worker slices (no shared lock); the
+// inter-token gaps go to a lock-free log histogram.
+package load

@@ -1,0 +1,443 @@
+// Command sweep-runner runs the concurrency sweep that finds each model's
+// breaking point and sizes it, and rebuilds its reports offline.
+//
+//	sweep-runner run --plan F --out DIR [overrides]
+//	sweep-runner run --target NAME=URL[,gpus=N][,model=M] --scenario A,B --max-concurrency 32 --out DIR
+//	sweep-runner run --resume RUN_DIR        (or --resume --out DIR: the latest run there)
+//	sweep-runner report RUN_DIR
+//
+// Exit codes: 0 done, 1 runtime failure, 2 bad input (invalid plan or flags,
+// unreachable or non-OpenAI target), 3 interrupted (SIGTERM/SIGINT; finished
+// steps are kept, continue with --resume).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/report"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+	"github.com/rhoai-demo/step07/sweep-runner/sweep"
+)
+
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 3
+)
+
+// usageError is bad input: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const topUsage = `sweep-runner: find how many concurrent users each model variant serves within the SLA.
+
+Usage:
+  sweep-runner run [flags]            run a sweep (see sweep-runner run --help)
+  sweep-runner run --resume RUN_DIR   continue an interrupted run
+  sweep-runner report RUN_DIR         rebuild summary.json, summary.csv and report.md from steps.jsonl
+  sweep-runner version                print the version
+
+Exit codes: 0 done, 1 failure, 2 bad input, 3 interrupted (resume with --resume).
+`
+
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "sweep-runner: internal error: %v\n", r)
+			code = exitFailure
+		}
+	}()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "sweep-runner %s\n", version)
+		return exitOK
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, topUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "sweep-runner: unknown command %q\n\n%s", args[0], topUsage)
+		return exitUsage
+	}
+	var ue *usageError
+	var te *sweep.TargetError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue), errors.As(err, &te):
+		fmt.Fprintf(stderr, "sweep-runner: %v\n", err)
+		return exitUsage
+	case errors.Is(err, sweep.ErrInterrupted):
+		fmt.Fprintf(stderr, "sweep-runner: %v\n", err)
+		return exitInterrupted
+	default:
+		fmt.Fprintf(stderr, "sweep-runner: %v\n", err)
+		return exitFailure
+	}
+}
+
+type runFlags struct {
+	plan, out, resume, scenarios, api, apiKeyFile string
+	targets                                       []string
+	concurrency                                   []int
+	maxConc, startConc                            int
+	stepDur, warmup, reqTimeout                   time.Duration
+	noBisect                                      bool
+}
+
+// resumeLatest is --resume's value without an argument: the latest run in
+// --out, unless a RUN_DIR follows as an argument.
+const resumeLatest = "latest"
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	var f runFlags
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.plan, "plan", "", "sweep plan file (the SweepPlan step07gen writes); without it the defaults apply and --target is required")
+	fs.StringVar(&f.out, "out", "out", "results directory; each run gets DIR/<run-id>/")
+	fs.StringArrayVar(&f.targets, "target", nil, "NAME=URL[,gpus=N][,model=SERVED_NAME][,precision=P][,metrics=URL] (repeatable; replaces the plan's targets)")
+	fs.StringVar(&f.scenarios, "scenario", "", "scenarios to run, by name, comma-separated (default: all of the plan's; A, B, C)")
+	fs.IntSliceVar(&f.concurrency, "concurrency", nil, "explicit concurrency steps, e.g. 1,2,4,8 (every step runs)")
+	fs.IntVar(&f.maxConc, "max-concurrency", 0, "double from --start-concurrency up to this concurrency, stopping at the first broken step")
+	fs.IntVar(&f.startConc, "start-concurrency", 0, "first concurrency of the doubling (default 1)")
+	fs.DurationVar(&f.stepDur, "step-duration", 0, "measurement window of a step (default 60s)")
+	fs.DurationVar(&f.warmup, "warmup", 0, "warmup before each window, excluded from the statistics (default 10s)")
+	fs.DurationVar(&f.reqTimeout, "request-timeout", 0, "timeout of one request (default 120s)")
+	fs.StringVar(&f.api, "api", "", "API: completions or chat (default completions)")
+	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the targets' API key (sent as a bearer token, never logged)")
+	fs.BoolVar(&f.noBisect, "no-bisect", false, "stop after the grid: no bisection of the breaking point")
+	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run: --resume RUN_DIR, or --resume --out DIR for the latest run in DIR")
+	fs.Lookup("resume").NoOptDefVal = resumeLatest
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sweep-runner run [--plan F] [--target NAME=URL,...] --out DIR [flags]\n       sweep-runner run --resume RUN_DIR\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v (see sweep-runner run --help)", err)
+	}
+	interactive := isTerminal(stderr)
+	var logw io.Writer
+	if interactive {
+		logw = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	var r *sweep.Runner
+	if fs.Changed("resume") {
+		dir := f.resume
+		rest := fs.Args()
+		if dir == resumeLatest {
+			if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+				dir = ""
+			}
+		}
+		if dir == "" && len(rest) == 1 {
+			dir, rest = rest[0], nil
+		}
+		if len(rest) > 0 {
+			return usagef("unexpected arguments %q", rest)
+		}
+		if dir == "" {
+			d, err := sweep.Latest(f.out)
+			if err != nil {
+				return usagef("--resume: %v", err)
+			}
+			dir = d
+		}
+		var err error
+		if r, err = sweep.Open(dir, version); err != nil {
+			return usagef("--resume %s: %v", dir, err)
+		}
+		if logw != nil {
+			fmt.Fprintf(logw, "resuming %s: %d steps already done\n", r.RunDir, len(r.Steps()))
+		}
+	} else {
+		if len(fs.Args()) > 0 {
+			return usagef("unexpected arguments %q", fs.Args())
+		}
+		plan, err := buildPlan(&f, fs)
+		if err != nil {
+			return err
+		}
+		r = sweep.New(plan)
+	}
+	key, err := readAPIKey(r.Plan.Spec.APIKeyFile)
+	if err != nil {
+		return err
+	}
+	r.APIKey, r.Progress, r.Log = key, stderr, logw
+	// Every target is checked before any step runs (and before a new run
+	// directory is made, so bad input leaves nothing behind).
+	if r.RunDir == "" || !allComplete(r) {
+		if err := r.Check(ctx); err != nil {
+			if ctx.Err() != nil {
+				return sweep.ErrInterrupted
+			}
+			if r.RunDir != "" {
+				r.Finish(results.StatusFailed, err.Error())
+			}
+			return err
+		}
+	}
+	if r.RunDir == "" {
+		if err := r.Create(f.out, version); err != nil {
+			return err
+		}
+	}
+	if logw != nil {
+		fmt.Fprintf(logw, "run directory %s\n", r.RunDir)
+	}
+	runErr := r.Run(ctx)
+	status, msg := results.StatusComplete, ""
+	switch {
+	case errors.Is(runErr, sweep.ErrInterrupted):
+		status, msg = results.StatusInterrupted, "interrupted by a signal"
+	case runErr != nil:
+		status, msg = results.StatusFailed, runErr.Error()
+	}
+	sum, err := r.Finish(status, msg)
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	fmt.Fprint(stdout, report.SizingTable(sum))
+	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(r.RunDir, results.ReportMD))
+	return runErr
+}
+
+func allComplete(r *sweep.Runner) bool {
+	sum := analysis.Summarize(r.Plan, r.State, r.Steps())
+	for _, res := range sum.Results {
+		if !res.Complete {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPlan reads --plan (or starts from the defaults) and applies the
+// override flags; every problem is a usage error with its field path.
+func buildPlan(f *runFlags, fs *pflag.FlagSet) (*v1alpha1.SweepPlan, error) {
+	plan := &v1alpha1.SweepPlan{}
+	if f.plan != "" {
+		data, err := os.ReadFile(f.plan)
+		if err != nil {
+			return nil, usagef("--plan: %v", err)
+		}
+		if err := v1alpha1.DecodeStrict(data, plan); err != nil {
+			return nil, usagef("invalid plan %s:\n%v", f.plan, err)
+		}
+	}
+	if err := plan.Default(); err != nil {
+		return nil, usagef("invalid plan: %v", err)
+	}
+	s := &plan.Spec
+	if len(f.targets) > 0 {
+		s.Targets = nil
+		for _, t := range f.targets {
+			tg, err := parseTarget(t)
+			if err != nil {
+				return nil, err
+			}
+			s.Targets = append(s.Targets, tg)
+		}
+	}
+	if f.scenarios != "" {
+		var keep []v1alpha1.Scenario
+		for _, name := range strings.Split(f.scenarios, ",") {
+			name = strings.TrimSpace(name)
+			found := false
+			for _, sc := range s.Scenarios {
+				if strings.EqualFold(sc.Name, name) {
+					keep, found = append(keep, sc), true
+				}
+			}
+			if !found {
+				var names []string
+				for _, sc := range s.Scenarios {
+					names = append(names, sc.Name)
+				}
+				return nil, usagef("--scenario: unknown scenario %q (the plan has %s)", name, strings.Join(names, ", "))
+			}
+		}
+		s.Scenarios = keep
+	}
+	if fs.Changed("concurrency") && (fs.Changed("max-concurrency") || fs.Changed("start-concurrency")) {
+		return nil, usagef("--concurrency and --max-concurrency/--start-concurrency exclude each other")
+	}
+	if fs.Changed("concurrency") {
+		s.Concurrency, s.StartConcurrency, s.MaxConcurrency = f.concurrency, 0, 0
+	}
+	if fs.Changed("max-concurrency") || fs.Changed("start-concurrency") {
+		s.Concurrency = nil
+		if s.StartConcurrency == 0 {
+			s.StartConcurrency = 1
+		}
+		if fs.Changed("start-concurrency") {
+			s.StartConcurrency = f.startConc
+		}
+		if fs.Changed("max-concurrency") {
+			s.MaxConcurrency = f.maxConc
+		} else if s.MaxConcurrency == 0 {
+			s.MaxConcurrency = v1alpha1.DefaultSweep().MaxConcurrency
+		}
+	}
+	if fs.Changed("step-duration") {
+		s.StepDuration = v1alpha1.D(f.stepDur)
+	}
+	if fs.Changed("warmup") {
+		s.Warmup = v1alpha1.D(f.warmup)
+	}
+	if fs.Changed("request-timeout") {
+		s.RequestTimeout = v1alpha1.D(f.reqTimeout)
+	}
+	if fs.Changed("api") {
+		s.API = f.api
+	}
+	if fs.Changed("api-key-file") {
+		s.APIKeyFile = f.apiKeyFile
+	}
+	if f.noBisect {
+		no := false
+		s.Bisect = &no
+	}
+	if err := plan.Default(); err != nil {
+		return nil, usagef("invalid plan: %v", err)
+	}
+	if fs.Changed("warmup") && f.warmup == 0 {
+		s.Warmup = v1alpha1.D(0)
+	}
+	if err := plan.Validate(); err != nil {
+		msg := err.Error()
+		if len(s.Targets) == 0 {
+			msg += "\n(give the targets with --target NAME=URL[,gpus=N][,model=SERVED_NAME] or in --plan)"
+		}
+		return nil, usagef("invalid sweep plan:\n%s", msg)
+	}
+	return plan, nil
+}
+
+// parseTarget reads NAME=URL[,gpus=N][,model=M][,precision=P][,metrics=URL][,cost=PRICE].
+func parseTarget(v string) (v1alpha1.Target, error) {
+	var t v1alpha1.Target
+	parts := strings.Split(v, ",")
+	name, url, ok := strings.Cut(parts[0], "=")
+	if !ok || name == "" || url == "" {
+		return t, usagef("--target %q: want NAME=URL[,gpus=N][,model=SERVED_NAME]", v)
+	}
+	t.Name, t.URL = name, url
+	for _, p := range parts[1:] {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok {
+			return t, usagef("--target %q: %q is not key=value", v, p)
+		}
+		switch k {
+		case "gpus":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 {
+				return t, usagef("--target %q: gpus must be a whole number of at least 1", v)
+			}
+			t.GPUs = n
+		case "model":
+			t.Model = val
+		case "precision":
+			t.Precision = val
+		case "metrics":
+			t.MetricsURL = val
+		case "cost":
+			c, err := strconv.ParseFloat(val, 64)
+			if err != nil || c < 0 {
+				return t, usagef("--target %q: cost must be a non-negative number (per GPU-hour)", v)
+			}
+			t.GPUHourCost = c
+		default:
+			return t, usagef("--target %q: unknown key %q (known: gpus, model, precision, metrics, cost)", v, k)
+		}
+	}
+	return t, nil
+}
+
+func readAPIKey(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("API key file: %v", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sweep-runner report RUN_DIR\n\nRebuilds summary.json, summary.csv and report.md from the run's plan.yaml and steps.jsonl.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("report needs exactly one RUN_DIR")
+	}
+	dir := fs.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+		return usagef("%s is not a run directory (no %s)", dir, results.PlanFile)
+	}
+	sum, err := report.Rebuild(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, report.SizingTable(sum))
+	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(dir, results.ReportMD))
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,218 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+// Load reads a run directory: the plan as run, run.json and the steps.
+func Load(runDir string) (*v1alpha1.SweepPlan, results.Run, []results.Step, error) {
+	var run results.Run
+	data, err := os.ReadFile(filepath.Join(runDir, results.PlanFile))
+	if err != nil {
+		return nil, run, nil, fmt.Errorf("%s is not a run directory: %w", runDir, err)
+	}
+	plan, err := v1alpha1.LoadPlan(data)
+	if err != nil {
+		return nil, run, nil, fmt.Errorf("%s: %w", filepath.Join(runDir, results.PlanFile), err)
+	}
+	if err := results.ReadJSON(filepath.Join(runDir, results.RunFile), &run); err != nil && !os.IsNotExist(err) {
+		return nil, run, nil, fmt.Errorf("%s: %w", filepath.Join(runDir, results.RunFile), err)
+	}
+	if run.RunID == "" {
+		run.RunID = filepath.Base(runDir)
+	}
+	steps, _, err := results.ReadSteps(filepath.Join(runDir, results.StepsFile))
+	if err != nil && !os.IsNotExist(err) {
+		return nil, run, nil, err
+	}
+	return plan, run, steps, nil
+}
+
+// Rebuild recomputes and writes every report of a run directory.
+func Rebuild(runDir string) (*results.Summary, error) {
+	plan, run, steps, err := Load(runDir)
+	if err != nil {
+		return nil, err
+	}
+	sum := analysis.Summarize(plan, run, steps)
+	return &sum, WriteAll(runDir, &sum)
+}
+
+// WriteAll writes summary.json, summary.csv and report.md.
+func WriteAll(runDir string, sum *results.Summary) error {
+	if err := results.WriteJSON(filepath.Join(runDir, results.SummaryJSON), sum); err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(runDir, results.SummaryCSV), CSV(sum)); err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(filepath.Join(runDir, results.ReportMD), []byte(Markdown(sum)))
+}
+
+// CSVHeader are summary.csv's columns.
+var CSVHeader = []string{
+	"run_id", "target", "model", "gpus", "precision", "scenario", "concurrency", "phase",
+	"started", "successful", "errored", "incomplete", "success_rate", "concurrency_achieved",
+	"ttft_p50_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s", "tpot_p95_s", "itl_p50_s", "itl_p95_s", "e2e_p50_s", "e2e_p95_s",
+	"requests_per_s", "output_tok_per_s", "total_tok_per_s", "output_tok_per_s_per_gpu", "goodput_req_per_s",
+	"waiting_mean", "waiting_max", "waiting_fraction", "running_mean", "kv_cache_max", "preemptions", "server_ttft_p95_s",
+	"grade_ttft", "grade_reading_speed", "grade_kv_cache", "grade_success", "at_sla", "broken", "rule",
+}
+
+// CSV renders one row per step.
+func CSV(sum *results.Summary) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(CSVHeader)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, r := range sum.Results {
+		for _, s := range r.Steps {
+			srv := results.Server{}
+			if s.Server != nil {
+				srv = *s.Server
+			}
+			w.Write([]string{
+				sum.RunID, s.Target, s.Model, strconv.Itoa(s.GPUs), s.Precision, s.Scenario, strconv.Itoa(s.Concurrency), s.Phase,
+				strconv.Itoa(s.Requests.Started), strconv.Itoa(s.Requests.Successful), strconv.Itoa(s.Requests.Errored), strconv.Itoa(s.Requests.Incomplete),
+				f(s.SuccessRate), f(s.ConcurrencyAchieved),
+				f(s.Latency.TTFT.Percentiles.P50), f(s.Latency.TTFT.Percentiles.P95), f(s.Latency.TTFT.Percentiles.P99),
+				f(s.Latency.TPOT.Percentiles.P50), f(s.Latency.TPOT.Percentiles.P95),
+				f(s.Latency.ITL.Percentiles.P50), f(s.Latency.ITL.Percentiles.P95),
+				f(s.Latency.E2E.Percentiles.P50), f(s.Latency.E2E.Percentiles.P95),
+				f(s.Throughput.RequestsPerSecond), f(s.Throughput.OutputTokensPerSecond), f(s.Throughput.TotalTokensPerSecond),
+				f(s.Throughput.OutputTokensPerSecondPerGPU), f(s.Throughput.GoodputRequestsPerSecond),
+				f(srv.Waiting.Mean), f(srv.Waiting.Max), f(srv.WaitingFraction), f(srv.Running.Mean), f(srv.KVCacheUsage.Max),
+				f(srv.Preemptions), f(srv.TTFTP95Seconds),
+				s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success,
+				strconv.FormatBool(s.AtSLA), strconv.FormatBool(s.Broken), s.Rule,
+			})
+		}
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// SizingTable is the answer in one Markdown table: per model and scenario,
+// the breaking point, max users at SLA, users and output tok/s per GPU.
+func SizingTable(sum *results.Summary) string {
+	var b strings.Builder
+	b.WriteString("| model | GPUs | scenario | breaking point (rule) | max users at SLA | users/GPU | output tok/s at SLA | output tok/s/GPU | TTFT p95 at SLA |\n")
+	b.WriteString("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range sum.Results {
+		bp := "not reached"
+		if r.BreakingPoint != nil {
+			bp = fmt.Sprintf("%d (%s)", r.BreakingPoint.Concurrency, r.BreakingPoint.Rule)
+		} else if r.MaxTestedConcurrency > 0 {
+			bp = fmt.Sprintf("> %d", r.MaxTestedConcurrency)
+		}
+		if len(r.Steps) == 0 {
+			bp = "not run"
+		} else if !r.Complete {
+			bp += " (incomplete)"
+		} else if !r.Exact && r.BreakingPoint != nil {
+			bp += " (bound)"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %.2f | %.0f | %.0f | %s |\n",
+			r.Target, r.GPUs, r.Scenario, bp, r.MaxConcurrencyAtSLA, r.UsersPerGPUAtSLA,
+			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0))
+	}
+	return b.String()
+}
+
+func ms(sec float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f ms", sec*1000)
+}
+
+// Markdown renders report.md.
+func Markdown(sum *results.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Sweep %s\n\n", sum.RunID)
+	fmt.Fprintf(&b, "Status: **%s**", sum.Status)
+	if sum.Version != "" {
+		fmt.Fprintf(&b, " · sweep-runner %s", sum.Version)
+	}
+	fmt.Fprintf(&b, " · started %s\n\n", sum.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	b.WriteString("## Sizing\n\n")
+	b.WriteString(SizingTable(sum))
+	if len(sum.Comparisons) > 0 {
+		b.WriteString("\n| scenario | model | vs | users/GPU ratio | output tok/s/GPU ratio |\n| --- | --- | --- | ---: | ---: |\n")
+		for _, c := range sum.Comparisons {
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f× | %.2f× |\n", c.Scenario, c.Target, c.Baseline, c.UsersPerGPURatio, c.OutputTokensPerGPURatio)
+		}
+	}
+	sla := sum.SLA
+	fmt.Fprintf(&b, "\nSLA thresholds (excellent / acceptable / degraded): TTFT p95 %s / %s / %s; reading speed (1/TPOT p95) %g / %g / %g tok/s; KV cache max %g / %g / %g %%; success %g / %g / %g %%. A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.\n",
+		sla.TTFT.Excellent.Duration, sla.TTFT.Acceptable.Duration, sla.TTFT.Degraded.Duration,
+		sla.ReadingSpeed.Excellent, sla.ReadingSpeed.Acceptable, sla.ReadingSpeed.Degraded,
+		sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded,
+		sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded,
+		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	b.WriteString("\n## Steps\n")
+	for _, r := range sum.Results {
+		if len(r.Steps) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
+		b.WriteString("| conc. | phase | requests ok/err/inc | TTFT p50 | TTFT p95 | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac) | KV max | grades TTFT/read/KV/succ | verdict |\n")
+		b.WriteString("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
+		for _, s := range r.Steps {
+			wait, kv := "-", "-"
+			if s.Server != nil && s.Server.Samples > 0 {
+				wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
+				if s.Server.Generation != "" {
+					kv = fmt.Sprintf("%.0f %%", s.Server.KVCacheUsage.Max*100)
+				}
+			}
+			verdict := "at SLA"
+			if s.Broken {
+				verdict = "BROKEN: " + strings.Join(s.Rules, ", ")
+			} else if !s.AtSLA {
+				verdict = "below SLA"
+			}
+			fmt.Fprintf(&b, "| %d | %s | %d/%d/%d | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+				s.Concurrency, s.Phase, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete,
+				msv(s.Latency.TTFT.Percentiles.P50), msv(s.Latency.TTFT.Percentiles.P95), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
+				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
+				wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, verdict)
+			if len(s.Errors) > 0 {
+				kinds := make([]string, 0, len(s.Errors))
+				for k, v := range s.Errors {
+					kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
+				}
+				sort.Strings(kinds)
+				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
+			}
+		}
+	}
+	b.WriteString("\n## Definitions\n\n")
+	keys := make([]string, 0, len(sum.Definitions))
+	for k := range sum.Definitions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "- **%s**: %s\n", k, sum.Definitions[k])
+	}
+	return b.String()
+}
+
+func msv(sec float64) string {
+	if sec >= 10 {
+		return fmt.Sprintf("%.1f s", sec)
+	}
+	return fmt.Sprintf("%.0f ms", sec*1000)
+}

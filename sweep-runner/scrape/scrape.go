@@ -1,0 +1,290 @@
+package scrape
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+// Metric names.
+const (
+	Waiting       = "vllm:num_requests_waiting"
+	Running       = "vllm:num_requests_running"
+	KVCacheV1     = "vllm:kv_cache_usage_perc"
+	KVCacheV0     = "vllm:gpu_cache_usage_perc"
+	Preemptions   = "vllm:num_preemptions"
+	TTFTHistogram = "vllm:time_to_first_token_seconds"
+)
+
+// Sample is one scrape.
+type Sample struct {
+	T                time.Time
+	OK               bool
+	Waiting, Running float64
+	HasKV            bool
+	KV               float64 // 0..1, the highest across engines
+	Generation       string  // "v1" or "v0" (KV metric name)
+	Preemptions      float64
+	TTFT             []analysis.Bucket // cumulative, +Inf last
+}
+
+// Parse reads one text exposition and extracts the sample for model.
+func Parse(r io.Reader, modelName string) (Sample, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(io.LimitReader(r, 32<<20))
+	if err != nil {
+		return Sample{}, err
+	}
+	s := Sample{OK: true}
+	s.Waiting, _ = sum(fams[Waiting], modelName)
+	s.Running, _ = sum(fams[Running], modelName)
+	if f := fams[KVCacheV1]; f != nil {
+		s.KV, s.HasKV = maxOf(f, modelName)
+		s.Generation = "v1"
+	} else if f := fams[KVCacheV0]; f != nil {
+		s.KV, s.HasKV = maxOf(f, modelName)
+		s.Generation = "v0"
+	}
+	if f := fams[Preemptions+"_total"]; f != nil {
+		s.Preemptions, _ = sum(f, modelName)
+	} else {
+		s.Preemptions, _ = sum(fams[Preemptions], modelName)
+	}
+	s.TTFT = histogram(fams[TTFTHistogram], modelName)
+	return s, nil
+}
+
+// selected returns the metrics of a family for model (all when none match).
+func selected(f *dto.MetricFamily, modelName string) []*dto.Metric {
+	if f == nil {
+		return nil
+	}
+	var out []*dto.Metric
+	for _, m := range f.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "model_name" && l.GetValue() == modelName {
+				out = append(out, m)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return f.GetMetric()
+	}
+	return out
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	return math.NaN()
+}
+
+func sum(f *dto.MetricFamily, modelName string) (float64, bool) {
+	var t float64
+	ms := selected(f, modelName)
+	for _, m := range ms {
+		if v := value(m); !math.IsNaN(v) {
+			t += v
+		}
+	}
+	return t, len(ms) > 0
+}
+
+func maxOf(f *dto.MetricFamily, modelName string) (float64, bool) {
+	best, ok := 0.0, false
+	for _, m := range selected(f, modelName) {
+		if v := value(m); !math.IsNaN(v) && (!ok || v > best) {
+			best, ok = v, true
+		}
+	}
+	return best, ok
+}
+
+func histogram(f *dto.MetricFamily, modelName string) []analysis.Bucket {
+	byLe := map[float64]float64{}
+	total := 0.0
+	found := false
+	for _, m := range selected(f, modelName) {
+		h := m.GetHistogram()
+		if h == nil {
+			continue
+		}
+		found = true
+		for _, b := range h.GetBucket() {
+			byLe[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+		}
+		total += float64(h.GetSampleCount())
+	}
+	if !found {
+		return nil
+	}
+	byLe[math.Inf(1)] = total
+	out := make([]analysis.Bucket, 0, len(byLe))
+	for le, c := range byLe {
+		out = append(out, analysis.Bucket{UpperBound: le, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UpperBound < out[j].UpperBound })
+	return out
+}
+
+// Scraper polls one /metrics URL.
+type Scraper struct {
+	URL      string
+	Model    string
+	Interval time.Duration
+	HTTP     *http.Client
+	// APIKey, when set, is sent as a bearer token (vLLM protects /metrics
+	// with the same key when --api-key is set behind some proxies).
+	APIKey string
+}
+
+// New returns a scraper polling every second.
+func New(url, modelName, apiKey string) *Scraper {
+	return &Scraper{URL: url, Model: modelName, Interval: time.Second, APIKey: apiKey,
+		HTTP: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: false}}}
+}
+
+// Once scrapes one sample.
+func (s *Scraper) Once(ctx context.Context) (Sample, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		return Sample{}, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	if s.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+s.APIKey)
+	}
+	t := time.Now()
+	resp, err := s.HTTP.Do(req)
+	if err != nil {
+		return Sample{T: t}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return Sample{T: t}, fmt.Errorf("GET %s: HTTP %d", s.URL, resp.StatusCode)
+	}
+	smp, err := Parse(resp.Body, s.Model)
+	// The sample stands for the moment the server answered: half way.
+	smp.T = t.Add(time.Since(t) / 2)
+	return smp, err
+}
+
+// Run scrapes every Interval until ctx ends and returns the samples (failed
+// scrapes included with OK false).
+func (s *Scraper) Run(ctx context.Context) []Sample {
+	var out []Sample
+	tick := time.NewTicker(s.Interval)
+	defer tick.Stop()
+	for {
+		smp, err := s.Once(ctx)
+		if ctx.Err() != nil {
+			return out
+		}
+		if err != nil {
+			smp.OK = false
+		}
+		out = append(out, smp)
+		select {
+		case <-ctx.Done():
+			return out
+		case <-tick.C:
+		}
+	}
+}
+
+// Stats summarises the samples of the window [ws, we]. Gauges use the
+// samples inside it; preemptions and the TTFT histogram use the difference
+// between the last sample at or before ws (else the first inside) and the
+// last inside. It returns nil when no sample succeeded at all.
+func Stats(samples []Sample, ws, we time.Time) *results.Server {
+	var srv results.Server
+	var base, last *Sample
+	anyOK := false
+	var nWait int
+	for i := range samples {
+		s := &samples[i]
+		in := !s.T.Before(ws) && !s.T.After(we)
+		if !s.OK {
+			if in {
+				srv.ScrapeErrors++
+			}
+			continue
+		}
+		anyOK = true
+		if !s.T.After(ws) {
+			base = s
+			continue
+		}
+		if !in {
+			continue
+		}
+		if base == nil {
+			base = s
+		}
+		last = s
+		srv.Samples++
+		srv.Waiting.Mean += s.Waiting
+		srv.Running.Mean += s.Running
+		srv.Waiting.Max = math.Max(srv.Waiting.Max, s.Waiting)
+		srv.Running.Max = math.Max(srv.Running.Max, s.Running)
+		if s.Waiting > 0 {
+			nWait++
+		}
+		if s.HasKV {
+			srv.Generation = s.Generation
+			srv.KVCacheUsage.Mean += s.KV
+			srv.KVCacheUsage.Max = math.Max(srv.KVCacheUsage.Max, s.KV)
+		}
+	}
+	if !anyOK {
+		return nil
+	}
+	if srv.Samples > 0 {
+		n := float64(srv.Samples)
+		srv.Waiting.Mean /= n
+		srv.Running.Mean /= n
+		srv.KVCacheUsage.Mean /= n
+		srv.WaitingFraction = float64(nWait) / n
+	}
+	if base != nil && last != nil && base != last {
+		srv.Preemptions = math.Max(0, last.Preemptions-base.Preemptions)
+		if d := delta(base.TTFT, last.TTFT); d != nil {
+			srv.TTFTCount = d[len(d)-1].Count
+			srv.TTFTP95Seconds = analysis.HistogramQuantile(0.95, d)
+		}
+	}
+	return &srv
+}
+
+func delta(a, b []analysis.Bucket) []analysis.Bucket {
+	if len(b) == 0 || len(a) != len(b) {
+		return nil
+	}
+	out := make([]analysis.Bucket, len(b))
+	for i := range b {
+		if a[i].UpperBound != b[i].UpperBound {
+			return nil
+		}
+		out[i] = analysis.Bucket{UpperBound: b[i].UpperBound, Count: math.Max(0, b[i].Count-a[i].Count)}
+	}
+	return out
+}
+

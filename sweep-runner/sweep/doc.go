@@ -1,0 +1,11 @@
+// Package sweep orchestrates a run: it checks every target, then for each
+// target and scenario in turn (never two at once) calibrates the prompts,
+// runs steps as analysis.Next decides (doubling until the first broken step,
+// then bisection for the breaking point and the SLA boundary), appends each
+// finished step to steps.jsonl (fsynced) and rewrites the reports.
+//
+// A cancelled context (SIGTERM from the Job's deadline) ends the current
+// step at once; that step is discarded, finished steps are kept, the run is
+// marked interrupted and Run returns ErrInterrupted. Resume continues from
+// the run directory's plan and steps without repeating a finished step.
+package sweep

@@ -287,4 +287,3 @@ func delta(a, b []analysis.Bucket) []analysis.Bucket {
 	}
 	return out
 }
-

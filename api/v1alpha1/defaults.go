@@ -34,6 +34,8 @@ const (
 	DefaultGrafanaImage    = "docker.io/grafana/grafana:12.2.0"
 	DefaultSweepImage      = "quay.io/rhoai-demo/step07-sweep-runner:v0.1.0"
 	DefaultOAuthProxyImage = "quay.io/openshift/origin-oauth-proxy:4.18"
+	// DefaultPluginImage holds step07gen for the ArgoCD repo-server sidecar.
+	DefaultPluginImage = "quay.io/rhoai-demo/step07gen:v0.1.0"
 )
 
 // DefaultModels are the demo's two variants: Mistral BF16 on 4 GPUs vs INT4 on 1.
@@ -214,6 +216,9 @@ func (c *ModelPerformanceMetrics) Default() error {
 	}
 	if a.Project == "" {
 		a.Project = "default"
+	}
+	if a.PluginImage == "" {
+		a.PluginImage = DefaultPluginImage
 	}
 	return nil
 }

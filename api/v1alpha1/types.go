@@ -205,6 +205,11 @@ type ArgoCDSpec struct {
 	Path      string `json:"path,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 	Project   string `json:"project,omitempty"`
+	// Plugin makes the Application render step07.yaml with the step07gen
+	// Config Management Plugin instead of the committed base/ files.
+	Plugin bool `json:"plugin,omitempty"`
+	// PluginImage is the repo-server sidecar image holding step07gen.
+	PluginImage string `json:"pluginImage,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("5s", "1m30s").

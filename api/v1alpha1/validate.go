@@ -163,6 +163,7 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	}
 	dns1123(&errs, "spec.argocd.namespace", a.Namespace)
 	dns1123sub(&errs, "spec.argocd.project", a.Project)
+	image(&errs, "spec.argocd.pluginImage", a.PluginImage)
 	return errs.Err()
 }
 

@@ -1,0 +1,11 @@
+// Package guidellm emits the scheduled concurrency sweep: the results PVC
+// (guidellm-results), the ConfigMap holding plan.yaml (the SweepPlan that
+// sweep-runner reads, derived from the config by Plan()), and the CronJob
+// (concurrencyPolicy Forbid, history limits, activeDeadlineSeconds, no
+// retries) whose container runs `sweep-runner run --plan ... --out /results`.
+//
+// It emits no Job: a committed Job would be re-created or reported OutOfSync
+// by ArgoCD on every sync. An on-demand sweep is started from the CronJob:
+//
+//	oc create job --from=cronjob/guidellm-sweep guidellm-sweep-manual-$(date +%s)
+package guidellm

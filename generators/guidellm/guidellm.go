@@ -1,0 +1,118 @@
+package guidellm
+
+import (
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/kit"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// Component is the base/ folder of these objects.
+const Component = "guidellm"
+
+// OnDemandCommand starts a sweep now, outside the schedule.
+const OnDemandCommand = "oc create job --from=cronjob/" + v1alpha1.SweepName + " " + v1alpha1.SweepName + "-manual-$(date +%s)"
+
+// Objects returns the results PVC, the plan ConfigMap and the CronJob.
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+	plan, err := PlanYAML(c)
+	if err != nil {
+		return nil, err
+	}
+	sw := c.Spec.Sweep
+	pvc := &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: kit.Meta(c, Component, v1alpha1.ResultsPVCName),
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(sw.Results.Size)}},
+		},
+	}
+	if sw.Results.StorageClassName != "" {
+		pvc.Spec.StorageClassName = kit.Ptr(sw.Results.StorageClassName)
+	}
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepPlanName),
+		Data:       map[string]string{v1alpha1.PlanFileName: plan},
+	}
+	return []generators.Object{pvc, cm, CronJob(c, kit.Checksum(plan))}, nil
+}
+
+// PlanYAML is the SweepPlan sweep-runner reads, as YAML.
+func PlanYAML(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
+	b, err := yaml.Marshal(c.Plan())
+	return string(b), err
+}
+
+// CronJob runs the sweep on the schedule; the plan checksum on the template
+// records which plan a Job was created for.
+func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.CronJob {
+	sw := c.Spec.Sweep
+	name := v1alpha1.SweepName
+	mounts := []corev1.VolumeMount{
+		{Name: "plan", MountPath: v1alpha1.PlanMountPath, ReadOnly: true},
+		{Name: "results", MountPath: v1alpha1.ResultsMountPath},
+		{Name: "tmp", MountPath: "/tmp"},
+	}
+	volumes := []corev1.Volume{
+		{Name: "plan", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.SweepPlanName}}}},
+		{Name: "results", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v1alpha1.ResultsPVCName}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if sw.APIKeySecret != "" {
+		mounts = append(mounts, corev1.VolumeMount{Name: "api-key", MountPath: v1alpha1.APIKeyMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "api-key", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: sw.APIKeySecret,
+			Items:      []corev1.KeyToPath{{Key: v1alpha1.APIKeyFileName, Path: v1alpha1.APIKeyFileName}},
+		}}})
+	}
+	deadline := int64(sw.ActiveDeadline.Seconds())
+	return &batchv1.CronJob{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
+		ObjectMeta: kit.Meta(c, Component, name),
+		Spec: batchv1.CronJobSpec{
+			Schedule: sw.Schedule,
+			// Two sweeps at once would load the models twice and spoil both.
+			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
+			StartingDeadlineSeconds:    kit.Ptr(int64(3600)),
+			SuccessfulJobsHistoryLimit: kit.Ptr(int32(3)),
+			FailedJobsHistoryLimit:     kit.Ptr(int32(3)),
+			JobTemplate: batchv1.JobTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
+				Spec: batchv1.JobSpec{
+					ActiveDeadlineSeconds: &deadline,
+					// A retried sweep doubles the load on the models: fail once, look, rerun.
+					BackoffLimit: kit.Ptr(int32(0)),
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{
+							Labels:      kit.Labels(Component, name),
+							Annotations: map[string]string{kit.ChecksumAnnotation: planChecksum},
+						},
+						Spec: corev1.PodSpec{
+							RestartPolicy:                corev1.RestartPolicyNever,
+							AutomountServiceAccountToken: kit.Ptr(false),
+							SecurityContext:              kit.PodSecurity(c, 65532),
+							Containers: []corev1.Container{{
+								Name:    "sweep-runner",
+								Image:   sw.Image,
+								Command: []string{"sweep-runner"},
+								Args: []string{"run",
+									"--plan", v1alpha1.PlanMountPath + "/" + v1alpha1.PlanFileName,
+									"--out", v1alpha1.ResultsMountPath},
+								Resources:       kit.Resources("500m", "512Mi", "2", "2Gi"),
+								SecurityContext: kit.ContainerSecurity(true),
+								VolumeMounts:    mounts,
+							}},
+							Volumes: volumes,
+						},
+					},
+				},
+			},
+		},
+	}
+}

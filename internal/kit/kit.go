@@ -1,0 +1,100 @@
+package kit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Label keys and values every generated object carries.
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelPartOf    = "app.kubernetes.io/part-of"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	PartOf         = "step07-model-performance-metrics"
+	ManagedBy      = "step07gen"
+	// ChecksumAnnotation on a Pod template rolls the pods when the
+	// configuration they read at start-up changes.
+	ChecksumAnnotation = "step07.rhoai-demo.io/config-checksum"
+)
+
+// Labels are the metadata labels of an object of a component. They never
+// carry a version, so they are safe in selectors.
+func Labels(component, name string) map[string]string {
+	return map[string]string{
+		LabelName:      name,
+		LabelComponent: component,
+		LabelPartOf:    PartOf,
+		LabelManagedBy: ManagedBy,
+	}
+}
+
+// Selector is the immutable part of a workload's labels: Deployment
+// selectors cannot change after creation, so they hold only the name.
+func Selector(name string) map[string]string {
+	return map[string]string{LabelName: name, LabelPartOf: PartOf}
+}
+
+// Meta is the ObjectMeta of a namespaced object.
+func Meta(c *v1alpha1.ModelPerformanceMetrics, component, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: c.Spec.Namespace, Labels: Labels(component, name)}
+}
+
+// ClusterMeta is the ObjectMeta of a cluster-scoped object.
+func ClusterMeta(component, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Labels: Labels(component, name)}
+}
+
+// PodSecurity is the Pod-level part of the restricted Pod Security level.
+// It pins no UID: OpenShift's restricted-v2 SCC assigns one from the
+// namespace range. fsGroup is set only on plain Kubernetes, where nothing
+// else makes a fresh volume writable for the image's user.
+func PodSecurity(c *v1alpha1.ModelPerformanceMetrics, fsGroup int64) *corev1.PodSecurityContext {
+	sc := &corev1.PodSecurityContext{
+		RunAsNonRoot:   Ptr(true),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if c.Spec.Platform == v1alpha1.PlatformKubernetes && fsGroup > 0 {
+		sc.FSGroup = Ptr(fsGroup)
+		policy := corev1.FSGroupChangeOnRootMismatch
+		sc.FSGroupChangePolicy = &policy
+	}
+	return sc
+}
+
+// ContainerSecurity is the container-level part of the restricted level.
+func ContainerSecurity(readOnlyRoot bool) *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: Ptr(false),
+		RunAsNonRoot:             Ptr(true),
+		ReadOnlyRootFilesystem:   Ptr(readOnlyRoot),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// Resources builds requests and limits from quantity strings.
+func Resources(cpuReq, memReq, cpuLim, memLim string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpuReq), corev1.ResourceMemory: resource.MustParse(memReq)},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpuLim), corev1.ResourceMemory: resource.MustParse(memLim)},
+	}
+}
+
+// Checksum is a short, stable digest of configuration text.
+func Checksum(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Ptr returns a pointer to v.
+func Ptr[T any](v T) *T { return &v }

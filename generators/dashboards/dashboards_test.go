@@ -369,4 +369,3 @@ func TestObjects(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-

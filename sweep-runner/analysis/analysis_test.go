@@ -266,8 +266,8 @@ func TestNextResumesWithoutRepeating(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
-		Targets:   []v1alpha1.Target{{Name: "bf16", URL: "http://a", GPUs: 4}, {Name: "int4", URL: "http://b", GPUs: 1}},
-		Scenarios: []v1alpha1.Scenario{{Name: "A", InputTokens: 256, OutputTokens: 128}},
+		Targets:        []v1alpha1.Target{{Name: "bf16", URL: "http://a", GPUs: 4}, {Name: "int4", URL: "http://b", GPUs: 1}},
+		Scenarios:      []v1alpha1.Scenario{{Name: "A", InputTokens: 256, OutputTokens: 128}},
 		MaxConcurrency: 4, StartConcurrency: 1,
 	}}
 	if err := plan.Default(); err != nil {

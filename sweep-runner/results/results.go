@@ -337,21 +337,23 @@ type Summary struct {
 	Version       string     `json:"version,omitempty"`
 	StartedAt     time.Time  `json:"started_at"`
 	EndedAt       *time.Time `json:"ended_at,omitempty"`
-	// Definitions of the metrics, in words.
+	// Results per target and scenario, in the plan's order.
+	Results     []Result     `json:"results"`
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+	SLA         v1alpha1.SLA `json:"sla"`
+	// Definitions of the metrics, in words (keys are plain words, never a
+	// result field name).
 	Definitions map[string]string `json:"definitions"`
-	SLA         v1alpha1.SLA      `json:"sla"`
-	Results     []Result          `json:"results"`
-	Comparisons []Comparison      `json:"comparisons,omitempty"`
 }
 
 // Definitions are the metric definitions every report states.
 var Definitions = map[string]string{
-	"ttft":                   "time to first token: request start to the first streamed chunk carrying generated text (a role-only chat delta does not count)",
-	"tpot":                   "time per output token, vLLM bench serve's definition: (e2e - TTFT) / (output tokens - 1); requests with one output token count 0 (GuideLLM's TPOT includes the first token)",
-	"itl":                    "inter-token latency: gaps between successive content chunks",
-	"e2e":                    "request start to the end of the stream",
-	"goodput":                "successful requests per second that met every per-request SLA threshold (TTFT and reading speed at acceptable)",
-	"window":                 "statistics cover requests started inside the measurement window (after warmup); requests in flight at its end get a grace period, then are cancelled and counted incomplete; output tok/s counts tokens received inside the window",
-	"breaking_point":         "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold",
-	"max_concurrency_at_sla": "the highest concurrency whose step is not broken and grades every KPI (TTFT p95, reading speed = 1/TPOT p95, KV cache max, success rate) at least acceptable",
+	"ttft":             "time to first token: request start to the first streamed chunk carrying generated text (a role-only chat delta does not count)",
+	"tpot":             "time per output token, vLLM bench serve's definition: (e2e - TTFT) / (output tokens - 1); requests with one output token count 0 (GuideLLM's TPOT includes the first token)",
+	"itl":              "inter-token latency: gaps between successive content chunks",
+	"e2e":              "request start to the end of the stream",
+	"goodput":          "successful requests per second that met every per-request SLA threshold (TTFT and reading speed at acceptable)",
+	"window":           "statistics cover requests started inside the measurement window (after warmup); requests in flight at its end get a grace period, then are cancelled and counted incomplete; output tok/s counts tokens received inside the window",
+	"breaking_point":   "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold",
+	"max users at SLA": "the highest concurrency whose step is not broken and grades every KPI (TTFT p95, reading speed = 1/TPOT p95, KV cache max, success rate) at least acceptable",
 }

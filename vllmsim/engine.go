@@ -87,8 +87,10 @@ type engine struct {
 	waiting     []*seq // FIFO; preempted sequences go back to the front
 	running     []*seq // admission order; the newest is preempted first
 	fixed       seqHeap
-	prefix      *prefixCache
-	m           *metrics // nil in pure scheduler tests
+	// fixedBacklog: the last fixed-latency admission left requests waiting.
+	fixedBacklog bool
+	prefix       *prefixCache
+	m            *metrics // nil in pure scheduler tests
 
 	preemptions int
 	iterations  int
@@ -375,10 +377,17 @@ func (e *engine) beginFixed(now time.Time) (iteration, bool) {
 		e.popWaiting()
 		e.admit(s, now, need)
 		s.pending = 0
-		s.due = now.Add(e.cfg.IterFixed + time.Duration(s.prompt)*e.cfg.PerPrefillToken)
+		// A request that did not have to queue starts its clock at arrival,
+		// so the engine goroutine's wake-up delay does not add to its TTFT.
+		base := now
+		if !e.fixedBacklog {
+			base = s.arrival
+		}
+		s.due = base.Add(e.cfg.IterFixed + time.Duration(s.prompt)*e.cfg.PerPrefillToken)
 		heap.Push(&e.fixed, s)
 		it.Admitted++
 	}
+	e.fixedBacklog = len(e.waiting) > 0
 	if len(e.fixed) == 0 {
 		return it, false
 	}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlagsOverrideProfile(t *testing.T) {
+	cfg, exit, err := parse([]string{"--profile", "mistral-int4-tp1", "--max-num-seqs", "6", "--iter-fixed", "3ms",
+		"--error-codes", "429,503", "--namespace", "ns"}, &bytes.Buffer{})
+	if err != nil || exit {
+		t.Fatal(err)
+	}
+	if cfg.Model != "mistral-3-int4" || cfg.KVCacheTokens != 10240 || cfg.MaxNumSeqs != 6 || cfg.IterFixed != 3*time.Millisecond ||
+		len(cfg.Faults.ErrorCodes) != 2 || cfg.Namespace != "ns" {
+		t.Fatalf("config %+v", cfg)
+	}
+	// Flags not given keep the profile's value, not the flag default.
+	if cfg.PerDecodeSeq != 1400*time.Microsecond {
+		t.Fatalf("per-decode-seq %v: the flag default overrode the profile", cfg.PerDecodeSeq)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{{"--bogus"}, {"--max-num-seqs", "x"}, {"--profile", "nope"}, {"--metrics-compat", "v9"}, {"extra"}} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), args, &bytes.Buffer{}, &stderr); code != 2 || stderr.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
+
+func TestHelpVersionAndShutdown(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &out, &bytes.Buffer{}); code != 0 || !strings.Contains(out.String(), "--max-num-seqs") {
+		t.Fatalf("--help: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"--version"}, &out, &bytes.Buffer{}); code != 0 || !strings.HasPrefix(out.String(), "vllm-sim ") {
+		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var logs bytes.Buffer
+	if code := run(ctx, []string{"--listen", "127.0.0.1:0", "--dcgm-listen", "127.0.0.1:0"}, &out, &logs); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "dcgm listening") || !strings.Contains(logs.String(), "stopped") {
+		t.Fatalf("logs %q", logs.String())
+	}
+}

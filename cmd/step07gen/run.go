@@ -133,7 +133,7 @@ func readLimited(path string) ([]byte, error) {
 func printConfigError(w io.Writer, path string, err error) {
 	var errs v1alpha1.Errors
 	if errors.As(err, &errs) {
-		fmt.Fprintf(w, "step07gen: %s: %d problem(s), nothing was written:\n", path, len(errs))
+		fmt.Fprintf(w, "step07gen: %s: %s, nothing was written:\n", path, plural(len(errs), "problem"))
 		for _, e := range errs {
 			fmt.Fprintf(w, "  %s\n", e.Error())
 		}
@@ -250,4 +250,11 @@ func krm(stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -32,10 +32,29 @@ func ToMap(o generators.Object) (map[string]any, error) {
 		return nil, fmt.Errorf("object %q has no apiVersion or kind: generators must set TypeMeta", o.GetName())
 	}
 	clean(m)
-	if s, ok := m["status"].(map[string]any); ok && len(s) == 0 {
+	if s, ok := m["status"]; ok && empty(s) {
 		delete(m, "status")
 	}
 	return m, nil
+}
+
+// empty reports whether v holds nothing but empty maps and lists (a typed
+// Service's status is {loadBalancer: {}}).
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if !empty(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		return len(x) == 0
+	}
+	return false
 }
 
 func clean(v any) {

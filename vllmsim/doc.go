@@ -14,7 +14,8 @@
 //	gpu := httptest.NewServer(srv.DCGMHandler())  // DCGM_FI_* series
 //
 // Run(ctx, cfg, log) listens on cfg.Listen and cfg.DCGMListen instead.
-// LoadProfileFile reads a profile from YAML or JSON (see fileProfile).
+// LoadProfileFile reads a profile from YAML or JSON: Config's JSON keys,
+// durations as strings ("12ms"), and "profile" naming the preset to start from.
 //
 // # Endpoints (Handler)
 //

@@ -424,6 +424,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
 		return usagef("%s is not a run directory (no %s)", dir, results.PlanFile)
 	}
+	if _, _, _, err := report.Load(dir); err != nil {
+		return usagef("%v", err)
+	}
 	sum, err := report.Rebuild(dir)
 	if err != nil {
 		return err

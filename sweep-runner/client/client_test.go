@@ -203,8 +203,12 @@ func TestDo(t *testing.T) {
 		{"malformed chunk", func(w http.ResponseWriter, f http.Flusher) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: {\"choices\":[{\"te\n\n")
 		}, results.ErrMalformedChunk},
-		{"no [DONE]", func(w http.ResponseWriter, f http.Flusher) { fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\n") }, results.ErrBrokenStream},
-		{"error in stream", func(w http.ResponseWriter, f http.Flusher) { fmt.Fprint(w, "data: {\"error\":{\"message\":\"x\"}}\n\n") }, results.ErrStreamError},
+		{"no [DONE]", func(w http.ResponseWriter, f http.Flusher) {
+			fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\n")
+		}, results.ErrBrokenStream},
+		{"error in stream", func(w http.ResponseWriter, f http.Flusher) {
+			fmt.Fprint(w, "data: {\"error\":{\"message\":\"x\"}}\n\n")
+		}, results.ErrStreamError},
 		{"cut connection", func(w http.ResponseWriter, f http.Flusher) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\n")
 			f.Flush()

@@ -133,7 +133,7 @@ func TestKRMIdempotent(t *testing.T) {
 	}
 	rl := map[string]any{
 		"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
-		"items": []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "not-ours", "namespace": "x"}}},
+		"items":          []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "not-ours", "namespace": "x"}}},
 		"functionConfig": fc,
 	}
 	in, _ := yaml.Marshal(rl)

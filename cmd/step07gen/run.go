@@ -81,25 +81,25 @@ func isTerminal(r io.Reader) bool {
 
 func flags(name, usage string, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "%s\n\nFlags:\n%s", usage, fs.FlagUsages())
-	}
+	fs.SetOutput(io.Discard) // parse errors are printed by parse, once
+	fs.Usage = func() {}
+	usages[fs] = func(w io.Writer) { fmt.Fprintf(w, "%s\n\nFlags:\n%s", usage, fs.FlagUsages()) }
 	return fs
 }
 
+// usages prints each flag set's help; a map because pflag's Usage has no writer.
+var usages = map[*pflag.FlagSet]func(io.Writer){}
+
 // parse handles --help (exit 0, usage on stdout) and bad flags (exit 2).
-func parse(fs *pflag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+func parse(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK, false
-		}
+		fmt.Fprintf(stderr, "step07gen %s: %v\n\n", fs.Name(), err)
+		usages[fs](stderr)
 		return exitUsage, false
 	}
 	if *help {
-		fs.SetOutput(stdout)
-		fs.Usage()
+		usages[fs](stdout)
 		return exitOK, false
 	}
 	return 0, true
@@ -151,7 +151,7 @@ func generate(args []string, stdout, stderr io.Writer, diffOnly bool) int {
 	config := fs.String("config", "", "the ModelPerformanceMetrics config (step07.yaml)")
 	out := fs.String("out", "", "the tree folder")
 	execPath := fs.String("krm-exec-path", tree.DefaultExecPath, "exec path of step07gen written into krm/step07.yaml, relative to the krm folder")
-	if code, ok := parse(fs, args, stdout); !ok {
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	var problems []string
@@ -201,7 +201,7 @@ func generate(args []string, stdout, stderr io.Writer, diffOnly bool) int {
 
 func fn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flags("fn", "step07gen fn FILE\n\nPrints the objects generated from FILE as one YAML stream (what ArgoCD's\nplugin applies). Without FILE, reads a ResourceList on stdin (the KRM function).", stderr)
-	if code, ok := parse(fs, args, stdout); !ok {
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	switch fs.NArg() {

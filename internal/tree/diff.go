@@ -90,12 +90,13 @@ func edits(a, b []string) []op {
 				out = append(out, op{' ', am[i]})
 				i++
 				j++
-			case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-				out = append(out, op{'+', bm[j]})
-				j++
-			default:
+			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+				// Deletions before insertions, as git shows them.
 				out = append(out, op{'-', am[i]})
 				i++
+			default:
+				out = append(out, op{'+', bm[j]})
+				j++
 			}
 		}
 	}

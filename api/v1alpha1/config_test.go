@@ -1,0 +1,165 @@
+package v1alpha1
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const header = "apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: ModelPerformanceMetrics\n"
+
+func mustLoad(t *testing.T, body string) *ModelPerformanceMetrics {
+	t.Helper()
+	c, err := LoadConfig([]byte(header + body))
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	return c
+}
+
+// An empty spec is the demo of the issue: two Mistral variants, 5 s scrape,
+// daily sweep doubling 1..32 over scenarios A, B, C with the SLA table.
+func TestEmptySpecIsTheDemo(t *testing.T) {
+	c := mustLoad(t, "spec: {}\n")
+	s := c.Spec
+	if s.Namespace != "private-ai" || s.Platform != PlatformOpenShift {
+		t.Errorf("namespace/platform: %q %q", s.Namespace, s.Platform)
+	}
+	if d := cmp.Diff([]string{"mistral-3-bf16/bf16/4", "mistral-3-int4/int4/1"}, modelSummary(s.Models)); d != "" {
+		t.Errorf("models (-want +got):\n%s", d)
+	}
+	if s.Models[0].Endpoint != "http://mistral-3-bf16-predictor.private-ai.svc.cluster.local" || s.Models[0].MetricsPort != 8080 {
+		t.Errorf("endpoint default: %q %d", s.Models[0].Endpoint, s.Models[0].MetricsPort)
+	}
+	if s.Prometheus.ScrapeInterval.Duration != 5*time.Second || s.Prometheus.Storage.Type != StoragePVC {
+		t.Errorf("prometheus: %+v", s.Prometheus)
+	}
+	if s.Monitoring.ThanosQuerierURL != "https://thanos-querier.openshift-monitoring.svc.cluster.local:9091" || s.Monitoring.DCGMNamespace != "nvidia-gpu-operator" {
+		t.Errorf("monitoring: %+v", s.Monitoring)
+	}
+	p := c.Plan()
+	if d := cmp.Diff([]int{1, 2, 4, 8, 16, 32}, p.Spec.Steps()); d != "" {
+		t.Errorf("steps (-want +got):\n%s", d)
+	}
+	if len(s.Sweep.Scenarios) != 3 || s.Sweep.Schedule != "0 2 * * *" {
+		t.Errorf("sweep: %+v", s.Sweep)
+	}
+	sla := s.Sweep.SLA
+	if sla.TTFT.Excellent.Duration != 200*time.Millisecond || sla.TTFT.Degraded.Duration != 2*time.Second ||
+		sla.ReadingSpeed != (FloatThresholds{50, 20, 10}) || sla.KVCache != (FloatThresholds{70, 90, 95}) || sla.Success != (FloatThresholds{100, 99, 95}) {
+		t.Errorf("SLA: %+v", sla)
+	}
+	a := s.ArgoCD
+	if a.Namespace != "openshift-gitops" || a.Path != "gitops/step-07-model-performance-metrics" || a.PluginImage != DefaultPluginImage || a.Plugin {
+		t.Errorf("argocd: %+v", a)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("plan of the demo: %v", err)
+	}
+}
+
+func modelSummary(ms []Model) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name+"/"+m.Precision+"/"+itoa(m.GPUCount()))
+	}
+	return out
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestKubernetesDefaults(t *testing.T) {
+	c := mustLoad(t, "spec:\n  platform: kubernetes\n")
+	if c.Spec.Monitoring.ThanosQuerierURL != "" || c.Spec.ArgoCD.Namespace != "argocd" {
+		t.Errorf("kubernetes defaults: thanos %q argocd ns %q", c.Spec.Monitoring.ThanosQuerierURL, c.Spec.ArgoCD.Namespace)
+	}
+}
+
+// Default is idempotent: defaulting a defaulted config changes nothing.
+func TestDefaultIdempotent(t *testing.T) {
+	c := mustLoad(t, "spec:\n  models:\n  - name: a\n")
+	before := *c
+	before.Spec.Models = append([]Model(nil), c.Spec.Models...)
+	if err := c.Default(); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(before, *c); d != "" {
+		t.Errorf("second Default changed (-before +after):\n%s", d)
+	}
+}
+
+// Every problem is reported at once, each with its field path.
+func TestErrorsCarryPaths(t *testing.T) {
+	cases := map[string]string{
+		"spec:\n  foo: 1\n":                                                                         "spec.foo: unknown field",
+		"spec:\n  models:\n  - name: a\n    gpus: x\n":                                              `spec.models[0].gpus: must be an integer, got string "x"`,
+		"spec:\n  models:\n  - gpus: 1\n":                                                           "spec.models[0].name: is required",
+		"spec:\n  models:\n  - name: a\n  - name: a\n":                                              `spec.models[1].name: duplicate model "a"`,
+		"spec:\n  models:\n  - name: A_b\n":                                                         `spec.models[0].name: "A_b" is not a DNS-1123 label`,
+		"spec:\n  models:\n  - name: a\n    gpus: 0\n":                                              "spec.models[0].gpus: must be at least 1",
+		"spec:\n  sweep:\n    schedule: '61 * * * *'\n":                                             "spec.sweep.schedule: invalid cron schedule",
+		"spec:\n  sweep:\n    warmup: soon\n":                                                       `spec.sweep.warmup: invalid duration "soon"`,
+		"spec:\n  prometheus:\n    storage:\n      size: big\n":                                     `spec.prometheus.storage.size: invalid quantity "big"`,
+		"spec:\n  monitoring:\n    thanosQuerierURL: ftp://x\n":                                     "spec.monitoring.thanosQuerierURL: invalid URL",
+		"spec:\n  sweep:\n    sla:\n      kvCache: {excellent: 95, acceptable: 90, degraded: 70}\n": "spec.sweep.sla.kvCache: thresholds out of order",
+		"spec:\n  sweep:\n    scenarios: []\n":                                                      "spec.sweep.scenarios: must list at least one scenario",
+		"spec:\n  prometheus:\n    image: prom/prometheus:latest\n":                                 "spec.prometheus.image: \"prom/prometheus:latest\": pin a tag",
+		"spec:\n  argocd:\n    path: /abs\n":                                                        "spec.argocd.path: must be a relative path",
+		"spec:\n  argocd:\n    pluginImage: 'a b'\n":                                                "spec.argocd.pluginImage: invalid image reference",
+		"spec:\n  grafana:\n    oauthProxy: true\n  platform: kubernetes\n":                         "spec.grafana.oauthProxy: needs platform \"openshift\"",
+	}
+	for body, want := range cases {
+		_, err := LoadConfig([]byte(header + body))
+		var errs Errors
+		if !errors.As(err, &errs) {
+			t.Errorf("%q: want Errors, got %v", body, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error lacks %q:\n%v", body, want, err)
+		}
+	}
+	_, err := LoadConfig([]byte(header + "spec:\n  namespace: X\n  models:\n  - name: a\n    gpus: 0\n  sweep:\n    stepDuration: 500ms\n"))
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) < 3 {
+		t.Fatalf("want every problem at once, got %v", err)
+	}
+}
+
+// The plan is what sweep-runner reads: it must round-trip through LoadPlan.
+func TestPlanRoundTrip(t *testing.T) {
+	c := mustLoad(t, "spec:\n  models:\n  - name: a\n    metricsPort: 9000\n  sweep:\n    concurrency: [2, 8]\n    apiKeySecret: k\n")
+	p := c.Plan()
+	if p.Spec.Targets[0].MetricsURL != "http://a-metrics.private-ai.svc.cluster.local:9000/metrics" {
+		t.Errorf("metrics URL for a non-default port: %q", p.Spec.Targets[0].MetricsURL)
+	}
+	if p.Spec.APIKeyFile != APIKeyMountPath+"/"+APIKeyFileName {
+		t.Errorf("api key file: %q", p.Spec.APIKeyFile)
+	}
+	b, err := marshalYAML(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadPlan(b)
+	if err != nil {
+		t.Fatalf("LoadPlan of Plan(): %v\n%s", err, b)
+	}
+	if d := cmp.Diff(p, *got); d != "" {
+		t.Errorf("plan round trip (-plan +loaded):\n%s", d)
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	b, _ := D(90 * time.Second).MarshalJSON()
+	if string(b) != `"1m30s"` {
+		t.Errorf("marshal: %s", b)
+	}
+	var d Duration
+	if err := d.UnmarshalJSON([]byte(`"2m"`)); err != nil || d.Duration != 2*time.Minute {
+		t.Errorf("unmarshal: %v %v", d, err)
+	}
+}

@@ -1,0 +1,5 @@
+package v1alpha1
+
+import "sigs.k8s.io/yaml"
+
+func marshalYAML(v any) ([]byte, error) { return yaml.Marshal(v) }

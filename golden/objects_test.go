@@ -169,8 +169,12 @@ func TestObjects(t *testing.T) {
 						t.Errorf("%s: want a service-account-token Secret", id)
 					}
 				case *routev1.Route:
-					if x.Spec.TLS == nil || x.Spec.TLS.Termination != routev1.TLSTerminationEdge {
-						t.Errorf("%s: want edge TLS", id)
+					want := routev1.TLSTerminationEdge
+					if c.Spec.Grafana.OAuthProxy {
+						want = routev1.TLSTerminationReencrypt // to the proxy's service-CA certificate
+					}
+					if x.Spec.TLS == nil || x.Spec.TLS.Termination != want {
+						t.Errorf("%s: want %s TLS", id, want)
 					}
 				}
 			}

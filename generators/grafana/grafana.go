@@ -78,14 +78,19 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 	if err != nil {
 		return nil, err
 	}
-	out := []generators.Object{
-		&corev1.ServiceAccount{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-			ObjectMeta: meta(Name),
-			// Grafana talks to no Kubernetes API; its Thanos token comes from the Secret.
-			AutomountServiceAccountToken: kit.Ptr(false),
-		},
+	sa := &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: meta(Name),
+		// Grafana talks to no Kubernetes API; its Thanos token comes from the Secret.
+		AutomountServiceAccountToken: kit.Ptr(oauthProxy(c)),
 	}
+	if oauthProxy(c) {
+		// The OAuth server accepts redirects back to the Route only.
+		sa.Annotations = map[string]string{
+			"serviceaccounts.openshift.io/oauth-redirectreference.grafana": `{"kind":"OAuthRedirectReference","apiVersion":"v1","reference":{"kind":"Route","name":"` + Name + `"}}`,
+		}
+	}
+	out := []generators.Object{sa}
 	if thanos(c) {
 		tok := meta(TokenSecretName)
 		tok.Annotations = map[string]string{corev1.ServiceAccountNameKey: Name}
@@ -122,14 +127,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 			Data:       map[string]string{"dashboards.yaml": prov},
 		},
 		deployment(c, dashboardConfigMaps, kit.Checksum(ds, prov)),
-		&corev1.Service{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-			ObjectMeta: meta(Name),
-			Spec: corev1.ServiceSpec{
-				Selector: kit.Selector(Name),
-				Ports:    []corev1.ServicePort{{Name: "http", Port: httpPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
-			},
-		},
+		service(c),
 	)
 	if c.Spec.Platform == v1alpha1.PlatformOpenShift {
 		out = append(out, &routev1.Route{
@@ -138,11 +136,8 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 			Spec: routev1.RouteSpec{
 				Host: c.Spec.Grafana.RouteHost,
 				To:   routev1.RouteTargetReference{Kind: "Service", Name: Name, Weight: kit.Ptr(int32(100))},
-				Port: &routev1.RoutePort{TargetPort: intstr.FromString("http")},
-				TLS: &routev1.TLSConfig{
-					Termination:                   routev1.TLSTerminationEdge,
-					InsecureEdgeTerminationPolicy: routev1.InsecureEdgeTerminationPolicyRedirect,
-				},
+				Port: &routev1.RoutePort{TargetPort: intstr.FromString(servicePortName(c))},
+				TLS:  routeTLS(c),
 			},
 		})
 	} else {
@@ -274,6 +269,18 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 		{Name: "dashboards", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
+	if oauthProxy(c) {
+		// The proxy authenticates against OpenShift and passes the user on.
+		env = append(env,
+			corev1.EnvVar{Name: "GF_AUTH_PROXY_ENABLED", Value: "true"},
+			corev1.EnvVar{Name: "GF_AUTH_PROXY_HEADER_NAME", Value: "X-Forwarded-User"},
+			corev1.EnvVar{Name: "GF_AUTH_PROXY_AUTO_SIGN_UP", Value: "true"},
+		)
+		volumes = append(volumes,
+			corev1.Volume{Name: "proxy-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ProxyTLSSecret}}},
+			corev1.Volume{Name: "proxy-cookie", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ProxyCookieSecret(c)}}},
+		)
+	}
 	if thanos(c) {
 		env = append(env, secretEnv(tokenEnv, TokenSecretName, "token"))
 		mounts = append(mounts, corev1.VolumeMount{Name: "service-ca", MountPath: ServiceCAMountPath, ReadOnly: true})
@@ -298,9 +305,9 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           Name,
-					AutomountServiceAccountToken: kit.Ptr(false),
+					AutomountServiceAccountToken: kit.Ptr(oauthProxy(c)),
 					SecurityContext:              kit.PodSecurity(c, 472),
-					Containers: []corev1.Container{{
+					Containers: append([]corev1.Container{{
 						Name:            "grafana",
 						Image:           c.Spec.Grafana.Image,
 						Env:             env,
@@ -310,7 +317,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 						Resources:       kit.Resources("100m", "256Mi", "1", "1Gi"),
 						SecurityContext: kit.ContainerSecurity(true),
 						VolumeMounts:    mounts,
-					}},
+					}}, proxyContainers(c)...),
 					Volumes: volumes,
 				},
 			},

@@ -3,6 +3,8 @@ package tree
 import (
 	"strings"
 
+	"github.com/rhoai-demo/step07/generators/grafana"
+
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators/argocd"
 	"github.com/rhoai-demo/step07/generators/guidellm"
@@ -19,8 +21,22 @@ func deployScript(c *v1alpha1.ModelPerformanceMetrics) []byte {
 		"@ADMIN@", c.Spec.Grafana.AdminSecret,
 		"@CRON@", v1alpha1.SweepName,
 		"@ONDEMAND@", guidellm.OnDemandCommand,
+		"@PROXYCHECK@", proxyCheck(c),
 	)
 	return []byte(r.Replace(deployTemplate))
+}
+
+// proxyCheck reminds the user of the OAuth proxy's cookie Secret.
+func proxyCheck(c *v1alpha1.ModelPerformanceMetrics) string {
+	if !c.Spec.Grafana.OAuthProxy {
+		return ""
+	}
+	n := grafana.ProxyCookieSecret(c)
+	return strings.ReplaceAll(`if [ "$mode" = tree ] && ! "$CLI" -n @NS@ get secret `+n+` >/dev/null 2>&1; then
+  echo "note: Secret @NS@/`+n+` (key session_secret) does not exist; the OAuth proxy waits for it:" >&2
+  echo "  $CLI -n @NS@ create secret generic `+n+` --from-literal=session_secret=\"\$(openssl rand -hex 16)\"" >&2
+fi
+`, "@NS@", c.Spec.Namespace)
 }
 
 const deployTemplate = `#!/usr/bin/env bash
@@ -82,7 +98,7 @@ if [ "$mode" = tree ] && ! "$CLI" -n @NS@ get secret @ADMIN@ >/dev/null 2>&1; th
   echo "note: Secret @NS@/@ADMIN@ (keys admin-user, admin-password) does not exist; Grafana waits for it:" >&2
   echo "  $CLI -n @NS@ create secret generic @ADMIN@ --from-literal=admin-user=admin --from-literal=admin-password=\"\$(openssl rand -base64 18)\"" >&2
 fi
-out=$("$CLI" apply -k "$dir")
+@PROXYCHECK@out=$("$CLI" apply -k "$dir")
 printf '%s\n' "$out"
 echo "applied $(printf '%s\n' "$out" | grep -c .) objects from $dir"
 if [ "$mode" = argocd ]; then

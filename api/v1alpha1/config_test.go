@@ -163,3 +163,25 @@ func TestDurationJSON(t *testing.T) {
 		t.Errorf("unmarshal: %v %v", d, err)
 	}
 }
+
+// Type errors and validation errors of the rest come in one report.
+func TestDecodeAndValidationErrorsTogether(t *testing.T) {
+	_, err := LoadConfig([]byte(header + "spec:\n  bogus: 1\n  models:\n  - name: a\n    gpus: four\n  - name: B\n  sweep:\n    schedule: never\n    warmup: 7\n"))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want Errors, got %v", err)
+	}
+	var paths []string
+	for _, e := range errs {
+		paths = append(paths, e.Path)
+	}
+	want := []string{"spec.bogus", "spec.models[0].gpus", "spec.sweep.warmup", "spec.models[1].name", "spec.sweep.schedule"}
+	if d := cmp.Diff(want, paths); d != "" {
+		t.Errorf("paths (-want +got):\n%s\n%v", d, err)
+	}
+	// A broken list element is reported once, not again as "name is required".
+	_, err = LoadConfig([]byte(header + "spec:\n  models:\n  - 7\n"))
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Path != "spec.models[0]" {
+		t.Errorf("got %v", err)
+	}
+}

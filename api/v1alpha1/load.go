@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -23,7 +24,7 @@ const MaxConfigBytes = 1 << 20
 func LoadConfig(data []byte) (*ModelPerformanceMetrics, error) {
 	var c ModelPerformanceMetrics
 	if err := DecodeStrict(data, &c); err != nil {
-		return nil, err
+		return nil, withValidation(data, err)
 	}
 	if err := c.Default(); err != nil {
 		return nil, err
@@ -280,4 +281,110 @@ func truncate(s string) string {
 		return s[:40] + "..."
 	}
 	return s
+}
+
+// withValidation adds, to the decoding errors of a config, the validation
+// errors of the rest of it: the offending fields are dropped, the remainder
+// is decoded, defaulted and validated, and every problem not at (or under,
+// or above) an already reported path is appended. So a user sees a wrong
+// type and an out-of-order threshold in one pass, not one after the other.
+func withValidation(data []byte, err error) error {
+	var errs Errors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	for _, e := range errs {
+		if e.Path == "(file)" {
+			return errs
+		}
+	}
+	js, jerr := yaml.YAMLToJSONStrict(data)
+	if jerr != nil {
+		return errs
+	}
+	var generic any
+	if json.Unmarshal(js, &generic) != nil {
+		return errs
+	}
+	for _, e := range errs {
+		generic = drop(generic, splitPath(e.Path))
+	}
+	b, merr := json.Marshal(generic)
+	if merr != nil {
+		return errs
+	}
+	var c ModelPerformanceMetrics
+	if json.Unmarshal(b, &c) != nil || c.Default() != nil {
+		return errs
+	}
+	var more Errors
+	if verr := c.Validate(); !errors.As(verr, &more) {
+		return errs
+	}
+	out := append(Errors(nil), errs...)
+	for _, v := range more {
+		related := false
+		for _, e := range errs {
+			if v.Path == e.Path || strings.HasPrefix(v.Path, e.Path+".") || strings.HasPrefix(v.Path, e.Path+"[") ||
+				strings.HasPrefix(e.Path, v.Path+".") || strings.HasPrefix(e.Path, v.Path+"[") {
+				related = true
+			}
+		}
+		if !related {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// splitPath turns "spec.models[1].gpus" into ["spec", "models", "[1]", "gpus"].
+func splitPath(p string) []string {
+	var out []string
+	for _, part := range strings.Split(p, ".") {
+		for {
+			i := strings.IndexByte(part, '[')
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(part[i:], ']')
+			if j < 0 {
+				break
+			}
+			if i > 0 {
+				out = append(out, part[:i])
+			}
+			out = append(out, part[i:i+j+1])
+			part = part[i+j+1:]
+		}
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// drop removes the value at path from a decoded JSON tree (a list element
+// becomes null, which decodes as unset).
+func drop(v any, path []string) any {
+	if len(path) == 0 {
+		return nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		k := path[0]
+		if strings.HasPrefix(k, "[") {
+			k = strings.TrimSuffix(strings.TrimPrefix(k, "["), "]")
+		}
+		if len(path) == 1 {
+			delete(x, k)
+		} else if e, ok := x[k]; ok {
+			x[k] = drop(e, path[1:])
+		}
+	case []any:
+		var i int
+		if _, err := fmt.Sscanf(path[0], "[%d]", &i); err == nil && i >= 0 && i < len(x) {
+			x[i] = drop(x[i], path[1:])
+		}
+	}
+	return v
 }

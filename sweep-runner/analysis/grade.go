@@ -81,8 +81,14 @@ func Evaluate(s *results.Step, sla v1alpha1.SLA) {
 			rules = append(rules, results.RuleSuccess)
 		}
 	}
-	if s.Latency.TPOT.Count > 0 && s.Latency.TPOT.Percentiles.P95 > 0 {
-		k.ReadingSpeedTokensPerSecond = 1 / s.Latency.TPOT.Percentiles.P95
+	// Reading speed: 1 / TPOT p95; when no request finished inside the step
+	// (outputs longer than the step), 1 / ITL p95 of the partial streams.
+	tp := s.Latency.TPOT.Percentiles.P95
+	if s.Latency.TPOT.Count == 0 && s.Latency.ITL.Count > 0 {
+		tp = s.Latency.ITL.Percentiles.P95
+	}
+	if tp > 0 {
+		k.ReadingSpeedTokensPerSecond = 1 / tp
 		r := sla.ReadingSpeed
 		g.ReadingSpeed = GradeHigher(k.ReadingSpeedTokensPerSecond, r.Excellent, r.Acceptable, r.Degraded)
 	}

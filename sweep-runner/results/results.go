@@ -193,7 +193,8 @@ type Fidelity struct {
 type KPIs struct {
 	TTFTP95Seconds float64 `json:"ttft_p95_seconds"`
 	// ReadingSpeed: 1 / TPOT p95, the output tokens per second that 95 % of
-	// users read at or above (0 when unknown).
+	// users read at or above; 1 / ITL p95 when no request finished within
+	// the step (0 when unknown).
 	ReadingSpeedTokensPerSecond float64 `json:"reading_speed_tokens_per_second"`
 	// KVCacheMaxPercent: the highest KV cache usage in the window (-1: unknown).
 	KVCacheMaxPercent float64 `json:"kv_cache_max_percent"`

@@ -44,7 +44,8 @@ type Runner struct {
 	// quiet).
 	Progress io.Writer
 	Log      io.Writer
-	// ScrapeInterval of /metrics (default 1 s).
+	// ScrapeInterval of /metrics (default: 1 s, or a tenth of a step
+	// shorter than 10 s, at least 100 ms).
 	ScrapeInterval time.Duration
 
 	steps   []results.Step
@@ -250,7 +251,9 @@ func (r *Runner) Run(ctx context.Context) error {
 // runStep runs one step; it returns nil, nil when ctx interrupted it.
 func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, conc int, phase string) (*results.Step, error) {
 	spec := r.Plan.Spec
-	grace := min(spec.RequestTimeout.Duration, max(spec.StepDuration.Duration, 2*time.Second))
+	// Requests in flight at the window's end get one more step duration
+	// (at most the request timeout) before they are cancelled (incomplete).
+	grace := min(spec.RequestTimeout.Duration, spec.StepDuration.Duration)
 	cfg := load.Config{
 		Client: r.client(t), Prompt: prompt, Concurrency: conc,
 		Warmup: spec.Warmup.Duration, Duration: spec.StepDuration.Duration, Grace: grace,
@@ -264,6 +267,9 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	sctx, stopScrape := context.WithCancel(ctx)
 	if t.MetricsURL != "" {
 		sc := scrape.New(t.MetricsURL, t.Model, r.APIKey)
+		// Once a second, more often for steps shorter than 10 s so that a
+		// window always holds about ten samples.
+		sc.Interval = min(time.Second, max(100*time.Millisecond, spec.StepDuration.Duration/10))
 		if r.ScrapeInterval > 0 {
 			sc.Interval = r.ScrapeInterval
 		}
@@ -338,7 +344,9 @@ func ProgressLine(s *results.Step) string {
 		q = fmt.Sprintf("queue %.1f (%.0f%% of samples)", s.Server.Waiting.Mean, 100*s.Server.WaitingFraction)
 	}
 	verdict := "ok"
-	if s.Broken {
+	if s.Requests.Started == 0 {
+		verdict = "nothing measured: no request started inside the window (requests outlast warmup + window; lengthen --step-duration or shorten --warmup)"
+	} else if s.Broken {
 		verdict = "BROKEN (" + s.Rule + ")"
 	} else if !s.AtSLA {
 		verdict = "below SLA"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make demo: two simulated vLLM servers (Mistral BF16 on 4 GPUs, INT4 on 1),
+# a short sweep of scenarios A, B and C against both, the sizing table.
+# Needs bin/vllm-sim and bin/sweep-runner (make build). 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${DEMO_OUT:-out/demo}
+# Steps of a second, no warmup: the demo's requests (C: 1024 output tokens)
+# outlast such a short step, so the first wave of requests is what gets
+# measured (TTFT, and reading speed from the inter-token gaps of streams
+# still running). A real sweep uses the plan's 60 s steps and 10 s warmup.
+STEP=${DEMO_STEP:-1s}
+WARMUP=${DEMO_WARMUP:-0s}
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+pids=()
+logs=$(mktemp -d)
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$logs"; }
+trap cleanup EXIT INT TERM
+start() { # NAME PROFILE MODEL
+  local port; port=$(freeport)
+  bin/vllm-sim --listen "127.0.0.1:$port" --profile "$2" --model "$3" >"$logs/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && { echo "$port"; return 0; }
+    sleep 0.1
+  done
+  echo "vllm-sim $1 did not start:" >&2; cat "$logs/$1.log" >&2; return 1
+}
+bf16=$(start bf16 mistral-bf16-tp4 mistral-3-bf16)
+int4=$(start int4 mistral-int4-tp1 mistral-3-int4)
+echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GPU) on 127.0.0.1:$int4" >&2
+bin/sweep-runner run \
+  --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16" \
+  --target "mistral-3-int4=http://127.0.0.1:$int4,gpus=1,model=mistral-3-int4,precision=int4" \
+  --scenario A,B,C --start-concurrency "${DEMO_START:-4}" --max-concurrency "${DEMO_MAX:-64}" \
+  --step-duration "$STEP" --warmup "$WARMUP" --request-timeout 60s --out "$OUT"

@@ -1,0 +1,102 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/client"
+)
+
+// TestClosedLoop: exactly N requests in flight (never more), every request
+// accounted for, warmup requests apart, tokens counted.
+func TestClosedLoop(t *testing.T) {
+	var inflight, peak, total atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		total.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		f := w.(http.Flusher)
+		for i := 0; i < 8; i++ {
+			fmt.Fprint(w, "data: {\"choices\":[{\"text\":\" x\"}]}\n\n")
+			f.Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		fmt.Fprint(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":8}}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	var sla v1alpha1.SLA
+	sla.Default()
+	const n = 16
+	res, err := Run(context.Background(), Config{
+		Client: client.New(srv.URL, client.Options{MaxConns: n}), Prompt: &client.Prompt{API: "completions", Model: "m", Words: 8, Tokens: 12},
+		Concurrency: n, Warmup: 200 * time.Millisecond, Duration: time.Second, Grace: time.Second, RequestTimeout: 5 * time.Second,
+		InputTokens: 12, OutputTokens: 8, SLA: sla,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak.Load() != n {
+		t.Errorf("peak in flight %d, want exactly %d", peak.Load(), n)
+	}
+	c, w := res.Requests, res.Warmup
+	if c.Successful+c.Errored+c.Incomplete != c.Started || w.Successful+w.Errored+w.Incomplete != w.Started {
+		t.Errorf("accounting: %+v %+v", c, w)
+	}
+	if int64(c.Started+w.Started) != total.Load() {
+		t.Errorf("server saw %d requests, engine accounted %d", total.Load(), c.Started+w.Started)
+	}
+	if w.Started < n || c.Started < n || c.Errored != 0 || len(res.TTFT) != c.Successful+c.Incomplete && len(res.TTFT) < c.Successful {
+		t.Errorf("counts %+v %+v ttft %d", c, w, len(res.TTFT))
+	}
+	if got := res.BusySeconds / res.WindowEnd.Sub(res.WindowStart).Seconds(); got < 0.8*n || got > n+0.01 {
+		t.Errorf("concurrency achieved %.2f", got)
+	}
+	if res.WindowOutputTokens <= 0 || res.TokenCountMismatches != 0 || res.OutputLengthMismatches != 0 || res.ITL.Count() == 0 {
+		t.Errorf("tokens: %d out, %d mismatches, %d length, %d gaps", res.WindowOutputTokens, res.TokenCountMismatches, res.OutputLengthMismatches, res.ITL.Count())
+	}
+	if res.Good != c.Successful {
+		t.Errorf("goodput %d of %d", res.Good, c.Successful)
+	}
+}
+
+// TestInterrupted: cancelling the caller's context ends the step early and
+// marks it interrupted; requests cut short are incomplete.
+func TestInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, "data: {\"choices\":[{\"text\":\" x\"}]}\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, Config{
+		Client: client.New(srv.URL, client.Options{}), Prompt: &client.Prompt{Model: "m"},
+		Concurrency: 4, Duration: 10 * time.Second, Grace: 10 * time.Second, RequestTimeout: 30 * time.Second, OutputTokens: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || time.Since(start) > 5*time.Second {
+		t.Fatalf("interrupted %v after %v", res.Interrupted, time.Since(start))
+	}
+	if res.Requests.Incomplete != 4 || res.Requests.Started != 4 {
+		t.Errorf("%+v", res.Requests)
+	}
+}

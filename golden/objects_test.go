@@ -49,6 +49,8 @@ func typed(kind string) (any, bool) {
 		return &batchv1.CronJob{}, true
 	case "Ingress":
 		return &networkingv1.Ingress{}, true
+	case "NetworkPolicy":
+		return &networkingv1.NetworkPolicy{}, true
 	case "Route":
 		return &routev1.Route{}, true
 	case "ServiceMonitor":

@@ -111,6 +111,11 @@ func TestErrorsCarryPaths(t *testing.T) {
 		"spec:\n  argocd:\n    path: /abs\n":                                                        "spec.argocd.path: must be a relative path",
 		"spec:\n  argocd:\n    pluginImage: 'a b'\n":                                                "spec.argocd.pluginImage: invalid image reference",
 		"spec:\n  grafana:\n    oauthProxy: true\n  platform: kubernetes\n":                         "spec.grafana.oauthProxy: needs platform \"openshift\"",
+		"spec:\n  networkPolicies:\n    apiServerCIDRs: [10.0.0.0/33]\n":                            `spec.networkPolicies.apiServerCIDRs[0]: invalid CIDR "10.0.0.0/33"`,
+		"spec:\n  networkPolicies:\n    ingressNamespace: nginx\n":                                  "spec.networkPolicies.ingressNamespace: applies to platform \"kubernetes\" only",
+		"spec:\n  platform: kubernetes\n  networkPolicies:\n    ingressNamespace: Ingress_NS\n":     `spec.networkPolicies.ingressNamespace: "Ingress_NS" is not a DNS-1123 label`,
+		"spec:\n  networkPolicies:\n    enabled: yes-please\n":                                      "spec.networkPolicies.enabled: must be true or false",
+		"spec:\n  models:\n  - name: a\n    endpoint: https://api.example.com\n":                    `spec.models[0].endpoint: host "api.example.com" is outside the cluster`,
 	}
 	for body, want := range cases {
 		_, err := LoadConfig([]byte(header + body))
@@ -183,5 +188,40 @@ func TestDecodeAndValidationErrorsTogether(t *testing.T) {
 	_, err = LoadConfig([]byte(header + "spec:\n  models:\n  - 7\n"))
 	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Path != "spec.models[0]" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// NetworkPolicies are on by default; the ingress namespace defaults on
+// Kubernetes only; an external endpoint is fine once they are off.
+func TestNetworkPolicyDefaults(t *testing.T) {
+	c := mustLoad(t, "spec: {}\n")
+	if !c.Spec.NetworkPolicies.On() || c.Spec.NetworkPolicies.IngressNamespace != "" {
+		t.Errorf("openshift defaults: %+v", c.Spec.NetworkPolicies)
+	}
+	c = mustLoad(t, "spec:\n  platform: kubernetes\n")
+	if !c.Spec.NetworkPolicies.On() || c.Spec.NetworkPolicies.IngressNamespace != DefaultIngressNamespace {
+		t.Errorf("kubernetes defaults: %+v", c.Spec.NetworkPolicies)
+	}
+	c = mustLoad(t, "spec:\n  networkPolicies:\n    enabled: false\n  models:\n  - name: a\n    endpoint: https://api.example.com\n")
+	if c.Spec.NetworkPolicies.On() {
+		t.Error("enabled: false is ignored")
+	}
+}
+
+func TestEndpointNamespace(t *testing.T) {
+	for host, want := range map[string]string{
+		"m-predictor":                               "ns",
+		"m-predictor.other.svc":                     "other",
+		"m-predictor.other.svc.cluster.local":       "other",
+		"M-PREDICTOR.Other.svc.cluster.local.":      "other",
+		"api.example.com":                           "",
+		"m-predictor.other.svc.cluster.example.com": "",
+		"10.0.0.1":          "",
+		"m-predictor.other": "",
+	} {
+		got, ok := EndpointNamespace(host, "ns")
+		if got != want || ok != (want != "") {
+			t.Errorf("%s: got %q %v, want %q", host, got, ok, want)
+		}
 	}
 }

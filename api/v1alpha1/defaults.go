@@ -26,6 +26,8 @@ const (
 	RulesMountPath     = "/etc/prometheus/rules"
 	// DashboardLabel marks every dashboard ConfigMap.
 	DashboardLabel = "grafana_dashboard"
+	// DefaultIngressNamespace is where ingress-nginx runs on plain Kubernetes.
+	DefaultIngressNamespace = "ingress-nginx"
 )
 
 // Default images; pinned tags, never "latest".
@@ -219,6 +221,13 @@ func (c *ModelPerformanceMetrics) Default() error {
 	}
 	if a.PluginImage == "" {
 		a.PluginImage = DefaultPluginImage
+	}
+	np := &s.NetworkPolicies
+	if np.Enabled == nil {
+		np.Enabled = ptr(true)
+	}
+	if np.IngressNamespace == "" && s.Platform == PlatformKubernetes {
+		np.IngressNamespace = DefaultIngressNamespace
 	}
 	return nil
 }

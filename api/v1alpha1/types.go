@@ -66,7 +66,29 @@ type Spec struct {
 	Monitoring MonitoringSpec `json:"monitoring,omitzero"`
 	Sweep      SweepSpec      `json:"sweep,omitzero"`
 	ArgoCD     ArgoCDSpec     `json:"argocd,omitzero"`
+	// NetworkPolicies limits who reaches Prometheus and Grafana and where
+	// the sweep may connect to.
+	NetworkPolicies NetworkPoliciesSpec `json:"networkPolicies,omitzero"`
 }
+
+// NetworkPoliciesSpec configures the generated NetworkPolicies.
+type NetworkPoliciesSpec struct {
+	// Enabled generates them (default true).
+	Enabled *bool `json:"enabled,omitempty"`
+	// IngressNamespace is the ingress controller's namespace on platform
+	// kubernetes (default ingress-nginx), the only source Grafana accepts.
+	// OpenShift's router is selected by its namespace's policy-group label.
+	IngressNamespace string `json:"ingressNamespace,omitempty"`
+	// APIServerCIDRs are the addresses of the Kubernetes API server (the
+	// control-plane nodes). When set, Prometheus' egress is limited to the
+	// model pods, DNS and these CIDRs on 443/6443 (kubernetes_sd); when
+	// empty Prometheus' egress is not restricted, because the API server's
+	// addresses differ per cluster.
+	APIServerCIDRs []string `json:"apiServerCIDRs,omitempty"`
+}
+
+// On reports whether NetworkPolicies are generated (call after Default).
+func (n NetworkPoliciesSpec) On() bool { return n.Enabled == nil || *n.Enabled }
 
 // Model is one served model variant: an InferenceService whose name is also
 // the vLLM served model name.

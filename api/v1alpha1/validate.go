@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -164,6 +165,7 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	dns1123(&errs, "spec.argocd.namespace", a.Namespace)
 	dns1123sub(&errs, "spec.argocd.project", a.Project)
 	image(&errs, "spec.argocd.pluginImage", a.PluginImage)
+	validateNetworkPolicies(&errs, c)
 	return errs.Err()
 }
 
@@ -301,4 +303,50 @@ func image(errs *Errors, f, v string) {
 	} else if strings.HasSuffix(v, ":latest") {
 		errs.Add(f, "%q: pin a tag or digest instead of :latest", v)
 	}
+}
+
+func validateNetworkPolicies(errs *Errors, c *ModelPerformanceMetrics) {
+	np := c.Spec.NetworkPolicies
+	const f = "spec.networkPolicies"
+	if np.IngressNamespace != "" {
+		if c.Spec.Platform != PlatformKubernetes {
+			errs.Add(f+".ingressNamespace", "applies to platform %q only: on OpenShift the router is selected by the namespace label policy-group.network.openshift.io/ingress", PlatformKubernetes)
+		} else {
+			dns1123(errs, f+".ingressNamespace", np.IngressNamespace)
+		}
+	}
+	for i, cidr := range np.APIServerCIDRs {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			errs.Add(fmt.Sprintf("%s.apiServerCIDRs[%d]", f, i), "invalid CIDR %q: use an address range such as \"10.0.0.0/24\" or \"192.0.2.10/32\"", cidr)
+		}
+	}
+	if !np.On() {
+		return
+	}
+	for i, m := range c.Spec.Models {
+		u, err := url.Parse(m.Endpoint)
+		if m.Endpoint == "" || err != nil || u.Host == "" {
+			continue // reported above
+		}
+		if _, ok := EndpointNamespace(u.Hostname(), c.Spec.Namespace); !ok {
+			errs.Add(fmt.Sprintf("spec.models[%d].endpoint", i), "host %q is outside the cluster, and the sweep's NetworkPolicy only lets it reach the models' predictor pods: use the predictor Service (http://%s-predictor.%s.svc.cluster.local) or set spec.networkPolicies.enabled: false", u.Hostname(), m.Name, c.Spec.Namespace)
+		}
+	}
+}
+
+// EndpointNamespace returns the namespace of an in-cluster Service host
+// (<svc>, <svc>.<ns>.svc or <svc>.<ns>.svc.cluster.local; a bare name is in
+// ns) and false for any other host.
+func EndpointNamespace(host, ns string) (string, bool) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	parts := strings.Split(host, ".")
+	switch {
+	case len(parts) == 1 && len(validation.IsDNS1123Label(parts[0])) == 0:
+		return ns, true
+	case (len(parts) == 3 && parts[2] == "svc") || (len(parts) == 5 && strings.Join(parts[2:], ".") == "svc.cluster.local"):
+		if len(validation.IsDNS1123Label(parts[0])) == 0 && len(validation.IsDNS1123Label(parts[1])) == 0 {
+			return parts[1], true
+		}
+	}
+	return "", false
 }

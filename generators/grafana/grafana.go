@@ -275,6 +275,9 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 			corev1.EnvVar{Name: "GF_AUTH_PROXY_ENABLED", Value: "true"},
 			corev1.EnvVar{Name: "GF_AUTH_PROXY_HEADER_NAME", Value: "X-Forwarded-User"},
 			corev1.EnvVar{Name: "GF_AUTH_PROXY_AUTO_SIGN_UP", Value: "true"},
+			// Only the sidecar may assert a user: the header from any other
+			// source address is ignored.
+			corev1.EnvVar{Name: "GF_AUTH_PROXY_WHITELIST", Value: "127.0.0.1, ::1"},
 		)
 		volumes = append(volumes,
 			corev1.Volume{Name: "proxy-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ProxyTLSSecret}}},

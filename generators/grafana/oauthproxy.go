@@ -26,6 +26,15 @@ const (
 // the user creates: a generator without randomness cannot make one.
 func ProxyCookieSecret(c *v1alpha1.ModelPerformanceMetrics) string { return Name + "-proxy-cookie" }
 
+// ServingPort is the pod port the router reaches: the proxy's when it is
+// on, Grafana's otherwise.
+func ServingPort(c *v1alpha1.ModelPerformanceMetrics) int {
+	if oauthProxy(c) {
+		return proxyPort
+	}
+	return httpPort
+}
+
 func oauthProxy(c *v1alpha1.ModelPerformanceMetrics) bool {
 	return c.Spec.Grafana.OAuthProxy && c.Spec.Platform == v1alpha1.PlatformOpenShift
 }

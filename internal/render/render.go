@@ -10,6 +10,7 @@ import (
 	"github.com/rhoai-demo/step07/generators/dashboards"
 	"github.com/rhoai-demo/step07/generators/grafana"
 	"github.com/rhoai-demo/step07/generators/guidellm"
+	"github.com/rhoai-demo/step07/generators/networkpolicy"
 	"github.com/rhoai-demo/step07/generators/rules"
 	"github.com/rhoai-demo/step07/generators/servicemonitor"
 	"github.com/rhoai-demo/step07/internal/kit"
@@ -36,6 +37,7 @@ var sources = []source{
 	{grafana.Component, grafana.Objects},
 	{"dashboards", dashboards.Objects},
 	{guidellm.Component, guidellm.Objects},
+	{networkpolicy.Component, networkpolicy.Objects},
 }
 
 // Components returns the deployed objects grouped by base/ folder, each
@@ -111,7 +113,7 @@ var kindRank = map[string]int{
 	"Namespace": 0, "ServiceAccount": 1, "Secret": 2, "ClusterRole": 3, "ClusterRoleBinding": 4,
 	"Role": 5, "RoleBinding": 6, "ConfigMap": 7, "PersistentVolumeClaim": 8, "Service": 9,
 	"Deployment": 10, "CronJob": 11, "Job": 12, "ServiceMonitor": 13, "PodMonitor": 14,
-	"PrometheusRule": 15, "Route": 16, "Ingress": 17, "Application": 18,
+	"PrometheusRule": 15, "Route": 16, "Ingress": 17, "NetworkPolicy": 18, "Application": 19,
 }
 
 func rank(kind string) int {

@@ -1,0 +1,204 @@
+// Package networkpolicy generates the NetworkPolicies of the step-07
+// workloads. Each policy selects one generated workload by its selector
+// labels (name and part-of, never a version) and allows only the flows that
+// workload needs:
+//
+//   - perf-prometheus ingress: Grafana (queries) and the sweep pods (queries
+//     and remote write) on 9090. Nothing else reaches it: it has no
+//     ServiceMonitor, so no platform Prometheus scrapes it, and its own
+//     scrapes are egress. Egress: not restricted unless
+//     spec.networkPolicies.apiServerCIDRs is set (kubernetes_sd needs the API
+//     server, whose addresses differ per cluster); then the models' predictor
+//     pods on their metrics ports, DNS and those CIDRs on 443/6443.
+//   - perf-grafana ingress: the router (OpenShift: namespaces labelled
+//     policy-group.network.openshift.io/ingress; Kubernetes: the ingress
+//     controller's namespace) on the serving port only: 8443 (the OAuth
+//     proxy) when spec.grafana.oauthProxy is on, 3000 otherwise. Egress is
+//     not restricted: the OAuth proxy talks to the OAuth and API servers.
+//   - guidellm-sweep: no ingress at all; egress to the models' predictor
+//     pods (80, 8080, the metrics port and the endpoint URL's port), to
+//     Prometheus on 9090 and to DNS. The generated plan does not use the
+//     Thanos Querier, so there is no egress to openshift-monitoring.
+//
+// Ports are pod ports: NetworkPolicies are evaluated after a Service's
+// port translation (80 -> 8080 on the predictor Service, 53 -> 5353 on
+// OpenShift's DNS); 80 is listed for CNIs that match the Service port.
+package networkpolicy
+
+import (
+	"net/url"
+	"sort"
+	"strconv"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/generators/grafana"
+	"github.com/rhoai-demo/step07/internal/kit"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Component is the base/ folder of the policies.
+const Component = "networkpolicy"
+
+// Labels and namespaces the policies select by.
+const (
+	// NamespaceNameLabel is set on every namespace by Kubernetes (1.21+).
+	NamespaceNameLabel = "kubernetes.io/metadata.name"
+	// OpenShiftIngressLabel marks the router's namespace (host-network routers included).
+	OpenShiftIngressLabel = "policy-group.network.openshift.io/ingress"
+	// Predictor pod labels set by RHOAI (KServe).
+	LabelInferenceService = "serving.kserve.io/inferenceservice"
+	LabelKServeComponent  = "component"
+	ComponentPredictor    = "predictor"
+	OpenShiftDNSNamespace = "openshift-dns"
+	KubeDNSNamespace      = "kube-system"
+	KubeDNSLabel          = "k8s-app"
+	KubeDNSValue          = "kube-dns"
+)
+
+// Objects returns the three NetworkPolicies, or none when disabled.
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+	if !c.Spec.NetworkPolicies.On() {
+		return nil, nil
+	}
+	return []generators.Object{prometheus(c), grafanaPolicy(c), sweep(c)}, nil
+}
+
+func policy(c *v1alpha1.ModelPerformanceMetrics, name string, types ...networkingv1.PolicyType) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: kit.Meta(c, Component, name),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: kit.Selector(name)},
+			PolicyTypes: types,
+		},
+	}
+}
+
+// pods selects generated pods by name in the policy's own namespace.
+func pods(name string) networkingv1.NetworkPolicyPeer {
+	return networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: kit.Selector(name)}}
+}
+
+func tcp(ports ...int) []networkingv1.NetworkPolicyPort {
+	return portsOf(corev1.ProtocolTCP, ports...)
+}
+
+func portsOf(proto corev1.Protocol, ports ...int) []networkingv1.NetworkPolicyPort {
+	var out []networkingv1.NetworkPolicyPort
+	for _, p := range ports {
+		port := intstr.FromInt32(int32(p))
+		out = append(out, networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &port})
+	}
+	return out
+}
+
+func prometheus(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
+	np := c.Spec.NetworkPolicies
+	p := policy(c, v1alpha1.PrometheusName, networkingv1.PolicyTypeIngress)
+	p.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
+		From:  []networkingv1.NetworkPolicyPeer{pods(v1alpha1.GrafanaName), pods(v1alpha1.SweepName)},
+		Ports: tcp(v1alpha1.PrometheusPort),
+	}}
+	if len(np.APIServerCIDRs) == 0 {
+		return p
+	}
+	p.Spec.PolicyTypes = append(p.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
+	// Prometheus scrapes the predictor pods of its own namespace (kubernetes_sd
+	// is limited to it) on each model's metrics port.
+	for _, m := range c.Spec.Models {
+		p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{
+			To:    []networkingv1.NetworkPolicyPeer{predictor(c, m, c.Spec.Namespace)},
+			Ports: tcp(m.MetricsPort),
+		})
+	}
+	p.Spec.Egress = append(p.Spec.Egress, dns(c))
+	var blocks []networkingv1.NetworkPolicyPeer
+	for _, cidr := range np.APIServerCIDRs {
+		blocks = append(blocks, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+	}
+	p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: blocks, Ports: tcp(443, 6443)})
+	return p
+}
+
+func grafanaPolicy(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
+	p := policy(c, v1alpha1.GrafanaName, networkingv1.PolicyTypeIngress)
+	router := &metav1.LabelSelector{MatchLabels: map[string]string{OpenShiftIngressLabel: ""}}
+	if c.Spec.Platform == v1alpha1.PlatformKubernetes {
+		router = &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: c.Spec.NetworkPolicies.IngressNamespace}}
+	}
+	// With the OAuth proxy only its port: Grafana itself trusts X-Forwarded-User.
+	p.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
+		From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: router}},
+		Ports: tcp(grafana.ServingPort(c)),
+	}}
+	return p
+}
+
+func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
+	p := policy(c, v1alpha1.SweepName, networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
+	// No ingress rule: nothing connects to the sweep.
+	for _, m := range c.Spec.Models {
+		ports := map[int]bool{80: true, 8080: true, m.MetricsPort: true}
+		ns := c.Spec.Namespace
+		if u, err := url.Parse(m.Endpoint); err == nil {
+			if n, ok := v1alpha1.EndpointNamespace(u.Hostname(), c.Spec.Namespace); ok {
+				ns = n
+			}
+			if port, err := strconv.Atoi(u.Port()); err == nil {
+				ports[port] = true
+			}
+		}
+		p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{
+			To:    []networkingv1.NetworkPolicyPeer{predictor(c, m, ns)},
+			Ports: tcp(sortedPorts(ports)...),
+		})
+	}
+	p.Spec.Egress = append(p.Spec.Egress,
+		networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{pods(v1alpha1.PrometheusName)}, Ports: tcp(v1alpha1.PrometheusPort)},
+		dns(c),
+	)
+	return p
+}
+
+// predictor selects a model's predictor pods in namespace ns.
+func predictor(c *v1alpha1.ModelPerformanceMetrics, m v1alpha1.Model, ns string) networkingv1.NetworkPolicyPeer {
+	peer := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+		LabelInferenceService: m.Name,
+		LabelKServeComponent:  ComponentPredictor,
+	}}}
+	if ns != c.Spec.Namespace {
+		peer.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: ns}}
+	}
+	return peer
+}
+
+// dns allows the cluster DNS: OpenShift's dns-default pods listen on 5353
+// behind the Service's 53; kube-dns/CoreDNS on 53.
+func dns(c *v1alpha1.ModelPerformanceMetrics) networkingv1.NetworkPolicyEgressRule {
+	if c.Spec.Platform == v1alpha1.PlatformOpenShift {
+		return networkingv1.NetworkPolicyEgressRule{
+			To:    []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: OpenShiftDNSNamespace}}}},
+			Ports: append(portsOf(corev1.ProtocolUDP, 53, 5353), tcp(53, 5353)...),
+		}
+	}
+	return networkingv1.NetworkPolicyEgressRule{
+		To: []networkingv1.NetworkPolicyPeer{{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: KubeDNSNamespace}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{KubeDNSLabel: KubeDNSValue}},
+		}},
+		Ports: append(portsOf(corev1.ProtocolUDP, 53), tcp(53)...),
+	}
+}
+
+func sortedPorts(m map[int]bool) []int {
+	var out []int
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Ints(out)
+	return out
+}

@@ -1,0 +1,49 @@
+package networkpolicy
+
+import (
+	"testing"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+func load(t *testing.T, spec string) *v1alpha1.ModelPerformanceMetrics {
+	t.Helper()
+	c, err := v1alpha1.LoadConfig([]byte("apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: ModelPerformanceMetrics\n" + spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDisabled(t *testing.T) {
+	objs, err := Objects(load(t, "spec:\n  networkPolicies:\n    enabled: false\n"))
+	if err != nil || len(objs) != 0 {
+		t.Errorf("disabled: %d objects, %v", len(objs), err)
+	}
+}
+
+// A model served from another namespace is reached there, by its labels and
+// that namespace; the endpoint's explicit port is allowed too.
+func TestEndpointElsewhere(t *testing.T) {
+	c := load(t, "spec:\n  models:\n  - name: m\n    endpoint: http://m-predictor.serving.svc.cluster.local:8000\n")
+	objs, _ := Objects(c)
+	var sweepPolicy *networkingv1.NetworkPolicy
+	for _, o := range objs {
+		if o.GetName() == v1alpha1.SweepName {
+			sweepPolicy = o.(*networkingv1.NetworkPolicy)
+		}
+	}
+	r := sweepPolicy.Spec.Egress[0]
+	peer := r.To[0]
+	if peer.NamespaceSelector == nil || peer.NamespaceSelector.MatchLabels[NamespaceNameLabel] != "serving" || peer.PodSelector.MatchLabels[LabelInferenceService] != "m" {
+		t.Errorf("peer %+v", peer)
+	}
+	var ports []int32
+	for _, p := range r.Ports {
+		ports = append(ports, p.Port.IntVal)
+	}
+	if len(ports) != 3 || ports[0] != 80 || ports[1] != 8000 || ports[2] != 8080 {
+		t.Errorf("ports %v, want [80 8000 8080]", ports)
+	}
+}

@@ -140,11 +140,20 @@ type Stream struct {
 	c     *Client
 	sse   *SSEReader
 	chunk Chunk
+	// ITLSkew, when not nil, receives for each pair of successive content
+	// chunks that both carry the server's sim_t_ns: the client's gap
+	// between their arrivals minus the server's gap between their writes
+	// (positive: the client saw the gap longer than the server wrote it).
+	// Set it between requests, not during Do.
+	ITLSkew Observer
 }
+
+// sseBufferSize is the SSE reader's buffer of each stream.
+const sseBufferSize = 32 << 10
 
 // NewStream returns a worker's stream on c.
 func (c *Client) NewStream() *Stream {
-	return &Stream{c: c, sse: NewSSEReader(32 << 10)}
+	return &Stream{c: c, sse: NewSSEReader(sseBufferSize)}
 }
 
 // Window bounds the period whose content chunks are counted in
@@ -190,6 +199,8 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	}
 	s.sse.Reset(resp.Body)
 	var last time.Time
+	var lastSim int64 // sim_t_ns of the previous content chunk (-1: none)
+	lastSim = -1
 	for {
 		data, err := s.sse.Next()
 		now := time.Now()
@@ -230,10 +241,20 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 				if ch.HasSimT {
 					r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.SimTNs)
 				}
-			} else if itl != nil {
-				itl.Observe(now.Sub(last))
+			} else {
+				gap := now.Sub(last)
+				if itl != nil {
+					itl.Observe(gap)
+				}
+				if s.ITLSkew != nil && ch.HasSimT && lastSim >= 0 {
+					s.ITLSkew.Observe(gap - time.Duration(ch.SimTNs-lastSim))
+				}
 			}
 			last = now
+			lastSim = -1
+			if ch.HasSimT {
+				lastSim = ch.SimTNs
+			}
 		}
 		if ch.HasUsage {
 			r.HasUsage = true

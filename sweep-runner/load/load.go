@@ -48,6 +48,10 @@ type Result struct {
 	PromptTokens, OutputTokens []float64
 	ServerTTFT, TTFTSkew       []float64
 	ITL                        *analysis.Histogram
+	// ITLSkew: client gap minus server gap (sim_t_ns) between successive
+	// content chunks of window requests; empty when the server does not
+	// stamp its chunks.
+	ITLSkew *SkewHistogram
 	// WindowOutputTokens arrived inside the window (any request);
 	// WindowPromptTokens are those of the window's requests.
 	WindowOutputTokens, WindowPromptTokens int64
@@ -85,6 +89,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stepCtx, cancel := context.WithDeadline(ctx, we.Add(cfg.Grace))
 	defer cancel()
 	itl := new(analysis.Histogram)
+	skew := new(SkewHistogram)
 	ws2 := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range ws2 {
@@ -93,11 +98,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(stepCtx, &cfg, ws, we, itl)
+			w.loop(stepCtx, &cfg, ws, we, itl, skew)
 		}()
 	}
 	wg.Wait()
-	res := &Result{WindowStart: ws, WindowEnd: we, Errors: map[string]int{}, ITL: itl, Interrupted: ctx.Err() != nil}
+	res := &Result{WindowStart: ws, WindowEnd: we, Errors: map[string]int{}, ITL: itl, ITLSkew: skew, Interrupted: ctx.Err() != nil}
 	for _, w := range ws2 {
 		add(&res.Requests, w.req)
 		add(&res.Warmup, w.warm)
@@ -129,7 +134,7 @@ func add(a *results.Counts, b results.Counts) {
 	a.Incomplete += b.Incomplete
 }
 
-func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *analysis.Histogram) {
+func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *analysis.Histogram, skew *SkewHistogram) {
 	s := cfg.Client.NewStream()
 	var r client.Result
 	win := client.Window{Start: ws, End: we}
@@ -148,8 +153,10 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		body := cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)
 		inWindow := !now.Before(ws)
 		var obs client.Observer
+		s.ITLSkew = nil
 		if inWindow {
 			obs = itl
+			s.ITLSkew = skew
 		}
 		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, win, obs, &r)
 		if r.End.IsZero() {

@@ -187,6 +187,12 @@ type Fidelity struct {
 	ServerTTFT Distribution `json:"server_ttft"`
 	// TTFTSkew: client TTFT minus server TTFT of the same request, seconds.
 	TTFTSkew Distribution `json:"ttft_skew"`
+	// ITLSkew: for successive content chunks of window requests, the
+	// client's gap between their arrivals minus the server's gap between
+	// their writes (sim_t_ns), seconds; signed (a chunk read late makes the
+	// gap before it longer and the one after it shorter). Percentiles from
+	// a signed log histogram (relative error below 0.5 %).
+	ITLSkew Distribution `json:"itl_skew"`
 }
 
 // KPIs are the values graded against the SLA table.

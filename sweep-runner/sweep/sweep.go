@@ -331,7 +331,7 @@ func BuildStep(res *load.Result, srv *results.Server, t v1alpha1.Target, sc v1al
 		GoodputRequestsPerSecond:    float64(res.Good) / win,
 	}
 	if len(res.ServerTTFT) > 0 {
-		s.Fidelity = &results.Fidelity{ServerTTFT: analysis.Dist(res.ServerTTFT), TTFTSkew: analysis.Dist(res.TTFTSkew)}
+		s.Fidelity = &results.Fidelity{ServerTTFT: analysis.Dist(res.ServerTTFT), TTFTSkew: analysis.Dist(res.TTFTSkew), ITLSkew: res.ITLSkew.Dist()}
 	}
 	analysis.Evaluate(s, spec.SLA)
 	return s

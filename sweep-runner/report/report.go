@@ -49,15 +49,59 @@ func Rebuild(runDir string) (*results.Summary, error) {
 	return &sum, WriteAll(runDir, &sum)
 }
 
-// WriteAll writes summary.json, summary.csv and report.md.
+// ReportHTML is the self-contained HTML report of a run directory.
+const ReportHTML = "report.html"
+
+// WriteAll writes summary.json, summary.csv, report.md, report.html and the
+// PNG charts with the default options.
 func WriteAll(runDir string, sum *results.Summary) error {
+	return WriteAllOpts(runDir, sum, Options{})
+}
+
+// WriteAllOpts writes every report of a run directory.
+func WriteAllOpts(runDir string, sum *results.Summary, opts Options) error {
 	if err := results.WriteJSON(filepath.Join(runDir, results.SummaryJSON), sum); err != nil {
 		return err
 	}
 	if err := results.WriteFileAtomic(filepath.Join(runDir, results.SummaryCSV), CSV(sum)); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(runDir, results.ReportMD), []byte(Markdown(sum)))
+	svgs := map[string][]byte{}
+	var pngs []string
+	for _, c := range Charts(sum) {
+		svg, err := c.Chart.SVG()
+		if err != nil {
+			continue // a chart without drawable data is left out
+		}
+		svgs[c.File] = svg
+		if opts.NoPNG {
+			continue
+		}
+		png, err := c.Chart.PNG()
+		if err != nil {
+			return fmt.Errorf("chart %s: %w", c.File, err)
+		}
+		p := filepath.Join(runDir, filepath.FromSlash(c.File))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := results.WriteFileAtomic(p, png); err != nil {
+			return err
+		}
+		pngs = append(pngs, c.File)
+	}
+	html, err := HTML(sum, svgs, opts)
+	if err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	if err := results.WriteFileAtomic(filepath.Join(runDir, ReportHTML), html); err != nil {
+		return err
+	}
+	md, err := MarkdownOpts(sum, opts, pngs)
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(filepath.Join(runDir, results.ReportMD), []byte(md))
 }
 
 // CSVHeader are summary.csv's columns.
@@ -68,6 +112,7 @@ var CSVHeader = []string{
 	"requests_per_s", "output_tok_per_s", "total_tok_per_s", "output_tok_per_s_per_gpu", "goodput_req_per_s",
 	"waiting_mean", "waiting_max", "waiting_fraction", "running_mean", "kv_cache_max", "preemptions", "server_ttft_p95_s",
 	"grade_ttft", "grade_reading_speed", "grade_kv_cache", "grade_success", "at_sla", "broken", "rule",
+	"power_w", "output_tok_per_joule",
 }
 
 // CSV renders one row per step.
@@ -81,6 +126,10 @@ func CSV(sum *results.Summary) []byte {
 			srv := results.Server{}
 			if s.Server != nil {
 				srv = *s.Server
+			}
+			power, tpj := "", ""
+			if s.PowerWatts != nil {
+				power, tpj = f(*s.PowerWatts), f(TokensPerJoule(s))
 			}
 			w.Write([]string{
 				sum.RunID, s.Target, s.Model, strconv.Itoa(s.GPUs), s.Precision, s.Scenario, strconv.Itoa(s.Concurrency), s.Phase,
@@ -96,6 +145,7 @@ func CSV(sum *results.Summary) []byte {
 				f(srv.Preemptions), f(srv.TTFTP95Seconds),
 				s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success,
 				strconv.FormatBool(s.AtSLA), strconv.FormatBool(s.Broken), s.Rule,
+				power, tpj,
 			})
 		}
 	}
@@ -137,8 +187,19 @@ func ms(sec float64, ok bool) string {
 	return fmt.Sprintf("%.0f ms", sec*1000)
 }
 
-// Markdown renders report.md.
+// Markdown renders report.md without chart links and with the default plan.
 func Markdown(sum *results.Summary) string {
+	md, err := MarkdownOpts(sum, Options{}, nil)
+	if err != nil {
+		return err.Error()
+	}
+	return md
+}
+
+// MarkdownOpts renders report.md: the sizing table, the capacity plan for
+// opts' users, links to the PNG charts (paths relative to the run
+// directory), the steps and the definitions.
+func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sweep %s\n\n", sum.RunID)
 	fmt.Fprintf(&b, "Status: **%s**", sum.Status)
@@ -161,6 +222,18 @@ func Markdown(sum *results.Summary) string {
 		sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded,
 		sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded,
 		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	lines, err := Plan(sum, opts.users(), opts.Costs)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "\n## Capacity plan for %d concurrent users\n\n", opts.users())
+	b.WriteString(PlanTable(opts.users(), lines))
+	if len(pngs) > 0 {
+		b.WriteString("\n## Charts\n\nThe same charts, inline, in [report.html](report.html).\n\n")
+		for _, p := range pngs {
+			fmt.Fprintf(&b, "- [%s](%s)\n", p, p)
+		}
+	}
 	b.WriteString("\n## Steps\n")
 	for _, r := range sum.Results {
 		if len(r.Steps) == 0 {
@@ -207,7 +280,7 @@ func Markdown(sum *results.Summary) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "- **%s**: %s\n", k, sum.Definitions[k])
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 func msv(sec float64) string {

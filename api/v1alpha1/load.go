@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -70,6 +71,10 @@ func DecodeStrict(data []byte, out any) error {
 		errs.Add("(file)", "holds %d YAML documents; a config is exactly one", n)
 		return errs
 	}
+	if n := expandedSize(data); n > MaxConfigBytes {
+		errs.Add("(file)", "YAML aliases expand the document to more than %d bytes (an alias bomb?): write the values out", MaxConfigBytes)
+		return errs
+	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		errs.Add("(file)", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
@@ -95,6 +100,57 @@ func DecodeStrict(data []byte, out any) error {
 		return errs
 	}
 	return nil
+}
+
+// expandedSize is roughly how many bytes the document takes once its
+// aliases are expanded, computed on the parsed node tree without expanding
+// anything (each anchor's size is computed once). The YAML-to-JSON step
+// expands aliases, and the library's own guard looks at the ratio of alias
+// to plain nodes only: one 100 KiB anchor referenced a few thousand times
+// among enough plain nodes passes it and costs gigabytes. A syntax error
+// returns 0 and is reported by the decoder itself.
+func expandedSize(data []byte) int64 {
+	if !bytes.Contains(data, []byte("*")) {
+		return 0 // no alias
+	}
+	var doc yamlv3.Node
+	if yamlv3.Unmarshal(data, &doc) != nil {
+		return 0
+	}
+	const limit = math.MaxInt64 / 4
+	memo := map[*yamlv3.Node]int64{}
+	var size func(n *yamlv3.Node, depth int) int64
+	size = func(n *yamlv3.Node, depth int) int64 {
+		if n == nil {
+			return 0
+		}
+		if v, ok := memo[n]; ok {
+			return v // also ends a cycle: an anchor being sized counts as limit
+		}
+		if depth > 10000 {
+			return limit
+		}
+		memo[n] = limit
+		var total int64
+		switch n.Kind {
+		case yamlv3.AliasNode:
+			total = size(n.Alias, depth+1)
+		case yamlv3.ScalarNode:
+			total = int64(len(n.Value)) + 2
+		default:
+			total = 2
+			for _, c := range n.Content {
+				total += size(c, depth+1)
+				if total >= limit {
+					total = limit
+					break
+				}
+			}
+		}
+		memo[n] = total
+		return total
+	}
+	return size(&doc, 0)
 }
 
 // multiDoc counts the non-empty documents of a YAML stream.

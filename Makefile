@@ -50,3 +50,21 @@ clean:
 # of scenarios A, B and C against both, the sizing table (under 3 minutes).
 demo: build
 	hack/demo.sh
+
+# fuzz runs each fuzz target for FUZZTIME, one after another, and fails on
+# the first finding (the failing input is written under the package's
+# testdata/fuzz/<target>/, ready to commit as a regression seed).
+FUZZ_TARGETS := \
+	./api/v1alpha1:FuzzLoadConfig \
+	./api/v1alpha1:FuzzLoadPlan \
+	./sweep-runner/client:FuzzSSEReader \
+	./sweep-runner/client:FuzzParseChunk \
+	./sweep-runner/client:FuzzStreamDo \
+	./sweep-runner/scrape:FuzzParse
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

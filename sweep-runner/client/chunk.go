@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
+	"math"
 )
 
 // Chunk is what the load engine needs from one streamed chunk. ParseChunk
@@ -291,7 +292,12 @@ func (p *scanner) intInto(v *int64, has *bool) error {
 	start := p.i
 	var n int64
 	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		n = n*10 + int64(p.b[p.i]-'0')
+		d := int64(p.b[p.i] - '0')
+		if n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64 // saturate: a hostile count must not wrap negative
+		} else {
+			n = n*10 + d
+		}
 		p.i++
 	}
 	if p.i == start {
@@ -304,7 +310,10 @@ func (p *scanner) intInto(v *int64, has *bool) error {
 		if err := p.floatInto(&f, &h); err != nil {
 			return err
 		}
-		n = int64(f)
+		n = math.MaxInt64
+		if f < math.MaxInt64 { // also false for NaN and Inf: no wrap to negative
+			n = int64(f)
+		}
 	}
 	*v, *has = n, true
 	return nil
@@ -345,7 +354,9 @@ func (p *scanner) floatInto(v *float64, has *bool) error {
 		}
 		e := 0
 		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			e = e*10 + int(p.b[p.i]-'0')
+			if e < 1000 { // beyond, float64 is 0 or Inf anyway; keeps the loop below short
+				e = e*10 + int(p.b[p.i]-'0')
+			}
 			p.i++
 		}
 		for ; e > 0; e-- {

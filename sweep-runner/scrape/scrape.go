@@ -84,16 +84,27 @@ func selected(f *dto.MetricFamily, modelName string) []*dto.Metric {
 	return out
 }
 
+// maxValue bounds a usable value: the gauges and counters read here are
+// counts and fractions, and sums and means of them must stay finite (a NaN
+// or Inf makes the step record unwritable as JSON).
+const maxValue = 1e15
+
+// value of a gauge, counter or untyped metric; NaN (ignored by the callers)
+// when it is of another type or not a number in 0..maxValue.
 func value(m *dto.Metric) float64 {
+	v := math.NaN()
 	switch {
 	case m.Gauge != nil:
-		return m.Gauge.GetValue()
+		v = m.Gauge.GetValue()
 	case m.Counter != nil:
-		return m.Counter.GetValue()
+		v = m.Counter.GetValue()
 	case m.Untyped != nil:
-		return m.Untyped.GetValue()
+		v = m.Untyped.GetValue()
 	}
-	return math.NaN()
+	if !(v >= 0 && v <= maxValue) {
+		return math.NaN()
+	}
+	return v
 }
 
 func sum(f *dto.MetricFamily, modelName string) (float64, bool) {
@@ -128,7 +139,9 @@ func histogram(f *dto.MetricFamily, modelName string) []analysis.Bucket {
 		}
 		found = true
 		for _, b := range h.GetBucket() {
-			byLe[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			if le := b.GetUpperBound(); !math.IsNaN(le) {
+				byLe[le] += float64(b.GetCumulativeCount())
+			}
 		}
 		total += float64(h.GetSampleCount())
 	}

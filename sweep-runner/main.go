@@ -5,6 +5,7 @@
 //	sweep-runner run --target NAME=URL[,gpus=N][,model=M] --scenario A,B --max-concurrency 32 --out DIR
 //	sweep-runner run --resume RUN_DIR        (or --resume --out DIR: the latest run there)
 //	sweep-runner report RUN_DIR
+//	sweep-runner plan --users N [--gpu-hour-cost MODEL=PRICE ...] RUN_DIR
 //
 // Exit codes: 0 done, 1 runtime failure, 2 bad input (invalid plan or flags,
 // unreachable or non-OpenAI target), 3 interrupted (SIGTERM/SIGINT; finished
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +30,8 @@ import (
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/power"
+	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/sweep"
@@ -59,7 +63,8 @@ const topUsage = `sweep-runner: find how many concurrent users each model varian
 Usage:
   sweep-runner run [flags]            run a sweep (see sweep-runner run --help)
   sweep-runner run --resume RUN_DIR   continue an interrupted run
-  sweep-runner report RUN_DIR         rebuild summary.json, summary.csv and report.md from steps.jsonl
+  sweep-runner report RUN_DIR         rebuild summary.json, summary.csv, report.md, report.html and charts from steps.jsonl
+  sweep-runner plan --users N RUN_DIR capacity plan: replicas, GPUs, cost and energy for N concurrent users
   sweep-runner version                print the version
 
 Exit codes: 0 done, 1 failure, 2 bad input, 3 interrupted (resume with --resume).
@@ -82,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdRun(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "plan":
+		err = cmdPlan(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sweep-runner %s\n", version)
 		return exitOK
@@ -118,6 +125,9 @@ type runFlags struct {
 	maxConc, startConc                            int
 	stepDur, warmup, reqTimeout                   time.Duration
 	noBisect                                      bool
+	remoteWrite, promURL, promToken, promCA       string
+	podRegex                                      string
+	planUsers                                     int
 }
 
 // resumeLatest is --resume's value without an argument: the latest run in
@@ -141,6 +151,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.api, "api", "", "API: completions or chat (default completions)")
 	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the targets' API key (sent as a bearer token, never logged)")
 	fs.BoolVar(&f.noBisect, "no-bisect", false, "stop after the grid: no bisection of the breaking point")
+	fs.StringVar(&f.remoteWrite, "remote-write", "", "Prometheus remote-write URL (e.g. http://prometheus:9090/api/v1/write) receiving each finished step's results (default: the plan's remoteWriteURL); failures keep the results on disk for --resume or the next run in --out")
+	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus (or Thanos Querier) base URL queried for the GPUs' DCGM power per step (default: the plan's prometheusURL)")
+	fs.StringVar(&f.promToken, "prometheus-token-file", "", "file holding a bearer token for --prometheus-url (default: the plan's prometheusTokenFile)")
+	fs.StringVar(&f.promCA, "prometheus-ca-file", "", "PEM CA bundle trusted for an https --prometheus-url (default: the plan's prometheusCAFile)")
+	fs.StringVar(&f.podRegex, "power-pod-regex", power.DefaultPodRegex, "regex of the DCGM pod (or exported_pod) label of a target's GPUs; {model} is the served model name")
+	fs.IntVar(&f.planUsers, "plan-users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run: --resume RUN_DIR, or --resume --out DIR for the latest run in DIR")
 	fs.Lookup("resume").NoOptDefVal = resumeLatest
 	fs.Usage = func() {
@@ -199,11 +215,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		r = sweep.New(plan)
 	}
+	if err := applyResultFlags(&f, fs, r); err != nil {
+		return err
+	}
 	key, err := readAPIKey(r.Plan.Spec.APIKeyFile)
 	if err != nil {
 		return err
 	}
-	r.APIKey, r.Progress, r.Log = key, stderr, logw
+	r.APIKey, r.Progress, r.Log, r.Warn = key, stderr, logw, stderr
 	// Every target is checked before any step runs (and before a new run
 	// directory is made, so bad input leaves nothing behind).
 	if r.RunDir == "" || !allComplete(r) {
@@ -238,8 +257,59 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprint(stdout, report.SizingTable(sum))
-	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(r.RunDir, results.ReportMD))
+	fmt.Fprintf(stdout, "\nreport: %s (and %s)\n", filepath.Join(r.RunDir, results.ReportMD), report.ReportHTML)
 	return runErr
+}
+
+// applyResultFlags sets the remote-write and power flags (over the plan's
+// values, also when resuming) and builds their clients.
+func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner) error {
+	s := &r.Plan.Spec
+	if fs.Changed("remote-write") {
+		s.RemoteWriteURL = f.remoteWrite
+	}
+	if fs.Changed("prometheus-url") {
+		s.PrometheusURL = f.promURL
+	}
+	if fs.Changed("prometheus-token-file") {
+		s.PrometheusTokenFile = f.promToken
+	}
+	if fs.Changed("prometheus-ca-file") {
+		s.PrometheusCAFile = f.promCA
+	}
+	if f.planUsers < 1 {
+		return usagef("--plan-users must be at least 1")
+	}
+	r.ReportOptions.PlanUsers = f.planUsers
+	if u := s.RemoteWriteURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return usagef("--remote-write %q: want an http(s) URL such as http://prometheus:9090/api/v1/write", u)
+		}
+		c, err := remotewrite.New(u, remotewrite.Options{})
+		if err != nil {
+			return usagef("%v", err)
+		}
+		r.RemoteWrite = c
+	}
+	if u := s.PrometheusURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return usagef("--prometheus-url %q: want an http(s) base URL such as http://prometheus:9090", u)
+		}
+		if s.PrometheusTokenFile != "" {
+			if _, err := os.Stat(s.PrometheusTokenFile); err != nil {
+				return usagef("prometheus token file: %v", err)
+			}
+		}
+		hc, err := power.NewHTTPClient(s.PrometheusCAFile)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if !strings.Contains(f.podRegex, "{model}") {
+			return usagef("--power-pod-regex %q must contain {model}", f.podRegex)
+		}
+		r.Power = &power.Querier{URL: u, TokenFile: s.PrometheusTokenFile, PodRegex: f.podRegex, HTTP: hc}
+	}
+	return nil
 }
 
 func allComplete(r *sweep.Runner) bool {
@@ -408,8 +478,11 @@ func readAPIKey(path string) (string, error) {
 func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
+	users := fs.Int("users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
+	var costs []string
+	fs.StringArrayVar(&costs, "gpu-hour-cost", nil, "MODEL=PRICE: price of one GPU hour of a target (by name or served model), over the plan's gpuHourCost (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sweep-runner report RUN_DIR\n\nRebuilds summary.json, summary.csv and report.md from the run's plan.yaml and steps.jsonl.\n")
+		fmt.Fprintf(stderr, "Usage: sweep-runner report [--users N] RUN_DIR\n\nRebuilds summary.json, summary.csv, report.md, report.html and the PNG charts from the run's plan.yaml and steps.jsonl, offline.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -427,12 +500,88 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if _, _, _, err := report.Load(dir); err != nil {
 		return usagef("%v", err)
 	}
-	sum, err := report.Rebuild(dir)
+	if *users < 1 {
+		return usagef("--users must be at least 1")
+	}
+	prices, err := parseCosts(costs)
+	if err != nil {
+		return err
+	}
+	sum, err := report.RebuildOpts(dir, report.Options{PlanUsers: *users, Costs: prices})
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, report.SizingTable(sum))
-	fmt.Fprintf(stdout, "\nreport: %s\n", filepath.Join(dir, results.ReportMD))
+	fmt.Fprintf(stdout, "\nreport: %s and %s\n", filepath.Join(dir, results.ReportMD), filepath.Join(dir, report.ReportHTML))
+	return nil
+}
+
+// parseCosts reads MODEL=PRICE pairs.
+func parseCosts(vals []string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, v := range vals {
+		for _, kv := range strings.Split(v, ",") {
+			name, price, ok := strings.Cut(kv, "=")
+			p, err := strconv.ParseFloat(strings.TrimSpace(price), 64)
+			if !ok || strings.TrimSpace(name) == "" || err != nil || p < 0 {
+				return nil, usagef("--gpu-hour-cost %q: want MODEL=PRICE with a non-negative price per GPU hour", kv)
+			}
+			out[strings.TrimSpace(name)] = p
+		}
+	}
+	return out, nil
+}
+
+const planUsage = `Usage: sweep-runner plan --users N [--gpu-hour-cost MODEL=PRICE ...] RUN_DIR
+
+For N concurrent users, per model variant and scenario of the run: replicas and
+GPUs needed to serve them within the SLA, cost per hour and per million output
+tokens (with a GPU-hour price: the plan's gpuHourCost or --gpu-hour-cost), and
+energy per million output tokens where GPU power was measured. Offline: reads
+the run's plan.yaml and steps.jsonl.
+
+Flags:
+`
+
+func cmdPlan(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.Int("users", 0, "concurrent users to serve (required)")
+	var costs []string
+	fs.StringArrayVar(&costs, "gpu-hour-cost", nil, "MODEL=PRICE: price of one GPU hour of a target (by name or served model), over the plan's gpuHourCost (repeatable, or comma-separated)")
+	fs.Usage = func() { fmt.Fprint(stderr, planUsage+fs.FlagUsages()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v (see sweep-runner plan --help)", err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("plan needs exactly one RUN_DIR (see sweep-runner plan --help)")
+	}
+	if *users < 1 {
+		return usagef("plan needs --users N with N at least 1")
+	}
+	prices, err := parseCosts(costs)
+	if err != nil {
+		return err
+	}
+	dir := fs.Arg(0)
+	plan, st, steps, err := report.Load(dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	sum := analysis.Summarize(plan, st, steps)
+	lines, err := report.Plan(&sum, *users, prices)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	fmt.Fprintf(stdout, "Capacity plan for %d concurrent users, from sweep %s\n\n", *users, sum.RunID)
+	if len(lines) == 0 {
+		fmt.Fprintf(stdout, "No step of this run has finished: nothing to size.\n")
+		return nil
+	}
+	fmt.Fprint(stdout, report.PlanTable(*users, lines))
 	return nil
 }
 

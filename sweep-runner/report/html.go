@@ -288,7 +288,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .answer{font-weight:600}
 .note{color:#4a5263;font-size:.88em}
 .infeasible td{background:#f7c1c1}
-figure{background:#fff;margin:10px 0 18px;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
+figure{background:#fff;margin:0;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 figure svg{width:100%;height:auto;display:block}
 figcaption{font-size:.85em;color:#4a5263}
 dl dt{font-weight:600;margin-top:6px}
@@ -322,7 +323,7 @@ dl dd{margin:0 0 0 18px}
 
 <h2 id="sla">SLA grades per step</h2>
 <table>
-<tr><th>KPI</th><th class="excellent">excellent</th><th class="acceptable">acceptable</th><th class="warning">degraded above / below</th></tr>
+<tr><th>KPI</th><th class="excellent">excellent</th><th class="acceptable">acceptable</th><th class="warning">warning up to; degraded beyond</th></tr>
 {{range .SLA}}<tr><td>{{.KPI}}</td><td class="n">{{.Excellent}}</td><td class="n">{{.Acceptable}}</td><td class="n">{{.Degraded}}</td></tr>
 {{end}}</table>
 <p class="note">{{.QueueRule}} <span class="legend"><span class="excellent">excellent</span><span class="acceptable">acceptable</span><span class="warning">warning</span><span class="degraded">degraded</span><span class="unknown">unknown</span></span></p>
@@ -334,8 +335,10 @@ dl dd{margin:0 0 0 18px}
 {{end}}
 <h2 id="charts">Charts</h2>
 {{range .Scenarios}}<h3>Scenario {{.Name}}</h3>
+<div class="charts">
 {{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Title}} (also {{.File}}); red crosses mark breaking points.</figcaption></figure>
-{{end}}{{else}}<p class="note">No step measured anything yet.</p>
+{{end}}</div>
+{{else}}<p class="note">No step measured anything yet.</p>
 {{end}}
 <h2 id="definitions">Metric definitions</h2>
 <dl>

@@ -41,12 +41,17 @@ func Load(runDir string) (*v1alpha1.SweepPlan, results.Run, []results.Step, erro
 
 // Rebuild recomputes and writes every report of a run directory.
 func Rebuild(runDir string) (*results.Summary, error) {
+	return RebuildOpts(runDir, Options{})
+}
+
+// RebuildOpts is Rebuild with options.
+func RebuildOpts(runDir string, opts Options) (*results.Summary, error) {
 	plan, run, steps, err := Load(runDir)
 	if err != nil {
 		return nil, err
 	}
 	sum := analysis.Summarize(plan, run, steps)
-	return &sum, WriteAll(runDir, &sum)
+	return &sum, WriteAllOpts(runDir, &sum, opts)
 }
 
 // ReportHTML is the self-contained HTML report of a run directory.

@@ -16,6 +16,7 @@ import (
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/load"
+	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/scrape"
@@ -47,7 +48,17 @@ type Runner struct {
 	// ScrapeInterval of /metrics (default: 1 s, or a tenth of a step
 	// shorter than 10 s, at least 100 ms).
 	ScrapeInterval time.Duration
+	// Power, when set, fills each step's power_watts (issue 6).
+	Power PowerSource
+	// RemoteWrite, when set, receives each finished step's series and, per
+	// target and scenario, the run's answer (api/sweepmetrics names).
+	RemoteWrite *remotewrite.Client
+	// Warn receives warnings that are printed once (default Log).
+	Warn io.Writer
+	// ReportOptions tune the reports (capacity plan users, prices).
+	ReportOptions report.Options
 
+	warned  map[string]bool
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
@@ -183,12 +194,21 @@ func (r *Runner) Finish(status, msg string) (*results.Summary, error) {
 	if err := r.saveState(); err != nil {
 		return nil, err
 	}
-	return r.writeReports()
+	return r.writeReports(true)
 }
 
-func (r *Runner) writeReports() (*results.Summary, error) {
+func (r *Runner) summary() (*results.Summary, error) {
 	sum := analysis.Summarize(r.Plan, r.State, r.steps)
-	return &sum, report.WriteAll(r.RunDir, &sum)
+	return &sum, nil
+}
+
+// writeReports rewrites the reports; the PNG charts only when final (the
+// HTML report with its inline charts is refreshed after every step).
+func (r *Runner) writeReports(final bool) (*results.Summary, error) {
+	sum, _ := r.summary()
+	opts := r.ReportOptions
+	opts.NoPNG = !final
+	return sum, report.WriteAllOpts(r.RunDir, sum, opts)
 }
 
 // Run sweeps every target and scenario not yet finished. It returns
@@ -197,6 +217,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	spec := r.Plan.Spec
 	grid := spec.Steps()
 	explicit := len(spec.Concurrency) > 0
+	r.FlushPending(ctx)
 	for _, t := range spec.Targets {
 		for _, sc := range spec.Scenarios {
 			var prompt *client.Prompt
@@ -212,6 +233,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				}
 				c, phase, more := analysis.Next(grid, explicit, spec.BisectEnabled(), analysis.ProbesOf(done))
 				if !more {
+					r.pairDone(ctx, t, sc)
 					break
 				}
 				if prompt == nil {
@@ -232,6 +254,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				if step == nil {
 					return ErrInterrupted
 				}
+				r.measurePower(ctx, t, step)
 				if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
 					return fmt.Errorf("saving step: %w", err)
 				}
@@ -239,9 +262,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				if r.Progress != nil {
 					fmt.Fprintln(r.Progress, ProgressLine(step))
 				}
-				if _, err := r.writeReports(); err != nil {
+				if _, err := r.writeReports(false); err != nil {
 					return fmt.Errorf("writing reports: %w", err)
 				}
+				r.deliver(ctx, StepSamples(r.State.RunID, step))
 			}
 		}
 	}

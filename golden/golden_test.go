@@ -63,8 +63,8 @@ func keys(m map[string]string) []string {
 // by generate, diff or fn.
 func TestInvalidConfigs(t *testing.T) {
 	names := configs(t, "invalid")
-	if len(names) < 12 {
-		t.Fatalf("want at least 12 invalid configs, have %d", len(names))
+	if len(names) < 25 {
+		t.Fatalf("want at least 25 invalid configs, have %d", len(names))
 	}
 	dir := filepath.Join("testdata", "invalid")
 	for _, name := range names {
@@ -126,6 +126,25 @@ func TestExpectedMessages(t *testing.T) {
 		"bad-retention":        `spec.prometheus.retention: invalid retention "forever"`,
 		"wrong-kind":           `kind: must be "ModelPerformanceMetrics", got "ConfigMap"`,
 		"invalid-yaml":         "(file): invalid YAML",
+		// Issue 7's corpus: the input no config should survive.
+		"wrong-api-version":          `apiVersion: must be "step07.rhoai-demo.io/v1alpha1", got "step07.rhoai-demo.io/v1beta1"`,
+		"negative-numbers":           "spec.sweep.maxConcurrency: must be at least 1",
+		"negative-duration":          `spec.sweep.warmup: must not be negative, got "-10s"`,
+		"negative-quantity":          `spec.prometheus.storage.size: must be greater than zero, got "-5Gi"`,
+		"cron-four-fields":           `spec.sweep.schedule: invalid cron schedule "0 2 * *"`,
+		"bad-repo-url":               `spec.argocd.repoURL: invalid URL "git@github.com:rhoai-demo/step07.git"`,
+		"external-endpoint":          `spec.models[0].endpoint: host "api.example.com" is outside the cluster`,
+		"bad-network-policies":       `spec.networkPolicies.apiServerCIDRs[1]: invalid CIDR "not-a-cidr"`,
+		"empty-file":                 "(file): is empty",
+		"multi-document":             "(file): holds 2 YAML documents",
+		"binary-garbage":             "(file): is binary",
+		"non-utf8-garbage":           "(file): invalid YAML",
+		"deeply-nested":              "(file): invalid YAML: yaml: line 3: exceeded max depth of 10000",
+		"alias-bomb":                 "(file): YAML aliases expand the document to more than 1048576 bytes",
+		"alias-bomb-wide":            "(file): YAML aliases expand the document to more than 1048576 bytes",
+		"duplicate-key":              `(file): invalid YAML: yaml: unmarshal errors: line 5: key "namespace" already set in map`,
+		"integer-overflow":           "spec.sweep.maxConcurrency: must be an integer",
+		"concurrency-zero-unordered": "spec.sweep.concurrency[2]: must be greater than the step before it (8)",
 	}
 	for name, msg := range want {
 		b, err := os.ReadFile(filepath.Join("testdata", "invalid", name+".err"))

@@ -214,10 +214,11 @@ func TestEndpointNamespace(t *testing.T) {
 		"m-predictor.other.svc":                     "other",
 		"m-predictor.other.svc.cluster.local":       "other",
 		"M-PREDICTOR.Other.svc.cluster.local.":      "other",
+		"m.bad_ns.svc":                              "bad_ns",
 		"api.example.com":                           "",
 		"m-predictor.other.svc.cluster.example.com": "",
-		"10.0.0.1":          "",
-		"m-predictor.other": "",
+		"10.0.0.1":                                  "",
+		"m-predictor.other":                         "",
 	} {
 		got, ok := EndpointNamespace(host, "ns")
 		if got != want || ok != (want != "") {

@@ -77,7 +77,9 @@ func DecodeStrict(data []byte, out any) error {
 	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		errs.Add("(file)", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+		// One line: the library lists several problems on indented lines.
+		msg := strings.Join(strings.Fields(strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")), " ")
+		errs.Add("(file)", "invalid YAML: %s", msg)
 		return errs
 	}
 	var generic any

@@ -328,25 +328,29 @@ func validateNetworkPolicies(errs *Errors, c *ModelPerformanceMetrics) {
 		if m.Endpoint == "" || err != nil || u.Host == "" {
 			continue // reported above
 		}
-		if _, ok := EndpointNamespace(u.Hostname(), c.Spec.Namespace); !ok {
-			errs.Add(fmt.Sprintf("spec.models[%d].endpoint", i), "host %q is outside the cluster, and the sweep's NetworkPolicy only lets it reach the models' predictor pods: use the predictor Service (http://%s-predictor.%s.svc.cluster.local) or set spec.networkPolicies.enabled: false", u.Hostname(), m.Name, c.Spec.Namespace)
+		f := fmt.Sprintf("spec.models[%d].endpoint", i)
+		ns, ok := EndpointNamespace(u.Hostname(), c.Spec.Namespace)
+		switch {
+		case !ok:
+			errs.Add(f, "host %q is outside the cluster, and the sweep's NetworkPolicy only lets it reach the models' predictor pods: use the predictor Service (http://%s-predictor.%s.svc.cluster.local) or set spec.networkPolicies.enabled: false", u.Hostname(), m.Name, c.Spec.Namespace)
+		case !strings.EqualFold(ns, c.Spec.Namespace) && len(validation.IsDNS1123Label(ns)) > 0:
+			// A bad spec.namespace is reported once, at spec.namespace.
+			errs.Add(f, "namespace %q of host %q is not a DNS-1123 label", ns, u.Hostname())
 		}
 	}
 }
 
 // EndpointNamespace returns the namespace of an in-cluster Service host
 // (<svc>, <svc>.<ns>.svc or <svc>.<ns>.svc.cluster.local; a bare name is in
-// ns) and false for any other host.
+// ns) and false for any other host. The namespace is not validated.
 func EndpointNamespace(host, ns string) (string, bool) {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	parts := strings.Split(host, ".")
 	switch {
-	case len(parts) == 1 && len(validation.IsDNS1123Label(parts[0])) == 0:
+	case len(parts) == 1 && net.ParseIP(host) == nil:
 		return ns, true
 	case (len(parts) == 3 && parts[2] == "svc") || (len(parts) == 5 && strings.Join(parts[2:], ".") == "svc.cluster.local"):
-		if len(validation.IsDNS1123Label(parts[0])) == 0 && len(validation.IsDNS1123Label(parts[1])) == 0 {
-			return parts[1], true
-		}
+		return parts[1], true
 	}
 	return "", false
 }

@@ -107,9 +107,16 @@ func parse(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (int, boo
 
 // loadConfig reads and loads a config; errors are printed with their paths.
 func loadConfig(path string, stderr io.Writer) (*v1alpha1.ModelPerformanceMetrics, []byte, bool) {
-	raw, err := readLimited(path)
+	raw, size, err := readLimited(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "step07gen: %v\n", err)
+		return nil, nil, false
+	}
+	if size > v1alpha1.MaxConfigBytes {
+		// Report the file's real size, not the bytes read to find it too big.
+		var errs v1alpha1.Errors
+		errs.Add("(file)", "is %d bytes, more than the %d-byte limit for a config", size, v1alpha1.MaxConfigBytes)
+		printConfigError(stderr, path, errs)
 		return nil, nil, false
 	}
 	c, err := v1alpha1.LoadConfig(raw)
@@ -120,14 +127,20 @@ func loadConfig(path string, stderr io.Writer) (*v1alpha1.ModelPerformanceMetric
 	return c, raw, true
 }
 
-func readLimited(path string) ([]byte, error) {
+// readLimited reads at most one byte more than a config may hold; size is
+// the file's size when it is a regular file, else what was read.
+func readLimited(path string) (data []byte, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	// One byte over the limit lets the loader report the size itself.
-	return io.ReadAll(io.LimitReader(f, v1alpha1.MaxConfigBytes+1))
+	data, err = io.ReadAll(io.LimitReader(f, v1alpha1.MaxConfigBytes+1))
+	size = int64(len(data))
+	if st, serr := f.Stat(); serr == nil && st.Mode().IsRegular() && st.Size() > size {
+		size = st.Size()
+	}
+	return data, size, err
 }
 
 func printConfigError(w io.Writer, path string, err error) {

@@ -137,6 +137,7 @@ func add(a *results.Counts, b results.Counts) {
 func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *analysis.Histogram, skew *SkewHistogram) {
 	s := cfg.Client.NewStream()
 	var r client.Result
+	var backoff time.Duration
 	win := client.Window{Start: ws, End: we}
 	for ctx.Err() == nil {
 		now := time.Now()
@@ -183,6 +184,16 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		default:
 			c.Successful++
 		}
+		// A server that refuses connections (down, restarting) is retried
+		// after a pause growing from 10 ms to 1 s, not in a busy loop that
+		// would start thousands of requests a second and bury the step's
+		// statistics in refusals.
+		if r.ErrKind == results.ErrConnect {
+			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
+			pause(ctx, backoff)
+		} else {
+			backoff = 0
+		}
 		if !inWindow {
 			continue
 		}
@@ -225,6 +236,16 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		if !r.FirstToken.IsZero() && analysis.GoodRequest(r.TTFT(), tpot, cfg.SLA) {
 			w.good++
 		}
+	}
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

@@ -40,8 +40,8 @@ esac
 		}
 		return string(out)
 	}
-	out := run("--dry-run")
-	if !strings.Contains(out, "dry run: would apply 27 objects from .") || !strings.Contains(out, "CronJob/guidellm-sweep") || strings.Contains(out, "Application/") {
+	out := run("--dry-run") // 27 objects + 3 NetworkPolicies
+	if !strings.Contains(out, "dry run: would apply 30 objects from .") || !strings.Contains(out, "CronJob/guidellm-sweep") || strings.Contains(out, "Application/") {
 		t.Errorf("dry run:\n%s", out)
 	}
 	if b, _ := os.ReadFile(log); strings.Contains(string(b), "apply") {

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 )
@@ -34,13 +33,12 @@ type Chunk struct {
 // OpenAI streaming shape.
 var ErrMalformed = errors.New("malformed chunk")
 
-// ParseChunk scans one chunk. It validates the whole chunk as JSON and then
-// reads only the fields it needs.
+// ParseChunk scans one chunk in a single pass: it checks the JSON syntax
+// strictly (whatever encoding/json rejects is malformed, and objects or
+// arrays nested deeper than maxDepth too) while it reads only the fields
+// it needs.
 func ParseChunk(b []byte, c *Chunk) error {
 	*c = Chunk{}
-	if !json.Valid(b) {
-		return ErrMalformed
-	}
 	p := scanner{b: b}
 	p.ws()
 	if !p.peek('{') {
@@ -72,16 +70,21 @@ func ParseChunk(b []byte, c *Chunk) error {
 	if err != nil {
 		return ErrMalformed
 	}
-	if !known {
+	if p.ws(); p.i != len(p.b) || !known {
 		return ErrMalformed
 	}
 	return nil
 }
 
 type scanner struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int
 }
+
+// maxDepth bounds the nesting of objects and arrays (a chunk has 4 levels;
+// encoding/json allows 10000).
+const maxDepth = 1000
 
 var errSyntax = errors.New("syntax")
 
@@ -101,6 +104,15 @@ func (p *scanner) peek(c byte) bool { p.ws(); return p.i < len(p.b) && p.b[p.i] 
 // object calls f for each member key with the scanner at the value; f must
 // consume the value.
 func (p *scanner) object(f func(key []byte) error) error {
+	if p.depth++; p.depth > maxDepth {
+		return errSyntax
+	}
+	err := p.members(f)
+	p.depth--
+	return err
+}
+
+func (p *scanner) members(f func(key []byte) error) error {
 	if !p.peek('{') {
 		return errSyntax
 	}
@@ -147,18 +159,98 @@ func (p *scanner) str() ([]byte, error) {
 	p.i++
 	start := p.i
 	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case '\\':
-			p.i += 2
-		case '"':
+		switch c := p.b[p.i]; {
+		case c == '"':
 			s := p.b[start:p.i]
 			p.i++
 			return s, nil
+		case c == '\\':
+			if p.i+1 >= len(p.b) {
+				return nil, errSyntax
+			}
+			switch p.b[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i += 2
+			case 'u':
+				if p.i+6 > len(p.b) || !hex4(p.b[p.i+2:p.i+6]) {
+					return nil, errSyntax
+				}
+				p.i += 6
+			default:
+				return nil, errSyntax
+			}
+		case c < 0x20: // control characters must be escaped
+			return nil, errSyntax
 		default:
 			p.i++
 		}
 	}
 	return nil, errSyntax
+}
+
+func hex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// numberEnd: whether a number starts at p.i (a minus sign or a digit) and,
+// if so, the index just after it; err for a malformed number (JSON's
+// grammar: no leading zeros, digits after the point and the exponent).
+func (p *scanner) numberEnd() (end int, num bool, err error) {
+	b, i := p.b, p.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) || !isDigit(b[i]) {
+		if i > p.i {
+			return 0, true, errSyntax
+		}
+		return 0, false, nil
+	}
+	if b[i] == '0' {
+		i++
+	} else {
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return 0, true, errSyntax
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return 0, true, errSyntax
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	return i, true, nil
+}
+
+// literal consumes word (true, false, null).
+func (p *scanner) literal(word string) error {
+	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
+		return errSyntax
+	}
+	p.i += len(word)
+	return nil
 }
 
 // skip consumes any value.
@@ -175,18 +267,31 @@ func (p *scanner) skip() error {
 		return p.object(func([]byte) error { return p.skip() })
 	case '[':
 		return p.array(func(int) error { return p.skip() })
+	case 't':
+		return p.literal("true")
+	case 'f':
+		return p.literal("false")
+	case 'n':
+		return p.literal("null")
 	}
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return nil
-		}
-		p.i++
+	end, num, err := p.numberEnd()
+	if err != nil || !num {
+		return errSyntax
 	}
+	p.i = end
 	return nil
 }
 
 func (p *scanner) array(f func(i int) error) error {
+	if p.depth++; p.depth > maxDepth {
+		return errSyntax
+	}
+	err := p.elements(f)
+	p.depth--
+	return err
+}
+
+func (p *scanner) elements(f func(i int) error) error {
 	if !p.peek('[') {
 		return errSyntax
 	}
@@ -289,6 +394,17 @@ func (p *scanner) usage(c *Chunk) error {
 // intInto parses a non-negative integer (or skips another value).
 func (p *scanner) intInto(v *int64, has *bool) error {
 	p.ws()
+	end, num, err := p.numberEnd()
+	if err != nil {
+		return err
+	}
+	if !num {
+		return p.skip()
+	}
+	if p.b[p.i] == '-' { // not a count
+		p.i = end
+		return nil
+	}
 	start := p.i
 	var n int64
 	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
@@ -316,12 +432,20 @@ func (p *scanner) intInto(v *int64, has *bool) error {
 		}
 	}
 	*v, *has = n, true
+	p.i = end
 	return nil
 }
 
 // floatInto parses a plain decimal number (digits, point, exponent).
 func (p *scanner) floatInto(v *float64, has *bool) error {
 	p.ws()
+	end, num, err := p.numberEnd()
+	if err != nil {
+		return err
+	}
+	if !num {
+		return p.skip()
+	}
 	neg := false
 	if p.i < len(p.b) && p.b[p.i] == '-' {
 		neg = true
@@ -371,5 +495,6 @@ func (p *scanner) floatInto(v *float64, has *bool) error {
 		mant = -mant
 	}
 	*v, *has = mant, true
+	p.i = end
 	return nil
 }

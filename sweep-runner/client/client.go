@@ -56,8 +56,10 @@ func NewTransport(maxConns int) *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
-		WriteBufferSize:     16 << 10,
-		ReadBufferSize:      16 << 10,
+		// Per connection, so per stream: requests are a prompt and chunks
+		// a few hundred bytes; larger ones take more than one read or write.
+		WriteBufferSize: 4 << 10,
+		ReadBufferSize:  4 << 10,
 	}
 }
 
@@ -148,8 +150,10 @@ type Stream struct {
 	ITLSkew Observer
 }
 
-// sseBufferSize is the SSE reader's buffer of each stream.
-const sseBufferSize = 32 << 10
+// sseBufferSize is the SSE reader's buffer of each stream: chunks are a
+// few hundred bytes and longer lines are joined by the reader, so a small
+// buffer only keeps the memory per stream low (thousands of streams).
+const sseBufferSize = 4 << 10
 
 // NewStream returns a worker's stream on c.
 func (c *Client) NewStream() *Stream {

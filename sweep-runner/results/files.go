@@ -20,15 +20,15 @@ func AppendStep(path string, s *Step) error {
 	b = append(b, '\n')
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return err // *os.PathError: names the operation, the path and the cause
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
+		return err
 	}
 	return f.Close()
 }

@@ -256,7 +256,9 @@ func (r *Runner) Run(ctx context.Context) error {
 				}
 				r.measurePower(ctx, t, step)
 				if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
-					return fmt.Errorf("saving step: %w", err)
+					// Stop at once: a step that cannot be saved is not
+					// silently dropped while the sweep goes on.
+					return fmt.Errorf("step %s/%s c=%d was measured but could not be saved, the run stops: %w", t.Name, sc.Name, c, err)
 				}
 				r.steps = append(r.steps, *step)
 				if r.Progress != nil {

@@ -68,3 +68,17 @@ fuzz:
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# bench: the Go benchmarks (SSE chunk parser, percentiles, whole-tree
+# generation, histograms), then bin/bench: the load engine against bin/vllm-sim
+# (a separate process on the same CPUs) at 1, 64, 512 and 2048 streams
+# (fidelity, cost), higher stream counts until one is not sustained, and the
+# time to answer of an adaptive sweep against a fixed grid. Prints a table and
+# writes bench.json (git-ignored); about 4 minutes on 2 cores.
+# BENCH_ARGS passes flags to bin/bench (bin/bench -h).
+BENCH_PKGS := ./sweep-runner/client ./sweep-runner/load ./sweep-runner/analysis ./internal/tree
+BENCH_ARGS ?=
+bench: build
+	@set -o pipefail; f=$$(mktemp); \
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS) | tee $$f && \
+	bin/bench --go-bench $$f --out bench.json $(BENCH_ARGS); rc=$$?; rm -f $$f; exit $$rc

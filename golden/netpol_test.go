@@ -242,6 +242,8 @@ func TestNetworkPolicyFlows(t *testing.T) {
 			tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
 			serving := grafana.ServingPort(c)
 			restrictProm := len(c.Spec.NetworkPolicies.APIServerCIDRs) > 0
+			plan := c.Plan()
+			planThanos := strings.Contains(hostOf(plan.Spec.PrometheusURL), ".openshift-monitoring.")
 
 			fl := []flow{
 				{graf, prom, 9090, tcp, true, "Grafana queries Prometheus"},
@@ -264,8 +266,8 @@ func TestNetworkPolicyFlows(t *testing.T) {
 				{sweep, internet, 443, tcp, false, "no Internet from the sweep"},
 				{sweep, apiServer, 6443, tcp, false, "the sweep needs no API"},
 				{sweep, apiServer, 443, tcp, false, "the sweep needs no API"},
-				{sweep, thanos, 9091, tcp, false, "the plan does not use Thanos"},
-				{sweep, thanos, 9092, tcp, false, "the plan does not use Thanos"},
+				{sweep, thanos, 9091, tcp, planThanos, "the sweep reaches the Thanos Querier only if the plan uses it"},
+				{sweep, thanos, 9092, tcp, planThanos, "the sweep reaches the Thanos Querier only if the plan uses it"},
 				{sweep, stranger, 8080, tcp, false, "only predictor pods"},
 				{sweep, predictor("some-other-model", ns), 8080, tcp, false, "only the configured models"},
 				{sweep, predictor(c.Spec.Models[0].Name, "elsewhere"), 8080, tcp, false, "same labels in another namespace"},

@@ -17,8 +17,9 @@
 //     not restricted: the OAuth proxy talks to the OAuth and API servers.
 //   - guidellm-sweep: no ingress at all; egress to the models' predictor
 //     pods (80, 8080, the metrics port and the endpoint URL's port), to
-//     Prometheus on 9090 and to DNS. The generated plan does not use the
-//     Thanos Querier, so there is no egress to openshift-monitoring.
+//     the Prometheus URLs of the plan (the local Prometheus on 9090; the
+//     Thanos Querier in openshift-monitoring on 9091/9092 only if the plan
+//     points there, which the generated plan does not) and to DNS.
 //
 // Ports are pod ports: NetworkPolicies are evaluated after a Service's
 // port translation (80 -> 8080 on the predictor Service, 53 -> 5353 on
@@ -29,6 +30,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
@@ -54,9 +56,11 @@ const (
 	LabelKServeComponent  = "component"
 	ComponentPredictor    = "predictor"
 	OpenShiftDNSNamespace = "openshift-dns"
-	KubeDNSNamespace      = "kube-system"
-	KubeDNSLabel          = "k8s-app"
-	KubeDNSValue          = "kube-dns"
+	// MonitoringNamespace runs the Thanos Querier on OpenShift.
+	MonitoringNamespace = "openshift-monitoring"
+	KubeDNSNamespace    = "kube-system"
+	KubeDNSLabel        = "k8s-app"
+	KubeDNSValue        = "kube-dns"
 )
 
 // Objects returns the three NetworkPolicies, or none when disabled.
@@ -157,11 +161,45 @@ func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
 			Ports: tcp(sortedPorts(ports)...),
 		})
 	}
-	p.Spec.Egress = append(p.Spec.Egress,
-		networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{pods(v1alpha1.PrometheusName)}, Ports: tcp(v1alpha1.PrometheusPort)},
-		dns(c),
-	)
+	plan := c.Plan()
+	p.Spec.Egress = append(p.Spec.Egress, prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)...)
+	p.Spec.Egress = append(p.Spec.Egress, dns(c))
 	return p
+}
+
+// prometheusEgress allows the Prometheus URLs the plan uses: the local
+// Prometheus on 9090, and the Thanos Querier (9091 all namespaces, 9092
+// tenancy, in openshift-monitoring) only when the plan points there.
+func prometheusEgress(c *v1alpha1.ModelPerformanceMetrics, urls ...string) []networkingv1.NetworkPolicyEgressRule {
+	local, thanos := false, map[int]bool{}
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if raw == "" || err != nil {
+			continue
+		}
+		ns, ok := v1alpha1.EndpointNamespace(u.Hostname(), c.Spec.Namespace)
+		switch {
+		case !ok:
+		case ns == c.Spec.Namespace && strings.HasPrefix(u.Hostname(), v1alpha1.PrometheusName+"."):
+			local = true
+		case ns == MonitoringNamespace:
+			thanos[9091], thanos[9092] = true, true
+			if port, err := strconv.Atoi(u.Port()); err == nil {
+				thanos[port] = true
+			}
+		}
+	}
+	var out []networkingv1.NetworkPolicyEgressRule
+	if local {
+		out = append(out, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{pods(v1alpha1.PrometheusName)}, Ports: tcp(v1alpha1.PrometheusPort)})
+	}
+	if len(thanos) > 0 {
+		out = append(out, networkingv1.NetworkPolicyEgressRule{
+			To:    []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: MonitoringNamespace}}}},
+			Ports: tcp(sortedPorts(thanos)...),
+		})
+	}
+	return out
 }
 
 // predictor selects a model's predictor pods in namespace ns.

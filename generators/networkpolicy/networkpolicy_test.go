@@ -47,3 +47,21 @@ func TestEndpointElsewhere(t *testing.T) {
 		t.Errorf("ports %v, want [80 8000 8080]", ports)
 	}
 }
+
+// The sweep reaches the Prometheus the plan names: the local one by default,
+// the Thanos Querier only when a URL points at openshift-monitoring.
+func TestPrometheusEgressFollowsThePlan(t *testing.T) {
+	c := load(t, "spec: {}\n")
+	plan := c.Plan()
+	local := prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)
+	if len(local) != 1 || local[0].To[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != v1alpha1.PrometheusName || local[0].Ports[0].Port.IntVal != 9090 {
+		t.Errorf("local: %+v", local)
+	}
+	both := prometheusEgress(c, "https://thanos-querier.openshift-monitoring.svc.cluster.local:9091", plan.Spec.RemoteWriteURL)
+	if len(both) != 2 || both[1].To[0].NamespaceSelector.MatchLabels[NamespaceNameLabel] != MonitoringNamespace || len(both[1].Ports) != 2 {
+		t.Errorf("thanos: %+v", both)
+	}
+	if got := prometheusEgress(c, "https://prometheus.example.com"); len(got) != 0 {
+		t.Errorf("external: %+v", got)
+	}
+}

@@ -314,10 +314,23 @@ func TestSecretsComeFromSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Secret volumes: the API key, and on OpenShift the token Secret the
+			// platform fills (read-only metrics); nothing else.
 			var vol *corev1.Volume
 			for i := range sweep.Volumes {
-				if s := sweep.Volumes[i].Secret; s != nil {
+				s := sweep.Volumes[i].Secret
+				switch {
+				case s == nil:
+				case s.SecretName == c.Spec.Sweep.APIKeySecret:
 					vol = &sweep.Volumes[i]
+				case s.SecretName == "perf-grafana-token" && c.Spec.Platform == v1alpha1.PlatformOpenShift:
+				default:
+					t.Errorf("sweep mounts Secret %s", s.SecretName)
+				}
+			}
+			for _, m := range sweep.Containers[0].VolumeMounts {
+				if m.MountPath == v1alpha1.APIKeyMountPath && (vol == nil || m.Name != vol.Name) {
+					t.Errorf("something other than apiKeySecret mounted at %s", m.MountPath)
 				}
 			}
 			for _, ctr := range sweep.Containers {

@@ -18,8 +18,8 @@
 //   - guidellm-sweep: no ingress at all; egress to the models' predictor
 //     pods (80, 8080, the metrics port and the endpoint URL's port), to
 //     the Prometheus URLs of the plan (the local Prometheus on 9090; the
-//     Thanos Querier in openshift-monitoring on 9091/9092 only if the plan
-//     points there, which the generated plan does not) and to DNS.
+//     Thanos Querier in openshift-monitoring on 9091/9092 only when the
+//     plan points there) and to DNS.
 //
 // Ports are pod ports: NetworkPolicies are evaluated after a Service's
 // port translation (80 -> 8080 on the predictor Service, 53 -> 5353 on

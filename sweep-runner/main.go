@@ -215,7 +215,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		r = sweep.New(plan)
 	}
-	if err := applyResultFlags(&f, fs, r); err != nil {
+	if err := applyResultFlags(&f, fs, r, stderr); err != nil {
 		return err
 	}
 	key, err := readAPIKey(r.Plan.Spec.APIKeyFile)
@@ -263,7 +263,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 // applyResultFlags sets the remote-write and power flags (over the plan's
 // values, also when resuming) and builds their clients.
-func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner) error {
+func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner, stderr io.Writer) error {
 	s := &r.Plan.Spec
 	if fs.Changed("remote-write") {
 		s.RemoteWriteURL = f.remoteWrite
@@ -295,17 +295,18 @@ func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner) error {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return usagef("--prometheus-url %q: want an http(s) base URL such as http://prometheus:9090", u)
 		}
-		if s.PrometheusTokenFile != "" {
-			if _, err := os.Stat(s.PrometheusTokenFile); err != nil {
-				return usagef("prometheus token file: %v", err)
-			}
-		}
-		hc, err := power.NewHTTPClient(s.PrometheusCAFile)
-		if err != nil {
-			return usagef("%v", err)
-		}
 		if !strings.Contains(f.podRegex, "{model}") {
 			return usagef("--power-pod-regex %q must contain {model}", f.podRegex)
+		}
+		// A missing token or CA (e.g. the optional Secret of the generated
+		// Job) costs the power figures, never the sweep.
+		hc, err := power.NewHTTPClient(s.PrometheusCAFile)
+		if err == nil && s.PrometheusTokenFile != "" {
+			_, err = os.Stat(s.PrometheusTokenFile)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "warning: GPU power not measured: %v\n", err)
+			return nil
 		}
 		r.Power = &power.Querier{URL: u, TokenFile: s.PrometheusTokenFile, PodRegex: f.podRegex, HTTP: hc}
 	}

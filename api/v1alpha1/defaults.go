@@ -19,6 +19,12 @@ const (
 	PlanMountPath    = "/etc/sweep"
 	PlanFileName     = "plan.yaml"
 	APIKeyMountPath  = "/var/run/secrets/model-api-key"
+	// ThanosTokenMountPath and ServiceCAMountPath hold, in the sweep Job on
+	// OpenShift, the token of Grafana's ServiceAccount (the one
+	// cluster-monitoring-view binding) and the service CA, so sweep-runner can
+	// read DCGM power from the Thanos Querier.
+	ThanosTokenMountPath = "/var/run/secrets/thanos-token"
+	ServiceCAMountPath   = "/var/run/secrets/service-ca"
 	APIKeyFileName   = "api-key"
 	// RulesConfigMapName holds the recording and alerting rules the local
 	// Prometheus loads (the same groups as the PrometheusRule).
@@ -258,6 +264,13 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 	if sw.APIKeySecret != "" {
 		p.Spec.APIKeyFile = APIKeyMountPath + "/" + APIKeyFileName
 	}
+	if c.PowerFromThanos() {
+		// DCGM metrics live in the platform Prometheus (the GPU operator's
+		// namespace is cluster-monitored), not in the local one.
+		p.Spec.PrometheusURL = s.Monitoring.ThanosQuerierURL
+		p.Spec.PrometheusTokenFile = ThanosTokenMountPath + "/token"
+		p.Spec.PrometheusCAFile = ServiceCAMountPath + "/service-ca.crt"
+	}
 	for _, m := range s.Models {
 		p.Spec.Targets = append(p.Spec.Targets, Target{
 			Name:        m.Name,
@@ -270,6 +283,13 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 		})
 	}
 	return p
+}
+
+// PowerFromThanos reports whether the sweep reads GPU power from the Thanos
+// Querier (OpenShift with a Thanos URL: the same condition under which
+// Grafana gets its token Secret and service CA, which the sweep Job mounts).
+func (c *ModelPerformanceMetrics) PowerFromThanos() bool {
+	return c.Spec.Platform == PlatformOpenShift && c.Spec.Monitoring.ThanosQuerierURL != ""
 }
 
 // metricsURL is the pod port serving /metrics: the predictor Service only

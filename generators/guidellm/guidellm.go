@@ -3,6 +3,7 @@ package guidellm
 import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/generators/grafana"
 	"github.com/rhoai-demo/step07/internal/kit"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,6 +71,24 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.
 			SecretName: sw.APIKeySecret,
 			Items:      []corev1.KeyToPath{{Key: v1alpha1.APIKeyFileName, Path: v1alpha1.APIKeyFileName}},
 		}}})
+	}
+	if c.PowerFromThanos() {
+		// GPU power from the Thanos Querier: Grafana's ServiceAccount token
+		// (its cluster-monitoring-view binding is the only cluster-scoped
+		// grant) and the service CA. Optional: without them the sweep runs
+		// and only leaves power empty.
+		mounts = append(mounts,
+			corev1.VolumeMount{Name: "thanos-token", MountPath: v1alpha1.ThanosTokenMountPath, ReadOnly: true},
+			corev1.VolumeMount{Name: "service-ca", MountPath: v1alpha1.ServiceCAMountPath, ReadOnly: true})
+		volumes = append(volumes,
+			corev1.Volume{Name: "thanos-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName: grafana.TokenSecretName, Optional: kit.Ptr(true),
+				Items: []corev1.KeyToPath{{Key: "token", Path: "token"}},
+			}}},
+			corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: grafana.ServiceCAName}, Optional: kit.Ptr(true),
+				Items: []corev1.KeyToPath{{Key: "service-ca.crt", Path: "service-ca.crt"}},
+			}}})
 	}
 	deadline := int64(sw.ActiveDeadline.Seconds())
 	return &batchv1.CronJob{

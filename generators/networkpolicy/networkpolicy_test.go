@@ -48,10 +48,12 @@ func TestEndpointElsewhere(t *testing.T) {
 	}
 }
 
-// The sweep reaches the Prometheus the plan names: the local one by default,
-// the Thanos Querier only when a URL points at openshift-monitoring.
+// The sweep reaches the Prometheus the plan names: the local one by default
+// (on OpenShift the plan reads GPU power from the Thanos Querier, see
+// TestSweepEgressReachesThanosForPower), the Thanos Querier only when a URL
+// points at openshift-monitoring.
 func TestPrometheusEgressFollowsThePlan(t *testing.T) {
-	c := load(t, "spec: {}\n")
+	c := load(t, "spec: {platform: kubernetes}\n")
 	plan := c.Plan()
 	local := prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)
 	if len(local) != 1 || local[0].To[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != v1alpha1.PrometheusName || local[0].Ports[0].Port.IntVal != 9090 {
@@ -63,5 +65,17 @@ func TestPrometheusEgressFollowsThePlan(t *testing.T) {
 	}
 	if got := prometheusEgress(c, "https://prometheus.example.com"); len(got) != 0 {
 		t.Errorf("external: %+v", got)
+	}
+}
+
+// On OpenShift the plan reads DCGM power from the Thanos Querier (the
+// platform Prometheus holds the GPU operator's metrics): the sweep may reach
+// it, and remote-writes to the local Prometheus.
+func TestSweepEgressReachesThanosForPower(t *testing.T) {
+	c := load(t, "spec: {platform: openshift}\n")
+	plan := c.Plan()
+	got := prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)
+	if len(got) != 2 || got[0].Ports[0].Port.IntVal != 9090 || got[1].To[0].NamespaceSelector.MatchLabels[NamespaceNameLabel] != MonitoringNamespace {
+		t.Errorf("openshift: %+v", got)
 	}
 }

@@ -25,7 +25,7 @@ const (
 	// read DCGM power from the Thanos Querier.
 	ThanosTokenMountPath = "/var/run/secrets/thanos-token"
 	ServiceCAMountPath   = "/var/run/secrets/service-ca"
-	APIKeyFileName   = "api-key"
+	APIKeyFileName       = "api-key"
 	// RulesConfigMapName holds the recording and alerting rules the local
 	// Prometheus loads (the same groups as the PrometheusRule).
 	RulesConfigMapName = "perf-prometheus-rules"

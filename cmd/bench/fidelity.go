@@ -77,8 +77,11 @@ type Level struct {
 	GoSysMiB      float64    `json:"go_sys_mib"`
 	Goroutines    int        `json:"goroutines"`
 	LoadAvg       [3]float64 `json:"load_avg"`
-	Sustained     bool       `json:"sustained"`
-	Verdict       string     `json:"verdict,omitempty"`
+	// Held: no errored request and concurrency achieved >= 95 % (the
+	// engine kept every stream open and busy, whatever the pace).
+	Held      bool   `json:"held"`
+	Sustained bool   `json:"sustained"`
+	Verdict   string `json:"verdict,omitempty"`
 }
 
 func sortedLevels(m map[string]*Level) []*Level {
@@ -104,7 +107,7 @@ func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) erro
 	}
 	prof, _ := vllmsim.Profile("fixed-latency")
 	counter := new(atomic.Uint64)
-	sustained := true
+	sustained, held := true, true
 	step := func(n int) (*Level, error) {
 		fmt.Fprintf(logw, "bench: %d streams ...\n", n)
 		l, err := runLevel(ctx, o, s, prompt, prof, counter, n)
@@ -115,11 +118,18 @@ func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) erro
 			n, l.TTFTSkewMs.P50, l.TTFTSkewMs.P99, l.TTFTSkewMs.Max, l.ITLSkewMs.P99, verdictText(l))
 		key := strconv.Itoa(n)
 		rep.CPUSecondsPerMillionOutputTokens[key] = l.CPUSecondsPerMillionOutputTokens
-		rep.RSSMiBPer1000Streams[key] = l.RSSMiBPer1000Streams
+		if n >= 256 { // below, the RSS noise (about 1 MiB) dominates
+			rep.RSSMiBPer1000Streams[key] = l.RSSMiBPer1000Streams
+		}
 		if sustained && l.Sustained {
 			rep.MaxSustainedStreams = max(rep.MaxSustainedStreams, n)
 		} else {
 			sustained = false
+		}
+		if held && l.Held {
+			rep.MaxHeldStreams = max(rep.MaxHeldStreams, n)
+		} else {
+			held = false
 		}
 		return l, nil
 	}
@@ -131,7 +141,7 @@ func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) erro
 		rep.Fidelity[strconv.Itoa(n)] = l
 	}
 	for _, n := range o.sustain {
-		if !sustained {
+		if !held {
 			break
 		}
 		l, err := step(n)
@@ -242,6 +252,7 @@ func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, pr
 		l.CPUSecondsPerMillionOutputTokens = l.LoadCPUSeconds / tok * 1e6
 	}
 	l.Sustained, l.Verdict = sustainedRule(l, o.sustainSkew)
+	l.Held = l.Requests.Errored == 0 && l.ConcurrencyAchieved >= 0.95*float64(n)
 	return l, nil
 }
 

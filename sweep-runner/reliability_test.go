@@ -229,6 +229,9 @@ func TestKill9Resume(t *testing.T) {
 	f, _ := os.OpenFile(stepsFile, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"schema_version":1,"run_id":"x","target":"sim","scenario":"S","concurren`)
 	f.Close()
+	// So does a kill in the middle of an atomic rewrite of a report.
+	leftover := filepath.Join(runDir, "."+results.SummaryJSON+".tmp12345")
+	os.WriteFile(leftover, []byte(`{"schema_v`), 0o644)
 
 	var errR, outR bytes.Buffer
 	res := exec.Command(bin, "run", "--resume", runDir)
@@ -275,6 +278,9 @@ func TestKill9Resume(t *testing.T) {
 		if c := s.Requests; c.Successful+c.Errored+c.Incomplete != c.Started || c.Started == 0 {
 			t.Errorf("c=%d: %+v", s.Concurrency, c)
 		}
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Errorf("resume left the temporary file of an interrupted write: %s", leftover)
 	}
 	results.ReadJSON(filepath.Join(runDir, results.RunFile), &st)
 	if st.Status != results.StatusComplete || st.Resumes != 1 {

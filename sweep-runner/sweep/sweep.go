@@ -109,6 +109,11 @@ func Open(dir, version string) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A kill -9 during an atomic write leaves its temporary file behind.
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+	for _, f := range tmps {
+		os.Remove(f)
+	}
 	if st.StartedAt.IsZero() {
 		st.StartedAt = time.Now().UTC()
 	}

@@ -3,12 +3,16 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 // vocab spells a request's unique prefix: four words, one per base-64 digit
@@ -102,12 +106,16 @@ func (p *Prompt) AppendBody(b []byte, n uint64, words, maxTokens int) []byte {
 // than the target) the closest is used and Exact is false.
 func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (*Prompt, error) {
 	p := &Prompt{API: api, Model: model}
-	count := func(words int) (int, error) { return c.countTokens(ctx, p, words) }
+	count := func(words int) (int, error) {
+		return retryTransient(ctx, func() (int, error) { return c.countTokens(ctx, p, words) })
+	}
 	if _, err := count(0); err == nil {
 		p.Source = "tokenize"
 	} else {
 		p.Source = "usage"
-		count = func(words int) (int, error) { return c.probeTokens(ctx, p, words) }
+		count = func(words int) (int, error) {
+			return retryTransient(ctx, func() (int, error) { return c.probeTokens(ctx, p, words) })
+		}
 	}
 	base, err := count(0)
 	if err != nil {
@@ -186,12 +194,16 @@ func (c *Client) countTokens(ctx context.Context, p *Prompt, words int) (int, er
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, transientError{err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("POST /tokenize: HTTP %d", resp.StatusCode)
+		err := fmt.Errorf("POST /tokenize: HTTP %d", resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+			return 0, transientError{err}
+		}
+		return 0, err
 	}
 	var out struct {
 		Count  *int  `json:"count"`
@@ -215,12 +227,45 @@ func (c *Client) probeTokens(ctx context.Context, p *Prompt, words int) (int, er
 	body := p.AppendBody(nil, 0, words, 1)
 	s.Do(ctx, 60*time.Second, p.Path(), body, Window{}, nil, &r)
 	if r.ErrKind != "" || r.Incomplete {
-		return 0, fmt.Errorf("probe request: %s: %v", r.ErrKind, r.Err)
+		err := fmt.Errorf("probe request: %s: %v", r.ErrKind, r.Err)
+		switch {
+		case r.Incomplete, r.ErrKind == results.ErrMalformedChunk,
+			strings.HasPrefix(r.ErrKind, "http_4") && r.StatusCode != http.StatusTooManyRequests:
+			return 0, err
+		}
+		return 0, transientError{err} // 429, 5xx, connect, timeout, broken stream, error object
 	}
 	if !r.HasUsage {
 		return 0, fmt.Errorf("probe request: no usage in the stream (the server ignores stream_options.include_usage) and no POST /tokenize")
 	}
 	return r.PromptTokens, nil
+}
+
+// transientError is a calibration failure worth retrying: the server was
+// unreachable, overloaded (429), failed (5xx) or broke the stream.
+type transientError struct{ err error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
+
+// retryTransient calls f up to four times while it fails transiently,
+// pausing 0.5, 1 and 1.5 s: one failed request of a flaky server must not
+// end a sweep before its first step.
+func retryTransient(ctx context.Context, f func() (int, error)) (int, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := f()
+		var te transientError
+		if err == nil || attempt == 4 || !errors.As(err, &te) {
+			return n, err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return n, err
+		case <-t.C:
+		}
+	}
 }
 
 func abs(x int) int {

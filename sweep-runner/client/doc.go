@@ -19,5 +19,7 @@
 //
 // When the server stamps its chunks (vllm-sim's sim_t_ns, the nanoseconds
 // from request arrival to the chunk's write, and usage.server_ttft_seconds),
-// the server-side TTFT is kept beside the client's for fidelity checks.
+// the server-side TTFT is kept beside the client's for fidelity checks, and
+// Stream.ITLSkew receives the client's gap between two content chunks minus
+// the server's gap between writing them.
 package client

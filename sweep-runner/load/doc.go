@@ -19,5 +19,6 @@
 // = started, for the window and the warmup alike. A request also has its own
 // timeout (a timeout error). All times come from the monotonic clock.
 // Per-request values are kept in per-worker slices (no shared lock); the
-// inter-token gaps go to a lock-free log histogram.
+// inter-token gaps go to a lock-free log histogram, and their skew against
+// the server's own stamps (sim_t_ns) to a signed one (SkewHistogram).
 package load

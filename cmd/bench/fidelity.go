@@ -210,7 +210,7 @@ func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, pr
 	res, err := load.Run(ctx, load.Config{
 		Client: c, Prompt: prompt, Concurrency: n,
 		Warmup: o.warmup, Duration: o.duration, Grace: o.grace, RequestTimeout: 30 * time.Second,
-		InputTokens: o.input, OutputTokens: o.output, Counter: counter, SLA: sla,
+		InputTokens: o.input, OutputTokens: o.output, Counter: counter, SLA: sla, Ramp: o.ramp,
 	})
 	cancel()
 	wg.Wait()

@@ -42,6 +42,7 @@ type options struct {
 	inProcess               bool
 	streams, sustain        []int
 	warmup, duration, grace time.Duration
+	ramp                    time.Duration
 	input, output           int
 	sustainSkew             time.Duration
 	answer                  bool
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&sustain, "sustain", "4096,8192", "further stream counts tried for the highest sustained and held (stops at the first not held)")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "warmup of each step (connections ramp up)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measurement window of each step")
+	fs.DurationVar(&o.ramp, "ramp", time.Second, "spread the streams' first requests over this period (within the warmup; 0: all at once, in phase)")
 	fs.DurationVar(&o.grace, "grace", 3*time.Second, "grace for requests in flight at the window's end")
 	fs.IntVar(&o.input, "input-tokens", 128, "prompt tokens per request")
 	fs.IntVar(&o.output, "output-tokens", 64, "output tokens per request")
@@ -179,6 +181,7 @@ type Setup struct {
 	InputTokens     int     `json:"input_tokens"`
 	OutputTokens    int     `json:"output_tokens"`
 	WarmupSeconds   float64 `json:"warmup_seconds"`
+	RampSeconds     float64 `json:"ramp_seconds"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	// Sustained: the rule a stream count must meet.
 	Sustained string `json:"sustained"`
@@ -199,7 +202,7 @@ func measure(ctx context.Context, o *options, logw io.Writer) (*Report, error) {
 		Machine: Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), StartedAt: start.UTC(), LoadAvgStart: loadAvg()},
 		Setup: Setup{
 			Simulator: "bin/vllm-sim, a separate process on the same CPUs", Profile: "fixed-latency",
-			InputTokens: o.input, OutputTokens: o.output, WarmupSeconds: o.warmup.Seconds(), DurationSeconds: o.duration.Seconds(),
+			InputTokens: o.input, OutputTokens: o.output, WarmupSeconds: o.warmup.Seconds(), RampSeconds: o.ramp.Seconds(), DurationSeconds: o.duration.Seconds(),
 			Sustained: fmt.Sprintf("no errored request, concurrency achieved >= 95%% of the streams, output tokens/s >= 90%% of the simulator's nominal pace, client-added TTFT p99 <= %v", o.sustainSkew),
 		},
 		Fidelity: map[string]*Level{}, CPUSecondsPerMillionOutputTokens: map[string]float64{}, RSSMiBPer1000Streams: map[string]float64{},

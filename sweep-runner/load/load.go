@@ -32,6 +32,11 @@ type Config struct {
 	Counter *atomic.Uint64
 	// SLA decides which requests count toward goodput.
 	SLA v1alpha1.SLA
+	// Ramp spreads the workers' first requests evenly over this period
+	// (capped at the warmup; 0: all start at once). Streams started
+	// together stay in phase on a server whose tokens come at a fixed pace,
+	// so every token of every stream arrives in the same burst.
+	Ramp time.Duration
 }
 
 // Result of a step: aggregates and per-request values of window requests.
@@ -92,12 +97,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	skew := new(SkewHistogram)
 	ws2 := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
+	ramp := min(cfg.Ramp, cfg.Warmup)
 	for i := range ws2 {
 		w := &worker{errors: map[string]int{}}
 		ws2[i] = w
 		wg.Add(1)
+		delay := ramp * time.Duration(i) / time.Duration(len(ws2))
 		go func() {
 			defer wg.Done()
+			if delay > 0 {
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-stepCtx.Done():
+					t.Stop()
+					return
+				}
+			}
 			w.loop(stepCtx, &cfg, ws, we, itl, skew)
 		}()
 	}

@@ -471,9 +471,19 @@ func readAPIKey(path string) (string, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", usagef("API key file: %v", err)
+		// The path is left out on purpose: a key pasted in place of its file
+		// name must not end up in logs.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", usagef("API key file (--api-key-file or spec.apiKeyFile): cannot read it: %v", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", usagef("API key file (--api-key-file or spec.apiKeyFile) is empty")
+	}
+	return key, nil
 }
 
 func cmdReport(args []string, stdout, stderr io.Writer) error {

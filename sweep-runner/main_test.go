@@ -114,6 +114,12 @@ spec:
 	if ents, _ := os.ReadDir(out); len(ents) != 0 {
 		t.Errorf("bad input left run directories behind: %v", ents)
 	}
+	// A key pasted where its file name belongs is not echoed back.
+	const pasted = "sk-pasted-secret-0123456789"
+	code, stdout, stderr := runCLI("run", "--target", "s="+sim+",model=m1", "--api-key-file", pasted, "--out", out)
+	if code != 2 || strings.Contains(stderr+stdout, pasted) || !strings.Contains(stderr, "API key file") {
+		t.Errorf("key given as a path: exit %d, output echoes it or lacks the reason:\n%s%s", code, stdout, stderr)
+	}
 }
 
 func TestVersionAndHelp(t *testing.T) {

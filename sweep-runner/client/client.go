@@ -100,6 +100,8 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 // Result of one streamed request. The zero value is ready; Stream.Do resets it.
 type Result struct {
 	Start, FirstToken, End time.Time
+	// LastToken is when the last content chunk arrived (zero when none).
+	LastToken time.Time
 	// Chunks: content chunks received; WindowChunks: those that arrived
 	// inside the window passed to Do.
 	Chunks, WindowChunks int
@@ -255,6 +257,7 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 				}
 			}
 			last = now
+			r.LastToken = now
 			lastSim = -1
 			if ch.HasSimT {
 				lastSim = ch.SimTNs

@@ -14,6 +14,11 @@
 //     count normally); whatever still runs at the end of the grace is
 //     cancelled and counted incomplete. The step deadline is therefore
 //     warmup + duration + grace.
+//   - Except a stuck stream: a request cut at the end that had streamed
+//     tokens and then sent nothing for longer than StallAfter (the plan's
+//     degraded TTFT, 2 s by default) counts as errored, kind "stalled", so
+//     the success rule sees it. A request still waiting for its first token
+//     stays incomplete: queueing is what the TTFT and queue rules judge.
 //
 // Every request started is accounted for: successful + errored + incomplete
 // = started, for the window and the warmup alike. A request also has its own

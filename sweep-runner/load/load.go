@@ -32,6 +32,10 @@ type Config struct {
 	Counter *atomic.Uint64
 	// SLA decides which requests count toward goodput.
 	SLA v1alpha1.SLA
+	// StallAfter: a request cut at the step's end that had streamed and
+	// then sent nothing for longer than this is errored (kind stalled), not
+	// incomplete, so the success rule sees stuck streams. 0 disables it.
+	StallAfter time.Duration
 	// Ramp spreads the workers' first requests evenly over this period
 	// (capped at the warmup; 0: all start at once). Streams started
 	// together stay in phase on a server whose tokens come at a fixed pace,
@@ -183,6 +187,9 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		w.winOut += int64(r.WindowChunks)
 		if r.HasUsage && r.CompletionTokens != r.Chunks && !r.End.Before(ws) && r.End.Before(we) {
 			w.winOut += int64(r.CompletionTokens - r.Chunks) // chunks holding several tokens
+		}
+		if r.Incomplete && cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
+			r.Incomplete, r.ErrKind = false, results.ErrStalled
 		}
 		c := &w.warm
 		if inWindow {

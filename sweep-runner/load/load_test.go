@@ -100,3 +100,44 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("%+v", res.Requests)
 	}
 }
+
+// TestStalledStreamsAreErrors: a stream that went silent for longer than
+// StallAfter when the step ended is an error of kind stalled; a stream still
+// sending tokens at a steady pace is merely incomplete.
+func TestStalledStreamsAreErrors(t *testing.T) {
+	run := func(gap time.Duration) *Result {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			f := w.(http.Flusher)
+			for {
+				fmt.Fprint(w, "data: {\"choices\":[{\"text\":\" x\"}]}\n\n")
+				f.Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(gap):
+				}
+			}
+		}))
+		defer srv.Close()
+		res, err := Run(context.Background(), Config{
+			Client: client.New(srv.URL, client.Options{}), Prompt: &client.Prompt{Model: "m"},
+			Concurrency: 3, Duration: 300 * time.Millisecond, Grace: 400 * time.Millisecond,
+			RequestTimeout: 30 * time.Second, OutputTokens: 4, StallAfter: 250 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Requests
+		if c.Started != 3 || c.Successful+c.Errored+c.Incomplete != c.Started {
+			t.Fatalf("accounting %+v", c)
+		}
+		return res
+	}
+	if res := run(time.Hour); res.Requests.Errored != 3 || res.Errors["stalled"] != 3 || res.Requests.Incomplete != 0 {
+		t.Errorf("silent streams: %+v errors %v, want 3 stalled errors", res.Requests, res.Errors)
+	}
+	if res := run(20 * time.Millisecond); res.Requests.Incomplete != 3 || res.Requests.Errored != 0 {
+		t.Errorf("streaming but unfinished: %+v errors %v, want 3 incomplete", res.Requests, res.Errors)
+	}
+}

@@ -51,6 +51,7 @@ const (
 	ErrBrokenStream   = "broken_stream"   // the stream ended without [DONE] or the connection broke
 	ErrMalformedChunk = "malformed_chunk" // a chunk that is not valid JSON of the expected shape
 	ErrStreamError    = "stream_error"    // the server sent an error object inside the stream
+	ErrStalled        = "stalled"         // cut at the step's end after sending nothing for longer than the degraded TTFT
 )
 
 // Phases of a step.
@@ -360,7 +361,7 @@ var Definitions = map[string]string{
 	"itl":              "inter-token latency: gaps between successive content chunks",
 	"e2e":              "request start to the end of the stream",
 	"goodput":          "successful requests per second that met every per-request SLA threshold (TTFT and reading speed at acceptable)",
-	"window":           "statistics cover requests started inside the measurement window (after warmup); requests in flight at its end get a grace period, then are cancelled and counted incomplete; output tok/s counts tokens received inside the window",
+	"window":           "statistics cover requests started inside the measurement window (after warmup); requests in flight at its end get a grace period, then are cancelled and counted incomplete, except streams silent for longer than the degraded TTFT, which count as errors (stalled); output tok/s counts tokens received inside the window",
 	"breaking_point":   "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold",
 	"max users at SLA": "the highest concurrency whose step is not broken and grades every KPI (TTFT p95, reading speed = 1/TPOT p95, KV cache max, success rate) at least acceptable",
 }

@@ -70,8 +70,8 @@ func runBounded(t *testing.T, r *Runner, limit time.Duration) *results.Summary {
 
 // TestSweepUnderFaults: 5 % HTTP 500, 2 % 429, 5 % mid-stream disconnects
 // and 1 % 10 s stalls. With a request timeout shorter than the stall the
-// stalls are timeouts; with a longer one they are cut at the step's end
-// (incomplete). Either way the sweep ends, every request is accounted for,
+// stalls are timeouts; with a longer one they are cut at the step's end and,
+// silent for longer than the degraded TTFT, count as stalled errors. Either way the sweep ends, every request is accounted for,
 // errors are counted by kind and the success rule breaks every step.
 func TestSweepUnderFaults(t *testing.T) {
 	faults := vllmsim.Faults{
@@ -86,7 +86,9 @@ func TestSweepUnderFaults(t *testing.T) {
 		kinds   []string
 	}{
 		{"timeout shorter than the stall", 1500 * time.Millisecond, []string{"http_500", "http_429", results.ErrBrokenStream, results.ErrTimeout}},
-		{"timeout longer than the stall", 30 * time.Second, []string{"http_500", "http_429", results.ErrBrokenStream}},
+		// Streams stalled past the step's end are errors of kind stalled, so the
+		// success rule sees them instead of counting them incomplete.
+		{"timeout longer than the stall", 30 * time.Second, []string{"http_500", "http_429", results.ErrBrokenStream, results.ErrStalled}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -129,7 +131,7 @@ func TestSweepUnderFaults(t *testing.T) {
 				}
 			}
 			for k := range kinds {
-				if k != "http_500" && k != "http_429" && k != results.ErrBrokenStream && k != results.ErrTimeout {
+				if k != "http_500" && k != "http_429" && k != results.ErrBrokenStream && k != results.ErrTimeout && k != results.ErrStalled {
 					t.Errorf("unexpected error kind %s: %v", k, kinds)
 				}
 			}

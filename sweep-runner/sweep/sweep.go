@@ -291,6 +291,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		RequestTimeout: spec.RequestTimeout.Duration,
 		InputTokens:    sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
 		Counter: &r.counter, SLA: spec.SLA,
+		StallAfter: spec.SLA.TTFT.Degraded.Duration,
 	}
 	started := time.Now()
 	var samples []scrape.Sample

@@ -4,11 +4,11 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
+	"github.com/rhoai-demo/step07/internal/yamlenc"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 )
 
 // Component is the folder name (argocd/) and component label.
@@ -76,7 +76,7 @@ func metaMap(m metav1.ObjectMeta, ns string) map[string]any {
 // PluginYAML is the ConfigManagementPlugin: in any app folder holding
 // step07.yaml it prints the objects step07gen generates from it.
 func PluginYAML() (string, error) {
-	b, err := yaml.Marshal(map[string]any{
+	b, err := yamlenc.Marshal(map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "ConfigManagementPlugin",
 		"metadata":   map[string]any{"name": PluginName},

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -44,29 +45,45 @@ type Dashboard struct {
 // Key is the ConfigMap data key holding the dashboard JSON.
 func (d Dashboard) Key() string { return d.Name + ".json" }
 
+// gen is one dashboard of the catalog.
+type gen struct {
+	name, uid, title string
+	fn               func(*v1alpha1.ModelPerformanceMetrics, *board) error
+	tags             []string
+	from             string
+	vars             func(*v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard.VariableModel]
+	desc             string
+}
+
+// catalog lists every dashboard; its names do not depend on the config, so
+// Grafana can mount them without building the dashboards (Names).
+var catalog = []gen{
+	{"step07-vllm-production", UIDProduction, "vLLM Production Metrics", production, []string{"vllm"}, "now-1h", liveVars,
+		"Live vLLM serving metrics per model: latency SLAs, throughput, queue and KV cache. Works with vLLM V1 and older metric names."},
+	{"step07-gpu-infrastructure", UIDGPU, "GPU Infrastructure (DCGM)", gpu, []string{"gpu", "dcgm"}, "now-1h", liveVars,
+		"NVIDIA DCGM exporter metrics of the GPUs serving each model's predictor pods (pod or exported_pod labelling)."},
+	{"step07-mistral-scale-comparison", UIDComparison, "Mistral Scale Comparison", comparison, []string{"vllm", "sweep", "comparison"}, "now-24h", comparisonVars,
+		"A/B view of two model variants: breaking point from the latest sweep, live efficiency per GPU, KV cache wall, power and the B-to-A ratios."},
+	{"step07-sweep-results", UIDSweep, "Sweep Results", sweepResults, []string{"sweep"}, "now-7d", sweepVars,
+		"Concurrency sweep results written by sweep-runner (remote write): per model and scenario, latency and throughput against concurrency, breaking point and users at SLA, and their history."},
+}
+
+// Names returns the names of the dashboard ConfigMaps Objects emits, sorted.
+func Names() []string {
+	out := make([]string, 0, len(catalog))
+	for _, g := range catalog {
+		out = append(out, g.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Dashboards builds every dashboard from a defaulted, validated config.
 func Dashboards(c *v1alpha1.ModelPerformanceMetrics) ([]Dashboard, error) {
 	if c == nil {
 		return nil, fmt.Errorf("dashboards: nil config")
 	}
-	type gen struct {
-		name, uid, title string
-		fn               func(*v1alpha1.ModelPerformanceMetrics, *board) error
-		tags             []string
-		from             string
-		vars             func(*v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard.VariableModel]
-		desc             string
-	}
-	gens := []gen{
-		{"step07-vllm-production", UIDProduction, "vLLM Production Metrics", production, []string{"vllm"}, "now-1h", liveVars,
-			"Live vLLM serving metrics per model: latency SLAs, throughput, queue and KV cache. Works with vLLM V1 and older metric names."},
-		{"step07-gpu-infrastructure", UIDGPU, "GPU Infrastructure (DCGM)", gpu, []string{"gpu", "dcgm"}, "now-1h", liveVars,
-			"NVIDIA DCGM exporter metrics of the GPUs serving each model's predictor pods (pod or exported_pod labelling)."},
-		{"step07-mistral-scale-comparison", UIDComparison, "Mistral Scale Comparison", comparison, []string{"vllm", "sweep", "comparison"}, "now-24h", comparisonVars,
-			"A/B view of two model variants: breaking point from the latest sweep, live efficiency per GPU, KV cache wall, power and the B-to-A ratios."},
-		{"step07-sweep-results", UIDSweep, "Sweep Results", sweepResults, []string{"sweep"}, "now-7d", sweepVars,
-			"Concurrency sweep results written by sweep-runner (remote write): per model and scenario, latency and throughput against concurrency, breaking point and users at SLA, and their history."},
-	}
+	gens := catalog
 	out := make([]Dashboard, 0, len(gens))
 	for _, g := range gens {
 		b := &board{}

@@ -2,7 +2,6 @@ package grafana
 
 import (
 	"fmt"
-	"sort"
 
 	routev1 "github.com/openshift/api/route/v1"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
@@ -10,13 +9,13 @@ import (
 	"github.com/rhoai-demo/step07/generators/dashboards"
 	"github.com/rhoai-demo/step07/generators/servicemonitor"
 	"github.com/rhoai-demo/step07/internal/kit"
+	"github.com/rhoai-demo/step07/internal/yamlenc"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
 )
 
 // Component is the base/ folder of these objects.
@@ -53,18 +52,7 @@ func thanos(c *v1alpha1.ModelPerformanceMetrics) bool {
 // Objects returns the Grafana objects; the dashboard ConfigMaps themselves
 // come from package dashboards, which this only reads to mount them.
 func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
-	dash, err := dashboards.Objects(c)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, o := range dash {
-		if o.GetLabels()[v1alpha1.DashboardLabel] == "1" {
-			names = append(names, o.GetName())
-		}
-	}
-	sort.Strings(names)
-	return Build(c, names)
+	return Build(c, dashboards.Names())
 }
 
 // Build returns the Grafana objects mounting the named dashboard ConfigMaps.
@@ -203,7 +191,7 @@ func Datasources(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 		}
 		list = append(list, t)
 	}
-	b, err := yaml.Marshal(map[string]any{"apiVersion": 1, "datasources": list})
+	b, err := yamlenc.Marshal(map[string]any{"apiVersion": 1, "datasources": list})
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +201,7 @@ func Datasources(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 // Provider renders the dashboard provider file: every JSON file under the
 // projected dashboards volume, read-only in the UI (Git is the source).
 func Provider() (string, error) {
-	b, err := yaml.Marshal(map[string]any{
+	b, err := yamlenc.Marshal(map[string]any{
 		"apiVersion": 1,
 		"providers": []map[string]any{{
 			"name":                  "step07",

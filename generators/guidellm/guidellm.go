@@ -5,11 +5,11 @@ import (
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/generators/grafana"
 	"github.com/rhoai-demo/step07/internal/kit"
+	"github.com/rhoai-demo/step07/internal/yamlenc"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // Component is the base/ folder of these objects.
@@ -46,7 +46,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 
 // PlanYAML is the SweepPlan sweep-runner reads, as YAML.
 func PlanYAML(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
-	b, err := yaml.Marshal(c.Plan())
+	b, err := yamlenc.Marshal(c.Plan())
 	return string(b), err
 }
 

@@ -11,10 +11,10 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/rhoai-demo/step07/internal/yamlenc"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
@@ -145,7 +145,7 @@ func alert(c *v1alpha1.ModelPerformanceMetrics, name, severity, expr, summary, d
 
 // RulesFile renders the groups as a Prometheus rules file.
 func RulesFile(c *v1alpha1.ModelPerformanceMetrics) ([]byte, error) {
-	return yaml.Marshal(File{Groups: Groups(c)})
+	return yamlenc.Marshal(File{Groups: Groups(c)})
 }
 
 func labels() map[string]string {

@@ -9,11 +9,11 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
+	"github.com/rhoai-demo/step07/internal/yamlenc"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
 )
 
 // Labels RHOAI (KServe) puts on predictor pods and Services.
@@ -217,7 +217,7 @@ func Config(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 			},
 		})
 	}
-	b, err := yaml.Marshal(cfg)
+	b, err := yamlenc.Marshal(cfg)
 	if err != nil {
 		return "", err
 	}

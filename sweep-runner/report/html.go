@@ -175,6 +175,9 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
+// breakingPoint is the breaking point as the reports print it: the
+// concurrency and rule, "> N" when no tested step broke, and whether the
+// answer is incomplete (interrupted) or only a bound (no bisection).
 func breakingPoint(r results.Result) string {
 	bp := "not reached"
 	if r.BreakingPoint != nil {

@@ -165,19 +165,7 @@ func SizingTable(sum *results.Summary) string {
 	b.WriteString("| model | GPUs | scenario | breaking point (rule) | max users at SLA | users/GPU | output tok/s at SLA | output tok/s/GPU | TTFT p95 at SLA |\n")
 	b.WriteString("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range sum.Results {
-		bp := "not reached"
-		if r.BreakingPoint != nil {
-			bp = fmt.Sprintf("%d (%s)", r.BreakingPoint.Concurrency, r.BreakingPoint.Rule)
-		} else if r.MaxTestedConcurrency > 0 {
-			bp = fmt.Sprintf("> %d", r.MaxTestedConcurrency)
-		}
-		if len(r.Steps) == 0 {
-			bp = "not run"
-		} else if !r.Complete {
-			bp += " (incomplete)"
-		} else if !r.Exact && r.BreakingPoint != nil {
-			bp += " (bound)"
-		}
+		bp := breakingPoint(r)
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %.2f | %.0f | %.0f | %s |\n",
 			r.Target, r.GPUs, r.Scenario, bp, r.MaxConcurrencyAtSLA, r.UsersPerGPUAtSLA,
 			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0))

@@ -123,7 +123,7 @@ type runFlags struct {
 	targets                                       []string
 	concurrency                                   []int
 	maxConc, startConc                            int
-	stepDur, warmup, reqTimeout                   time.Duration
+	stepDur, warmup, reqTimeout, readyTimeout     time.Duration
 	noBisect                                      bool
 	remoteWrite, promURL, promToken, promCA       string
 	podRegex                                      string
@@ -148,6 +148,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&f.stepDur, "step-duration", 0, "measurement window of a step (default 60s)")
 	fs.DurationVar(&f.warmup, "warmup", 0, "warmup before each window, excluded from the statistics (default 10s)")
 	fs.DurationVar(&f.reqTimeout, "request-timeout", 0, "timeout of one request (default 120s)")
+	fs.DurationVar(&f.readyTimeout, "ready-timeout", 0, "keep retrying a target that is unreachable or answers 5xx/429 for this long before giving up (default: the plan's readyTimeout; 0: check once)")
 	fs.StringVar(&f.api, "api", "", "API: completions or chat (default completions)")
 	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the targets' API key (sent as a bearer token, never logged)")
 	fs.BoolVar(&f.noBisect, "no-bisect", false, "stop after the grid: no bisection of the breaking point")
@@ -398,6 +399,9 @@ func buildPlan(f *runFlags, fs *pflag.FlagSet) (*v1alpha1.SweepPlan, error) {
 	}
 	if fs.Changed("request-timeout") {
 		s.RequestTimeout = v1alpha1.D(f.reqTimeout)
+	}
+	if fs.Changed("ready-timeout") {
+		s.ReadyTimeout = v1alpha1.D(f.readyTimeout)
 	}
 	if fs.Changed("api") {
 		s.API = f.api

@@ -73,6 +73,7 @@ func DefaultSweep() SweepSpec {
 		Warmup:           D(10 * time.Second),
 		RequestTimeout:   D(120 * time.Second),
 		ActiveDeadline:   D(6 * time.Hour),
+		ReadyTimeout:     D(10 * time.Minute),
 		API:              APICompletions,
 		Scenarios:        DefaultScenarios(),
 		Results:          Results{Size: "5Gi"},
@@ -192,6 +193,9 @@ func (c *ModelPerformanceMetrics) Default() error {
 	if sw.ActiveDeadline.IsZero() {
 		sw.ActiveDeadline = d.ActiveDeadline
 	}
+	if sw.ReadyTimeout.IsZero() {
+		sw.ReadyTimeout = d.ReadyTimeout
+	}
 	if sw.API == "" {
 		sw.API = d.API
 	}
@@ -253,6 +257,7 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 			StepDuration:     sw.StepDuration,
 			Warmup:           sw.Warmup,
 			RequestTimeout:   sw.RequestTimeout,
+			ReadyTimeout:     sw.ReadyTimeout,
 			API:              sw.API,
 			Bisect:           sw.Bisect,
 			Scenarios:        sw.Scenarios,

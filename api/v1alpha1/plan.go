@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SweepPlan is what sweep-runner executes: the sweep settings of a
 // ModelPerformanceMetrics with the models resolved to concrete targets.
@@ -15,16 +18,19 @@ type SweepPlan struct {
 type PlanSpec struct {
 	Targets []Target `json:"targets,omitempty"`
 	// Concurrency, StartConcurrency and MaxConcurrency as in SweepSpec.
-	Concurrency      []int      `json:"concurrency,omitempty"`
-	StartConcurrency int        `json:"startConcurrency,omitempty"`
-	MaxConcurrency   int        `json:"maxConcurrency,omitempty"`
-	StepDuration     Duration   `json:"stepDuration,omitzero"`
-	Warmup           Duration   `json:"warmup,omitzero"`
-	RequestTimeout   Duration   `json:"requestTimeout,omitzero"`
-	API              string     `json:"api,omitempty"`
-	Bisect           *bool      `json:"bisect,omitempty"`
-	Scenarios        []Scenario `json:"scenarios,omitempty"`
-	SLA              SLA        `json:"sla,omitzero"`
+	Concurrency      []int    `json:"concurrency,omitempty"`
+	StartConcurrency int      `json:"startConcurrency,omitempty"`
+	MaxConcurrency   int      `json:"maxConcurrency,omitempty"`
+	StepDuration     Duration `json:"stepDuration,omitzero"`
+	Warmup           Duration `json:"warmup,omitzero"`
+	RequestTimeout   Duration `json:"requestTimeout,omitzero"`
+	// ReadyTimeout: how long the pre-flight check keeps retrying a target
+	// that is unreachable or answers 5xx/429; 0 checks once.
+	ReadyTimeout Duration   `json:"readyTimeout,omitzero"`
+	API          string     `json:"api,omitempty"`
+	Bisect       *bool      `json:"bisect,omitempty"`
+	Scenarios    []Scenario `json:"scenarios,omitempty"`
+	SLA          SLA        `json:"sla,omitzero"`
 	// PrometheusURL is queried for DCGM power per step (optional).
 	PrometheusURL string `json:"prometheusURL,omitempty"`
 	// PrometheusTokenFile holds a bearer token for PrometheusURL (optional).
@@ -161,6 +167,9 @@ func (p *SweepPlan) Validate() error {
 	}
 	validateConcurrency(&errs, "spec", s.Concurrency, s.StartConcurrency, s.MaxConcurrency)
 	validateTiming(&errs, "spec", s.StepDuration, s.Warmup, s.RequestTimeout)
+	if s.ReadyTimeout.Duration > 24*time.Hour {
+		errs.Add("spec.readyTimeout", "must be at most 24h")
+	}
 	validateAPI(&errs, "spec.api", s.API)
 	validateScenarios(&errs, "spec.scenarios", s.Scenarios)
 	s.SLA.validate(&errs, "spec.sla")

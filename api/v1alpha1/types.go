@@ -163,6 +163,10 @@ type SweepSpec struct {
 	RequestTimeout   Duration `json:"requestTimeout,omitzero"`
 	// ActiveDeadline bounds the whole Job.
 	ActiveDeadline Duration `json:"activeDeadline,omitzero"`
+	// ReadyTimeout is how long the Job waits for a target that is not
+	// reachable yet or answers 5xx/429 (a predictor restarting or scaling
+	// from zero) before it gives up (default 10m).
+	ReadyTimeout Duration `json:"readyTimeout,omitzero"`
 	// API is completions or chat.
 	API string `json:"api,omitempty"`
 	// Bisect pins the exact breaking point after the doubling (default true).

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/robfig/cron/v3"
@@ -143,6 +144,11 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	validateTiming(&errs, "spec.sweep", sw.StepDuration, sw.Warmup, sw.RequestTimeout)
 	if sw.ActiveDeadline.Duration < 60e9 {
 		errs.Add("spec.sweep.activeDeadline", "must be at least 1m")
+	}
+	if sw.ReadyTimeout.Duration > 24*time.Hour {
+		errs.Add("spec.sweep.readyTimeout", "must be at most 24h")
+	} else if sw.ReadyTimeout.Duration >= sw.ActiveDeadline.Duration && sw.ActiveDeadline.Duration >= 60e9 {
+		errs.Add("spec.sweep.readyTimeout", "must be shorter than activeDeadline (%s), or the Job would end while it waits", sw.ActiveDeadline.Duration)
 	}
 	validateAPI(&errs, "spec.sweep.api", sw.API)
 	validateScenarios(&errs, "spec.sweep.scenarios", sw.Scenarios)

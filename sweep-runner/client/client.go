@@ -297,7 +297,12 @@ func (r *Result) classify(parent, ctx context.Context, err error, kind string) {
 
 // CheckError is a pre-flight failure: the message says what is wrong with
 // the target.
-type CheckError struct{ Msg string }
+type CheckError struct {
+	Msg string
+	// Transient: the target could not be reached or answered 5xx/429, which
+	// a server still starting (or scaling from zero) does; worth retrying.
+	Transient bool
+}
 
 func (e *CheckError) Error() string { return e.Msg }
 
@@ -308,19 +313,22 @@ func (c *Client) CheckModel(ctx context.Context, model string) error {
 	defer cancel()
 	req, err := c.newRequest(ctx, http.MethodGet, "/v1/models", nil)
 	if err != nil {
-		return &CheckError{fmt.Sprintf("invalid URL %q: %v", c.base, err)}
+		return &CheckError{Msg: fmt.Sprintf("invalid URL %q: %v", c.base, err)}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return &CheckError{fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err))}
+		return &CheckError{Msg: fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err)), Transient: true}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return &CheckError{fmt.Sprintf("%s/v1/models answered HTTP %d: the API key is missing or refused (--api-key-file)", c.base, resp.StatusCode)}
+		return &CheckError{Msg: fmt.Sprintf("%s/v1/models answered HTTP %d: the API key is missing or refused (--api-key-file)", c.base, resp.StatusCode)}
+	}
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return &CheckError{Msg: fmt.Sprintf("%s is not ready: GET /v1/models answered HTTP %d", c.base, resp.StatusCode), Transient: true}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &CheckError{fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models answered HTTP %d", c.base, resp.StatusCode)}
+		return &CheckError{Msg: fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models answered HTTP %d", c.base, resp.StatusCode)}
 	}
 	var list struct {
 		Object string `json:"object"`
@@ -329,7 +337,7 @@ func (c *Client) CheckModel(ctx context.Context, model string) error {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil || list.Data == nil {
-		return &CheckError{fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models did not return a model list", c.base)}
+		return &CheckError{Msg: fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models did not return a model list", c.base)}
 	}
 	var ids []string
 	for _, m := range list.Data {
@@ -338,7 +346,7 @@ func (c *Client) CheckModel(ctx context.Context, model string) error {
 		}
 		ids = append(ids, m.ID)
 	}
-	return &CheckError{fmt.Sprintf("%s does not serve model %q (it serves: %s); set model= in --target or spec.targets[].model", c.base, model, strings.Join(ids, ", "))}
+	return &CheckError{Msg: fmt.Sprintf("%s does not serve model %q (it serves: %s); set model= in --target or spec.targets[].model", c.base, model, strings.Join(ids, ", "))}
 }
 
 func unwrapURLError(err error) error {

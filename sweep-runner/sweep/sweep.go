@@ -179,10 +179,31 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 
 // Check verifies that every target is reachable and serves its model as an
 // OpenAI-compatible server, before any step runs.
+//
+// A target that cannot be reached or answers 5xx/429 is retried, with a
+// backoff of 1 s doubling to 15 s, for up to the plan's readyTimeout: a
+// nightly run must not fail because a predictor is restarting or scaling
+// from zero. Any other answer (wrong model, not an OpenAI server) fails at once.
 func (r *Runner) Check(ctx context.Context) error {
 	for _, t := range r.Plan.Spec.Targets {
-		if err := r.client(t).CheckModel(ctx, t.Model); err != nil {
-			return &TargetError{Target: t.Name, Err: err}
+		deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
+		wait := time.Second
+		for {
+			err := r.client(t).CheckModel(ctx, t.Model)
+			if err == nil {
+				break
+			}
+			var ce *client.CheckError
+			if !errors.As(err, &ce) || !ce.Transient || !time.Now().Add(wait).Before(deadline) {
+				return &TargetError{Target: t.Name, Err: err}
+			}
+			r.logf("target %s not ready (%v); retrying in %s, until %s", t.Name, err, wait, deadline.UTC().Format(time.RFC3339))
+			select {
+			case <-ctx.Done():
+				return &TargetError{Target: t.Name, Err: err}
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 15*time.Second)
 		}
 		r.logf("target %s: %s serves %s", t.Name, t.URL, t.Model)
 	}

@@ -1,7 +1,6 @@
 package remotewrite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 // PendingFile is the name of the file, in a run directory, that holds samples
@@ -133,27 +134,14 @@ func ToWriteRequest(samples []Sample) *prompb.WriteRequest {
 // AppendPending keeps samples that could not be sent, fsynced, so a later
 // run or --resume can send them.
 func AppendPending(path string, samples []Sample) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	for _, s := range samples {
 		if err := enc.Encode(s); err != nil {
-			f.Close()
 			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return results.AppendSynced(path, buf.Bytes())
 }
 
 // ReadPending returns the samples in a pending file (none if it is absent).

@@ -17,12 +17,17 @@ func AppendStep(path string, s *Step) error {
 	if err != nil {
 		return fmt.Errorf("encode step: %w", err)
 	}
-	b = append(b, '\n')
+	return AppendSynced(path, append(b, '\n'))
+}
+
+// AppendSynced appends data (whole JSON lines) to path in one write and
+// fsyncs it before returning, so what was appended survives a kill -9.
+func AppendSynced(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err // *os.PathError: names the operation, the path and the cause
 	}
-	if _, err := f.Write(b); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}

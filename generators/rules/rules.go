@@ -1,8 +1,3 @@
-// Package rules generates the recording rules for the SLA signals and the
-// alerts on the SLA's degraded thresholds: once as a PrometheusRule for
-// OpenShift user-workload monitoring, once as a Prometheus rules file in a
-// ConfigMap that the local Prometheus mounts at v1alpha1.RulesMountPath.
-// Both come from the same groups.
 package rules
 
 import (

@@ -40,10 +40,10 @@ const (
 const (
 	DefaultPrometheusImage = "quay.io/prometheus/prometheus:v3.5.0"
 	DefaultGrafanaImage    = "docker.io/grafana/grafana:12.2.0"
-	DefaultSweepImage      = "quay.io/rhoai-demo/step07-sweep-runner:v0.1.0"
+	DefaultSweepImage      = "quay.io/rhoai-demo/step07:v0.1.0"
 	DefaultOAuthProxyImage = "quay.io/openshift/origin-oauth-proxy:4.18"
 	// DefaultPluginImage holds step07gen for the ArgoCD repo-server sidecar.
-	DefaultPluginImage = "quay.io/rhoai-demo/step07gen:v0.1.0"
+	DefaultPluginImage = DefaultSweepImage
 )
 
 // DefaultModels are the demo's two variants: Mistral BF16 on 4 GPUs vs INT4 on 1.

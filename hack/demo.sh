@@ -10,6 +10,10 @@ OUT=${DEMO_OUT:-out/demo}
 # measured (TTFT, and reading speed from the inter-token gaps of streams
 # still running). A real sweep uses the plan's 60 s steps and 10 s warmup.
 STEP=${DEMO_STEP:-1s}
+# An illustrative price of one GPU hour, the same for both variants, so the
+# capacity plan can say what each user costs.
+COST=${DEMO_GPU_HOUR_COST:-4.00}
+USERS=${DEMO_USERS:-100}
 WARMUP=${DEMO_WARMUP:-0s}
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 pids=()
@@ -30,7 +34,10 @@ bf16=$(start bf16 mistral-bf16-tp4 mistral-3-bf16)
 int4=$(start int4 mistral-int4-tp1 mistral-3-int4)
 echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GPU) on 127.0.0.1:$int4" >&2
 bin/sweep-runner run \
-  --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16" \
-  --target "mistral-3-int4=http://127.0.0.1:$int4,gpus=1,model=mistral-3-int4,precision=int4" \
+  --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16,cost=$COST" \
+  --target "mistral-3-int4=http://127.0.0.1:$int4,gpus=1,model=mistral-3-int4,precision=int4,cost=$COST" \
   --scenario A,B,C --start-concurrency "${DEMO_START:-4}" --max-concurrency "${DEMO_MAX:-64}" \
   --step-duration "$STEP" --warmup "$WARMUP" --request-timeout 60s --out "$OUT"
+run=$(ls -td "$OUT"/*/ | head -1)
+echo
+bin/sweep-runner plan --users "$USERS" "$run"

@@ -204,7 +204,6 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 		return
 	}
 	s.sse.Reset(resp.Body)
-	var last time.Time
 	var lastSim int64 // sim_t_ns of the previous content chunk (-1: none)
 	lastSim = -1
 	for {
@@ -248,7 +247,7 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 					r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.SimTNs)
 				}
 			} else {
-				gap := now.Sub(last)
+				gap := now.Sub(r.LastToken)
 				if itl != nil {
 					itl.Observe(gap)
 				}
@@ -256,7 +255,6 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 					s.ITLSkew.Observe(gap - time.Duration(ch.SimTNs-lastSim))
 				}
 			}
-			last = now
 			r.LastToken = now
 			lastSim = -1
 			if ch.HasSimT {

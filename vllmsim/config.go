@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -35,11 +36,19 @@ type Config struct {
 	// MaxBatchedTokens is the prefill token budget of one iteration; longer
 	// prompts are prefilled in chunks over several iterations.
 	MaxBatchedTokens int `json:"maxBatchedTokens"`
-	// An iteration lasts IterFixed + PerPrefillToken × prefill tokens +
-	// PerDecodeSeq × decoding sequences.
+	// An iteration lasts (IterFixed + PerPrefillToken × prefill tokens +
+	// PerDecodeSeq × decoding sequences) × TimeScale.
 	IterFixed       time.Duration `json:"iterFixed"`
 	PerPrefillToken time.Duration `json:"perPrefillToken"`
 	PerDecodeSeq    time.Duration `json:"perDecodeSeq"`
+	// TimeScale multiplies every modelled duration of the engine
+	// (IterFixed, PerPrefillToken and PerDecodeSeq, in fixed-latency mode
+	// too): 0.1 runs the same model ten times faster, every latency 0.1×
+	// and every rate 10×, while the concurrency at which the server
+	// saturates does not change. It must be within (0, 100]; DefaultConfig
+	// and every profile set 1. The fields above stay the configured costs;
+	// the engine applies the scale (Config.effective).
+	TimeScale float64 `json:"timeScale"`
 	// FixedLatency turns batching effects off: every sequence runs on its
 	// own clock as if alone on the GPU (TTFT = IterFixed + PerPrefillToken ×
 	// prompt tokens, then one token per IterFixed + PerDecodeSeq), whatever
@@ -136,6 +145,7 @@ func DefaultConfig() Config {
 		IterFixed:            12 * time.Millisecond,
 		PerPrefillToken:      40 * time.Microsecond,
 		PerDecodeSeq:         400 * time.Microsecond,
+		TimeScale:            1,
 		MeanOutputTokens:     512,
 		PrefixCaching:        true,
 		GPUs:                 1,
@@ -230,6 +240,7 @@ type fileProfile struct {
 	IterFixed            *string  `json:"iterFixed"`
 	PerPrefillToken      *string  `json:"perPrefillToken"`
 	PerDecodeSeq         *string  `json:"perDecodeSeq"`
+	TimeScale            *float64 `json:"timeScale"`
 	FixedLatency         *bool    `json:"fixedLatency"`
 	MeanOutputTokens     *int     `json:"meanOutputTokens"`
 	PrefixCaching        *bool    `json:"prefixCaching"`
@@ -290,6 +301,9 @@ func LoadProfileFile(path string) (Config, error) {
 		}
 		*d.dst = v
 	}
+	if fp.TimeScale != nil {
+		c.TimeScale = *fp.TimeScale
+	}
 	if fp.FixedLatency != nil {
 		c.FixedLatency = *fp.FixedLatency
 	}
@@ -337,6 +351,7 @@ func (c Config) Validate() error {
 	check(c.IterFixed >= 0 && c.PerPrefillToken >= 0 && c.PerDecodeSeq >= 0, "iteration costs must not be negative")
 	check(c.FixedLatency || c.IterFixed+c.PerPrefillToken+c.PerDecodeSeq > 0, "iteration costs must not all be zero")
 	check(!c.FixedLatency || c.IterFixed+c.PerDecodeSeq > 0, "fixed latency needs a positive per-token time (iter-fixed + per-decode-seq)")
+	check(c.TimeScale > 0 && c.TimeScale <= 100, "time-scale must be within (0, 100], got %g", c.TimeScale)
 	check(c.MeanOutputTokens >= 0, "mean-output-tokens must not be negative")
 	check(c.GPUs > 0, "gpus must be positive")
 	check(c.GPUMemoryMiB > 0, "gpu-memory-mib must be positive")
@@ -347,6 +362,17 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// effective returns the config the engine runs: the modelled durations
+// multiplied by TimeScale (rounded to the nanosecond). It is the only place
+// the scale is applied.
+func (c Config) effective() Config {
+	scale := func(d time.Duration) time.Duration { return time.Duration(math.Round(float64(d) * c.TimeScale)) }
+	c.IterFixed = scale(c.IterFixed)
+	c.PerPrefillToken = scale(c.PerPrefillToken)
+	c.PerDecodeSeq = scale(c.PerDecodeSeq)
+	return c
 }
 
 // String renders the config as JSON, for logs.

@@ -70,11 +70,29 @@
 // (KVCacheTokens in BlockSize blocks) has room for the whole prompt. A
 // decode that needs a new block when none is free preempts the newest
 // running sequence, which returns to the front of the queue and is
-// recomputed later. An iteration lasts IterFixed + PerPrefillToken ×
-// prefill tokens + PerDecodeSeq × decoding sequences. TTFT, queue time and
-// e2e latency count from arrival, as vLLM does. FixedLatency replaces
-// batching by one clock per sequence (see Config). The scheduler core never
-// reads the clock, so its tests run in virtual time.
+// recomputed later. An iteration lasts (IterFixed + PerPrefillToken ×
+// prefill tokens + PerDecodeSeq × decoding sequences) × TimeScale. TTFT,
+// queue time and e2e latency count from arrival, as vLLM does.
+// FixedLatency replaces batching by one clock per sequence (see Config).
+// The scheduler core never reads the clock, so its tests run in virtual time.
+//
+// TimeScale (default 1) multiplies every modelled duration: 0.1 is the same
+// model ten times faster (every latency 0.1×, every rate 10×, the same
+// saturating concurrency), for demos that must reach a steady state within
+// minutes. A load generator must scale its SLA time thresholds by the same
+// factor. Client round trips and timer slack do not scale.
+//
+// # Ground truth in virtual time
+//
+// SimulateClosedLoop drives the same engine with closed-loop users
+// (ClosedLoop: users, prompt and exact output length, warmup, window,
+// turnaround, phases) in virtual time, with the server loop's event order,
+// and reports TTFT, TPOT and the waiting/running/KV gauges as a scraper
+// would sample them. TrueBreakingPoint scans users 1, 2, ... with several
+// phase draws pooled per count and applies the product's breaking rules
+// (BreakRules: TTFT p95 above the degraded threshold × TimeScale, or
+// waiting > 0 in at least QueueFraction of the samples): the answer a
+// load generator's sweep should find.
 //
 // # DCGM metrics (DCGMHandler)
 //

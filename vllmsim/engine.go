@@ -96,7 +96,10 @@ type engine struct {
 	iterations  int
 }
 
+// newEngine builds the engine for cfg with its durations scaled by
+// cfg.TimeScale.
 func newEngine(cfg Config, m *metrics) *engine {
+	cfg = cfg.effective()
 	total := cfg.KVCacheTokens / cfg.BlockSize
 	e := &engine{cfg: cfg, totalBlocks: total, freeBlocks: total, m: m}
 	if cfg.PrefixCaching {

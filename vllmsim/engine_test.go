@@ -1,6 +1,8 @@
 package vllmsim
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -305,4 +307,69 @@ func longText(words int) string {
 		b = append(b, outputWord(7, i)...)
 	}
 	return string(b)
+}
+
+// TimeScale multiplies every modelled duration: at 0.1 a request's TTFT
+// and per-token time are a tenth of those at 1, in batched mode (with
+// prefill, chunking and decode batching) and in fixed-latency mode.
+func TestTimeScaleScalesLatencies(t *testing.T) {
+	type lat struct{ ttft, perToken time.Duration }
+	run := func(cfg Config) []lat {
+		v := newVClock(cfg)
+		var seqs []*seq
+		for i := 0; i < 6; i++ {
+			seqs = append(seqs, v.submit(300+700*i, 20+i))
+			v.step() // staggered: later arrivals join a running batch
+		}
+		for i := 0; i < 100000; i++ {
+			if _, ok := v.step(); !ok {
+				break
+			}
+		}
+		var out []lat
+		for _, s := range seqs {
+			if s.state != stateDone {
+				t.Fatalf("seq %d unfinished", s.id)
+			}
+			out = append(out, lat{s.firstTok.Sub(s.arrival), s.lastTok.Sub(s.firstTok) / time.Duration(s.generated-1)})
+		}
+		return out
+	}
+	near := func(got, want time.Duration) bool { return (got - want).Abs() <= time.Microsecond }
+	for _, name := range []string{"mistral-int4-tp1", "mistral-bf16-tp4", "fixed-latency"} {
+		cfg, _ := Profile(name)
+		cfg.MaxBatchedTokens = 2048 // the 3800-token prompts are chunked
+		base := run(cfg)
+		cfg.TimeScale = 0.1
+		fast := run(cfg)
+		for i := range base {
+			if !near(fast[i].ttft, base[i].ttft/10) || !near(fast[i].perToken, base[i].perToken/10) {
+				t.Errorf("%s seq %d: TTFT %v and per-token %v at scale 0.1, want a tenth of %v and %v",
+					name, i+1, fast[i].ttft, fast[i].perToken, base[i].ttft, base[i].perToken)
+			}
+		}
+		if base[0].ttft <= 0 || base[0].perToken <= 0 {
+			t.Fatalf("%s: degenerate latencies %+v", name, base[0])
+		}
+	}
+}
+
+func TestTimeScaleValidation(t *testing.T) {
+	for _, bad := range []float64{0, -1, 100.5, math.NaN(), math.Inf(1)} {
+		cfg := DefaultConfig()
+		cfg.TimeScale = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "time-scale") {
+			t.Errorf("time scale %v: error %v, want a time-scale error", bad, err)
+		}
+	}
+	for _, good := range []float64{0.001, 0.1, 1, 100} {
+		cfg := DefaultConfig()
+		cfg.TimeScale = good
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("time scale %v rejected: %v", good, err)
+		}
+	}
+	if c, _ := Profile("mistral-int4-tp1"); c.TimeScale != 1 {
+		t.Fatalf("profile time scale %v, want 1", c.TimeScale)
+	}
 }

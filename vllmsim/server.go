@@ -94,7 +94,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Config returns the effective configuration (defaults filled in).
+// Config returns the configuration with defaults filled in: the configured
+// costs and TimeScale (the engine runs the costs multiplied by the scale).
 func (s *Server) Config() Config { return s.cfg }
 
 // Handler serves the OpenAI API, /metrics, /health, /tokenize, /version
@@ -260,7 +261,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(logw, "vllm-sim: serving model %q: %s\n", cfg.Model, cfg)
+	fmt.Fprintf(logw, "vllm-sim: serving model %q, time scale %g: %s\n", cfg.Model, cfg.TimeScale, cfg)
 	errc := make(chan error, len(servers))
 	for _, v := range servers {
 		go func() {

@@ -576,7 +576,11 @@ func TestProfilesAndFiles(t *testing.T) {
 	if c, err := LoadProfileFile(js); err != nil || c.Model != "j" || c.PerDecodeSeq != time.Millisecond {
 		t.Fatalf("json profile %+v %v", c, err)
 	}
-	for _, bad := range []string{"unknownKey: 1\n", "iterFixed: soon\n", "maxNumSeqs: 0\n", "metricsCompat: v2\n"} {
+	os.WriteFile(yml, []byte("profile: mistral-bf16-tp4\ntimeScale: 0.1\n"), 0o600)
+	if c, err := LoadProfileFile(yml); err != nil || c.TimeScale != 0.1 || c.IterFixed != 6*time.Millisecond {
+		t.Fatalf("timeScale profile %+v %v: want the scale set and the configured costs unchanged", c, err)
+	}
+	for _, bad := range []string{"unknownKey: 1\n", "iterFixed: soon\n", "maxNumSeqs: 0\n", "metricsCompat: v2\n", "timeScale: 0\n", "timeScale: -1\n"} {
 		os.WriteFile(yml, []byte(bad), 0o600)
 		if _, err := LoadProfileFile(yml); err == nil {
 			t.Errorf("profile %q accepted", bad)

@@ -69,6 +69,7 @@ func parse(args []string, stdout io.Writer) (vllmsim.Config, bool, error) {
 	fs.DurationVar(&f.IterFixed, "iter-fixed", f.IterFixed, "fixed cost of one engine iteration")
 	fs.DurationVar(&f.PerPrefillToken, "per-prefill-token", f.PerPrefillToken, "iteration cost per prefilled token")
 	fs.DurationVar(&f.PerDecodeSeq, "per-decode-seq", f.PerDecodeSeq, "iteration cost per decoding sequence")
+	fs.Float64Var(&f.TimeScale, "time-scale", f.TimeScale, "multiply every modelled duration by F (0 < F <= 100): 0.1 runs the same model 10x faster")
 	fs.BoolVar(&f.FixedLatency, "fixed-latency", f.FixedLatency, "no batching effects: each sequence runs as if alone")
 	fs.IntVar(&f.MeanOutputTokens, "mean-output-tokens", f.MeanOutputTokens, "mean natural output length without ignore_eos (0 = never stop early)")
 	fs.BoolVar(&f.PrefixCaching, "prefix-caching", f.PrefixCaching, "reuse cached prompt blocks")
@@ -159,6 +160,8 @@ func override(cfg, f *vllmsim.Config, name string) bool {
 		cfg.PerPrefillToken = f.PerPrefillToken
 	case "per-decode-seq":
 		cfg.PerDecodeSeq = f.PerDecodeSeq
+	case "time-scale":
+		cfg.TimeScale = f.TimeScale
 	case "fixed-latency":
 		cfg.FixedLatency = f.FixedLatency
 	case "mean-output-tokens":

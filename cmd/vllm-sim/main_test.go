@@ -19,13 +19,19 @@ func TestFlagsOverrideProfile(t *testing.T) {
 		t.Fatalf("config %+v", cfg)
 	}
 	// Flags not given keep the profile's value, not the flag default.
-	if cfg.PerDecodeSeq != 1400*time.Microsecond {
-		t.Fatalf("per-decode-seq %v: the flag default overrode the profile", cfg.PerDecodeSeq)
+	if cfg.PerDecodeSeq != 1400*time.Microsecond || cfg.TimeScale != 1 {
+		t.Fatalf("per-decode-seq %v, time scale %v: the flag default overrode the profile", cfg.PerDecodeSeq, cfg.TimeScale)
+	}
+	// --time-scale sets the scale and leaves the configured costs alone.
+	cfg, _, err = parse([]string{"--profile", "mistral-int4-tp1", "--time-scale", "0.1"}, &bytes.Buffer{})
+	if err != nil || cfg.TimeScale != 0.1 || cfg.IterFixed != 10*time.Millisecond {
+		t.Fatalf("--time-scale 0.1: %v, scale %v, iter-fixed %v", err, cfg.TimeScale, cfg.IterFixed)
 	}
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
-	for _, args := range [][]string{{"--bogus"}, {"--max-num-seqs", "x"}, {"--profile", "nope"}, {"--metrics-compat", "v9"}, {"extra"}} {
+	for _, args := range [][]string{{"--bogus"}, {"--max-num-seqs", "x"}, {"--profile", "nope"}, {"--metrics-compat", "v9"}, {"extra"},
+		{"--time-scale", "0"}, {"--time-scale", "-0.5"}, {"--time-scale", "101"}} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args, &bytes.Buffer{}, &stderr); code != 2 || stderr.Len() == 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
@@ -48,7 +54,8 @@ func TestHelpVersionAndShutdown(t *testing.T) {
 	if code := run(ctx, []string{"--listen", "127.0.0.1:0", "--dcgm-listen", "127.0.0.1:0"}, &out, &logs); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, logs.String())
 	}
-	if !strings.Contains(logs.String(), "dcgm listening") || !strings.Contains(logs.String(), "stopped") {
+	if !strings.Contains(logs.String(), "dcgm listening") || !strings.Contains(logs.String(), "stopped") ||
+		!strings.Contains(logs.String(), "time scale 1:") {
 		t.Fatalf("logs %q", logs.String())
 	}
 }

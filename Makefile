@@ -47,7 +47,7 @@ clean:
 	rm -rf bin .tools/bin
 
 # demo: two simulated vLLM servers (BF16 on 4 GPUs, INT4 on 1), a short sweep
-# of scenarios A, B and C against both, the sizing table (under 3 minutes).
+# of scenarios A, B and C against both, the sizing table (under 5 minutes).
 demo: build
 	hack/demo.sh
 

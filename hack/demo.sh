@@ -5,16 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${DEMO_OUT:-out/demo}
-# Steps of a second, no warmup: the demo's requests (C: 1024 output tokens)
-# outlast such a short step, so the first wave of requests is what gets
-# measured (TTFT, and reading speed from the inter-token gaps of streams
-# still running). A real sweep uses the plan's 60 s steps and 10 s warmup.
-STEP=${DEMO_STEP:-1s}
+# The simulators run ten times faster than the GPUs they model
+# (vllm-sim --time-scale 0.1) and sweep-runner scales the SLA to match
+# (--time-scale 0.1: TTFT thresholds x 0.1, reading speeds x 10), so every
+# step measures steady state with finished requests within minutes: each
+# step's warmup lasts until every user has finished a request, its window
+# stays open until it holds enough finished requests for a verdict that is
+# clear at 95 % (at most DEMO_MAX_REQUESTS). The breaking points are those of
+# the same sweep with the plan's 60 s steps (see the README).
+SCALE=${DEMO_TIME_SCALE:-0.1}
+STEP=${DEMO_STEP:-2s}
+MAXREQ=${DEMO_MAX_REQUESTS:-100}
 # An illustrative price of one GPU hour, the same for both variants, so the
 # capacity plan can say what each user costs.
 COST=${DEMO_GPU_HOUR_COST:-4.00}
 USERS=${DEMO_USERS:-100}
-WARMUP=${DEMO_WARMUP:-0s}
+WARMUP=${DEMO_WARMUP:-1s}
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 pids=()
 logs=$(mktemp -d)
@@ -22,7 +28,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT INT TERM
 start() { # NAME PROFILE MODEL
   local port; port=$(freeport)
-  bin/vllm-sim --listen "127.0.0.1:$port" --profile "$2" --model "$3" >"$logs/$1.log" 2>&1 &
+  bin/vllm-sim --listen "127.0.0.1:$port" --profile "$2" --model "$3" --time-scale "$SCALE" >"$logs/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && { echo "$port"; return 0; }
@@ -32,12 +38,12 @@ start() { # NAME PROFILE MODEL
 }
 bf16=$(start bf16 mistral-bf16-tp4 mistral-3-bf16)
 int4=$(start int4 mistral-int4-tp1 mistral-3-int4)
-echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GPU) on 127.0.0.1:$int4" >&2
+echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GPU) on 127.0.0.1:$int4, time scale $SCALE" >&2
 bin/sweep-runner run \
   --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16,cost=$COST" \
   --target "mistral-3-int4=http://127.0.0.1:$int4,gpus=1,model=mistral-3-int4,precision=int4,cost=$COST" \
   --scenario A,B,C --start-concurrency "${DEMO_START:-4}" --max-concurrency "${DEMO_MAX:-64}" \
-  --step-duration "$STEP" --warmup "$WARMUP" --request-timeout 60s --out "$OUT"
+  --step-duration "$STEP" --warmup "$WARMUP" --request-timeout 60s --time-scale "$SCALE" --max-requests "$MAXREQ" --out "$OUT"
 run=$(ls -td "$OUT"/*/ | head -1)
 echo
 bin/sweep-runner plan --users "$USERS" "$run"

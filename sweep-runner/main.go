@@ -116,6 +116,9 @@ type runFlags struct {
 	remoteWrite, promURL, promToken, promCA       string
 	podRegex                                      string
 	planUsers                                     int
+	minRequests, maxRequests                      int
+	maxWindow                                     time.Duration
+	timeScale                                     float64
 }
 
 // resumeLatest is --resume's value without an argument: the latest run in
@@ -135,7 +138,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.startConc, "start-concurrency", 0, "first concurrency of the doubling (default 1)")
 	fs.DurationVar(&f.stepDur, "step-duration", 0, "measurement window of a step (default 60s)")
 	fs.DurationVar(&f.warmup, "warmup", 0, "warmup before each window, excluded from the statistics (default 10s)")
-	fs.DurationVar(&f.reqTimeout, "request-timeout", 0, "timeout of one request (default 120s)")
+	fs.DurationVar(&f.reqTimeout, "request-timeout", 0, "timeout of one request (default 120s); also bounds the warmup's wait for every user to finish a request")
+	fs.IntVar(&f.minRequests, "min-requests", 0, "a window stays open until this many of its requests finished (default 20)")
+	fs.IntVar(&f.maxRequests, "max-requests", 0, "re-measure budget: a window whose verdict is not clear at 95% stays open up to this many finished requests (default 200)")
+	fs.DurationVar(&f.maxWindow, "max-window", 0, "bound on a window kept open for minRequests or a clear verdict (default 5m)")
+	fs.Float64Var(&f.timeScale, "time-scale", 0, "the targets are simulators running at this time scale (vllm-sim --time-scale F): SLA times x F, reading speeds / F (default 1)")
 	fs.DurationVar(&f.readyTimeout, "ready-timeout", 0, "keep retrying a target that is unreachable or answers 5xx/429 for this long before giving up (default: the plan's readyTimeout; 0: check once)")
 	fs.StringVar(&f.api, "api", "", "API: completions or chat (default completions)")
 	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the targets' API key (sent as a bearer token, never logged)")
@@ -393,6 +400,23 @@ func buildPlan(f *runFlags, fs *pflag.FlagSet) (*v1alpha1.SweepPlan, error) {
 	}
 	if fs.Changed("api") {
 		s.API = f.api
+	}
+	if fs.Changed("min-requests") {
+		s.MinRequests = f.minRequests
+		if !fs.Changed("max-requests") && s.MaxRequests < f.minRequests {
+			s.MaxRequests = f.minRequests
+		}
+	}
+	if fs.Changed("max-requests") {
+		s.MaxRequests = f.maxRequests
+	}
+	if fs.Changed("max-window") {
+		s.MaxWindow = v1alpha1.D(f.maxWindow)
+	} else if s.MaxWindow.Duration < s.StepDuration.Duration && s.MaxWindow.Duration > 0 {
+		s.MaxWindow = s.StepDuration
+	}
+	if fs.Changed("time-scale") {
+		s.TimeScale = f.timeScale
 	}
 	if fs.Changed("api-key-file") {
 		s.APIKeyFile = f.apiKeyFile

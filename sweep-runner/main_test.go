@@ -147,7 +147,7 @@ func TestSIGTERMResumeReport(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- run([]string{"run", "--target", "sim=" + sim + ",gpus=1,model=m1", "--scenario", "A", "--concurrency", "1,2,4",
-			"--step-duration", "1s", "--warmup", "200ms", "--api-key-file", keyFile, "--out", out}, &syncBuf{}, &errb)
+			"--step-duration", "1s", "--warmup", "200ms", "--min-requests", "8", "--max-requests", "8", "--api-key-file", keyFile, "--out", out}, &syncBuf{}, &errb)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(errb.String(), "c=1 grid") {

@@ -126,7 +126,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 	if err := os.WriteFile(plan, []byte("apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: SweepPlan\nspec:\n  scenarios:\n  - {name: A, inputTokens: 64, outputTokens: 24}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"run", "--plan", plan, "--step-duration", "1500ms", "--warmup", "300ms", "--no-bisect", "--out", out}
+	common := []string{"run", "--plan", plan, "--step-duration", "1500ms", "--warmup", "300ms", "--min-requests", "8", "--max-requests", "8", "--no-bisect", "--out", out}
 
 	// 1. The receiver is down: the run succeeds, its results wait on disk.
 	dead := fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", testtools.FreePort(t))

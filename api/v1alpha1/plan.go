@@ -40,6 +40,20 @@ type PlanSpec struct {
 	PrometheusCAFile string `json:"prometheusCAFile,omitempty"`
 	// RemoteWriteURL receives each finished step's summary (optional).
 	RemoteWriteURL string `json:"remoteWriteURL,omitempty"`
+	// MinRequests: a step's window stays open (past stepDuration) until at
+	// least this many of its requests have finished (default 20), so its
+	// percentiles rest on data whatever the request length.
+	MinRequests int `json:"minRequests,omitempty"`
+	// MaxRequests and MaxWindow bound the re-measure budget: a window whose
+	// verdict is not clear at 95 % stays open until it is, until this many
+	// of its requests finished (default 200) or until it lasted MaxWindow
+	// (default 5m; also the bound on waiting for MinRequests).
+	MaxRequests int      `json:"maxRequests,omitempty"`
+	MaxWindow   Duration `json:"maxWindow,omitzero"`
+	// TimeScale is for sweeping a time-scaled simulator (vllm-sim
+	// --time-scale F): the SLA's time thresholds are multiplied by it and
+	// its reading-speed thresholds divided by it (0 or 1: real time).
+	TimeScale float64 `json:"timeScale,omitempty"`
 	// APIKeyFile holds the model endpoints' API key (optional).
 	APIKeyFile string `json:"apiKeyFile,omitempty"`
 }
@@ -56,6 +70,28 @@ type Target struct {
 	GPUs        int     `json:"gpus,omitempty"`
 	Precision   string  `json:"precision,omitempty"`
 	GPUHourCost float64 `json:"gpuHourCost,omitempty"`
+}
+
+// Defaults of the window bounds.
+const (
+	DefaultMinRequests = 20
+	DefaultMaxRequests = 200
+	DefaultMaxWindow   = 5 * time.Minute
+)
+
+// EffectiveSLA is the SLA the steps are judged by: the plan's, with its
+// times scaled by TimeScale (a simulator running F times real time makes
+// every latency F times as long and every rate 1/F times as high).
+func (p PlanSpec) EffectiveSLA() SLA {
+	s := p.SLA
+	f := p.TimeScale
+	if f <= 0 || f == 1 {
+		return s
+	}
+	scale := func(d Duration) Duration { return D(time.Duration(float64(d.Duration) * f)) }
+	s.TTFT = DurationThresholds{Excellent: scale(s.TTFT.Excellent), Acceptable: scale(s.TTFT.Acceptable), Degraded: scale(s.TTFT.Degraded)}
+	s.ReadingSpeed = FloatThresholds{Excellent: s.ReadingSpeed.Excellent / f, Acceptable: s.ReadingSpeed.Acceptable / f, Degraded: s.ReadingSpeed.Degraded / f}
+	return s
 }
 
 // BisectEnabled reports whether bisection runs (default true).
@@ -118,6 +154,15 @@ func (p *SweepPlan) Default() error {
 	if s.Scenarios == nil {
 		s.Scenarios = d.Scenarios
 	}
+	if s.MinRequests == 0 {
+		s.MinRequests = DefaultMinRequests
+	}
+	if s.MaxRequests == 0 {
+		s.MaxRequests = max(DefaultMaxRequests, s.MinRequests)
+	}
+	if s.MaxWindow.IsZero() {
+		s.MaxWindow = D(max(DefaultMaxWindow, s.StepDuration.Duration))
+	}
 	s.SLA.Default()
 	for i := range s.Targets {
 		t := &s.Targets[i]
@@ -173,6 +218,18 @@ func (p *SweepPlan) Validate() error {
 	validateAPI(&errs, "spec.api", s.API)
 	validateScenarios(&errs, "spec.scenarios", s.Scenarios)
 	s.SLA.validate(&errs, "spec.sla")
+	if s.MinRequests < 1 || s.MinRequests > 100000 {
+		errs.Add("spec.minRequests", "must be within 1..100000, got %d", s.MinRequests)
+	}
+	if s.MaxRequests < s.MinRequests || s.MaxRequests > 1000000 {
+		errs.Add("spec.maxRequests", "must be within minRequests (%d)..1000000, got %d", s.MinRequests, s.MaxRequests)
+	}
+	if s.MaxWindow.Duration < s.StepDuration.Duration || s.MaxWindow.Duration > 24*time.Hour {
+		errs.Add("spec.maxWindow", "must be at least stepDuration (%s) and at most 24h, got %s", s.StepDuration.Duration, s.MaxWindow.Duration)
+	}
+	if s.TimeScale != 0 && !(s.TimeScale > 0 && s.TimeScale <= 100) {
+		errs.Add("spec.timeScale", "must be within (0, 100] (1: real time; vllm-sim --time-scale F needs the same F), got %g", s.TimeScale)
+	}
 	validateURL(&errs, "spec.prometheusURL", s.PrometheusURL, false)
 	validateURL(&errs, "spec.remoteWriteURL", s.RemoteWriteURL, false)
 	return errs.Err()

@@ -20,8 +20,11 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 		StartedAt:     run.StartedAt,
 		EndedAt:       run.EndedAt,
 		Definitions:   results.Definitions,
-		SLA:           plan.Spec.SLA,
+		SLA:           plan.Spec.EffectiveSLA(),
 		Results:       []results.Result{},
+	}
+	if f := plan.Spec.TimeScale; f > 0 && f != 1 {
+		sum.TimeScale = f
 	}
 	byPair := map[[2]string][]results.Step{}
 	for _, s := range steps {
@@ -47,6 +50,7 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 			if r.Steps == nil {
 				r.Steps = []results.Step{}
 			}
+			confide(&r)
 			for _, s := range ss {
 				if s.Concurrency == v.MaxAtSLA && v.MaxAtSLA > 0 {
 					gpus := t.GPUs
@@ -64,6 +68,40 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 	}
 	sum.Comparisons = Compare(sum.Results)
 	return sum
+}
+
+// confide states how sure the pair's breaking point is: clear when the
+// step at it is clearly broken and the highest step below it clearly not;
+// it also lists the steps whose verdict stayed uncertain and those that did
+// not reach steady state.
+func confide(r *results.Result) {
+	byC := map[int]results.Step{}
+	for _, s := range r.Steps {
+		byC[s.Concurrency] = s
+		if s.Confidence != nil && !s.Confidence.Clear {
+			r.UncertainSteps = append(r.UncertainSteps, s.Concurrency)
+		}
+		if s.SchemaVersion >= 2 && !s.Steady.Reached {
+			r.NotSteady = append(r.NotSteady, s.Concurrency)
+		}
+	}
+	if r.BreakingPoint == nil {
+		return
+	}
+	clear := func(c int) bool {
+		s, ok := byC[c]
+		return ok && s.Confidence != nil && s.Confidence.Clear
+	}
+	below := 0
+	for c := range byC {
+		if c < r.BreakingPoint.Concurrency && c > below {
+			below = c
+		}
+	}
+	r.Confidence = "uncertain"
+	if clear(r.BreakingPoint.Concurrency) && (below == 0 || clear(below)) {
+		r.Confidence = "clear"
+	}
 }
 
 // Compare sets every target against the first one, per scenario.

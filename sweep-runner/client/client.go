@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rhoai-demo/step07/sweep-runner/results"
@@ -150,6 +151,14 @@ type Stream struct {
 	// (positive: the client saw the gap longer than the server wrote it).
 	// Set it between requests, not during Do.
 	ITLSkew Observer
+	// Tokens, when not nil, is incremented for every content chunk, as it
+	// arrives: the load engine reads it at the edges of a window whose end
+	// is decided while requests are in flight.
+	Tokens *atomic.Int64
+	// Activity, when not nil, holds the time (UnixNano) of the request's
+	// start and then of its latest content chunk, so the load engine can
+	// tell a stream that progresses from one that has gone silent.
+	Activity *atomic.Int64
 }
 
 // sseBufferSize is the SSE reader's buffer of each stream: chunks are a
@@ -189,6 +198,9 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 		req.Header.Set("Authorization", "Bearer "+s.c.apiKey)
 	}
 	r.Start = time.Now()
+	if s.Activity != nil {
+		s.Activity.Store(r.Start.UnixNano())
+	}
 	resp, err := s.c.hc.Do(req)
 	if err != nil {
 		r.End = time.Now()
@@ -198,9 +210,9 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	defer resp.Body.Close()
 	r.StatusCode = resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		r.End = time.Now()
-		r.fail("http_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("HTTP %d", resp.StatusCode))
+		r.fail("http_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("HTTP %d: %s", resp.StatusCode, s.c.redact(ErrorMessage(msg))))
 		return
 	}
 	s.sse.Reset(resp.Body)
@@ -238,6 +250,12 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 		}
 		if ch.Content {
 			r.Chunks++
+			if s.Tokens != nil {
+				s.Tokens.Add(1)
+			}
+			if s.Activity != nil {
+				s.Activity.Store(now.UnixNano())
+			}
 			if !now.Before(win.Start) && now.Before(win.End) {
 				r.WindowChunks++
 			}
@@ -269,6 +287,55 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 			r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.ServerTTFTSeconds*1e9)
 		}
 	}
+}
+
+// ErrorMessage extracts the message of an error body: OpenAI's
+// {"error":{"message":...}}, vLLM's {"message":...}, else the body's first
+// 300 bytes of text. It is for the operator, so it is kept short.
+func ErrorMessage(body []byte) string {
+	var e struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  string          `json:"detail"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		var str string
+		switch {
+		case len(e.Error) > 0 && json.Unmarshal(e.Error, &inner) == nil && inner.Message != "":
+			return clip(inner.Message)
+		case len(e.Error) > 0 && json.Unmarshal(e.Error, &str) == nil && str != "":
+			return clip(str)
+		case e.Message != "":
+			return clip(e.Message)
+		case e.Detail != "":
+			return clip(e.Detail)
+		}
+	}
+	if t := strings.TrimSpace(strings.ToValidUTF8(string(body), "?")); t != "" {
+		return clip(t)
+	}
+	return "(empty body)"
+}
+
+// redact removes the API key from text a server sent back (a hostile or
+// misconfigured server may echo the request's headers).
+func (c *Client) redact(s string) string {
+	if c.apiKey == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.apiKey, "[redacted]")
+}
+
+func clip(s string) string {
+	const max = 300
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		return strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return s
 }
 
 func (r *Result) fail(kind string, err error) {

@@ -274,3 +274,33 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// ProbeLengths sends one real request of the given prompt length (words
+// filler words) and max_tokens, and aborts it as soon as the server has
+// accepted it: a server that refuses the lengths (prompt + max_tokens over
+// its context) answers 4xx before it streams. The error is a *CheckError
+// carrying the server's own message; 5xx, 429 and unreachable servers are
+// Transient.
+func (c *Client) ProbeLengths(ctx context.Context, p *Prompt, words, maxTokens int) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel() // also aborts the accepted request
+	body := p.AppendBody(nil, 1<<62, words, maxTokens)
+	req, err := c.newRequest(ctx, http.MethodPost, p.Path(), body)
+	if err != nil {
+		return &CheckError{Msg: fmt.Sprintf("invalid URL %q: %v", c.base, err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return &CheckError{Msg: fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err)), Transient: true}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	ce := &CheckError{Msg: fmt.Sprintf("POST %s%s answered HTTP %d: %s", c.base, p.Path(), resp.StatusCode, c.redact(ErrorMessage(msg)))}
+	ce.Transient = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
+	return ce
+}

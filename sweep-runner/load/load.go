@@ -3,6 +3,8 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,9 +20,25 @@ type Config struct {
 	Client      *client.Client
 	Prompt      *client.Prompt
 	Concurrency int
-	Warmup      time.Duration
+	// Warmup is the least warmup. With SteadyWarmup the warmup goes on
+	// until every user has finished a request (one request lifetime at this
+	// concurrency), bounded by MaxWarmup.
+	Warmup       time.Duration
+	SteadyWarmup bool
+	MaxWarmup    time.Duration
+	// Duration is the least window. The window closes once it is that long,
+	// holds MinRequests finished requests and Decide (when set) agrees;
+	// MaxWindow (when longer than Duration) bounds it.
 	Duration    time.Duration
-	// Grace for requests in flight at the window's end (see the package doc).
+	MinRequests int
+	MaxWindow   time.Duration
+	// Decide is asked, at most every CheckEvery (default 250 ms), whether
+	// the window may close; nil: as soon as the minimums hold.
+	Decide     func(Progress) bool
+	CheckEvery time.Duration
+	// Grace bounds the tail: after the window closes the load goes on until
+	// every window request has finished or Grace has passed; then every
+	// request still running is aborted.
 	Grace          time.Duration
 	RequestTimeout time.Duration
 	InputTokens    int
@@ -28,6 +46,13 @@ type Config struct {
 	// Spread varies lengths by +-Spread of the nominal values, deterministic
 	// per request number (output exact, input approximate).
 	Spread float64
+	// Desync asks each user's first request for a random share (uniform,
+	// deterministic per request number) of the output length, so the users
+	// start at random points of a request's life, as a population of
+	// independent people would be, instead of in one synchronised wave.
+	// (Evenly spaced points would be a best case: perfectly staggered users
+	// queue less than independent ones.)
+	Desync bool
 	// Counter numbers requests across a run so every prompt is unique.
 	Counter *atomic.Uint64
 	// SLA decides which requests count toward goodput.
@@ -37,30 +62,59 @@ type Config struct {
 	// incomplete, so the success rule sees stuck streams. 0 disables it.
 	StallAfter time.Duration
 	// Ramp spreads the workers' first requests evenly over this period
-	// (capped at the warmup; 0: all start at once). Streams started
-	// together stay in phase on a server whose tokens come at a fixed pace,
-	// so every token of every stream arrives in the same burst.
+	// (capped at the warmup; 0: all start at once).
 	Ramp time.Duration
+	// RefuseAfter: this many answers in a row with an HTTP 4xx status other
+	// than 429 (bad input, not load) stop the step with a *RefusedError.
+	// 0 means 8; negative disables it.
+	RefuseAfter int
+}
+
+// Progress is what Decide sees of an open window.
+type Progress struct {
+	// Elapsed since the window opened.
+	Elapsed time.Duration
+	// WindowStart: when the window opened.
+	WindowStart time.Time
+	// Finished window requests: successful or errored.
+	Successful, Errored int
+	// TTFT of the window requests that got a first token, seconds.
+	TTFT []float64
+}
+
+// RefusedError: the server answered a run of requests with a 4xx status
+// other than 429: the scenario is bad input for it (e.g. longer than its
+// context), not load.
+type RefusedError struct {
+	Status  int
+	Message string
+	Count   int
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("the server refused %d requests in a row with HTTP %d: %s", e.Count, e.Status, strings.TrimPrefix(e.Message, fmt.Sprintf("HTTP %d: ", e.Status)))
 }
 
 // Result of a step: aggregates and per-request values of window requests.
 type Result struct {
-	// WindowStart and WindowEnd carry wall and monotonic readings.
-	WindowStart, WindowEnd time.Time
-	Requests, Warmup       results.Counts
-	Errors                 map[string]int
+	// Start of the step; WindowStart and WindowEnd carry wall and
+	// monotonic readings.
+	Start, WindowStart, WindowEnd time.Time
+	Requests, Warmup, Tail        results.Counts
+	// Censored: window requests cut when the step ended.
+	Censored int
+	Errors   map[string]int
 	// BusySeconds: the sum over workers of time spent in a request inside
 	// the window; divided by the window it is the concurrency achieved.
 	BusySeconds float64
-	// Per-request values (seconds or tokens) of window requests.
+	// Per-request values (seconds or tokens) of window requests. TTFT holds
+	// the censored waits of window requests that never got a first token;
+	// TPOT the partial TPOT of requests cut after two or more tokens.
 	TTFT, TPOT, E2E            []float64
 	PromptTokens, OutputTokens []float64
 	ServerTTFT, TTFTSkew       []float64
 	ITL                        *analysis.Histogram
-	// ITLSkew: client gap minus server gap (sim_t_ns) between successive
-	// content chunks of window requests; empty when the server does not
-	// stamp its chunks.
-	ITLSkew *SkewHistogram
+	ITLSkew                    *SkewHistogram
 	// WindowOutputTokens arrived inside the window (any request);
 	// WindowPromptTokens are those of the window's requests.
 	WindowOutputTokens, WindowPromptTokens int64
@@ -68,23 +122,67 @@ type Result struct {
 	TokenCountMismatches                   int
 	OutputLengthMismatches                 int
 	UsageMissing                           int
+	// WarmupSteady: every user had finished a request when the window
+	// opened; WarmupNote says otherwise. WindowNote says why the window
+	// closed before its minimums held (the MaxWindow bound); Extended: it
+	// was kept open past them because Decide wanted more data.
+	WarmupSteady bool
+	WarmupNote   string
+	WindowNote   string
+	Extended     bool
 	// Interrupted: the caller's context ended the step early; the result is
 	// partial and must not be recorded as a finished step.
 	Interrupted bool
 }
 
-type worker struct {
-	req, warm                       results.Counts
-	errors                          map[string]int
-	busy                            time.Duration
-	ttft, tpot, e2e, ptok, otok     []float64
-	sttft, skew                     []float64
-	winOut, winPrompt               int64
-	good, mismatch, lenMis, noUsage int
+// Phases of a request, by its start.
+const (
+	phaseWarmup int32 = iota
+	phaseWindow
+	phaseTail
+)
+
+// record is one request's outcome.
+type record struct {
+	phase                int32
+	r                    client.Result
+	prompt, out          int
+	first                bool
+	cutAt                time.Time
+	stalled, hadServerTT bool
 }
 
-// Run executes one step. It returns an error only for an invalid config;
-// failures of requests are counted in the result.
+// state is what the workers share with the controller.
+type state struct {
+	cfg     *Config
+	base    time.Time
+	phase   atomic.Int32
+	tokens  atomic.Int64
+	started atomic.Int64 // requests started (any phase)
+	// inflight[i]: the phase of worker i's running request +1 (0: none);
+	// activity[i]: when it started or last received a token (UnixNano).
+	inflight []atomic.Int32
+	activity []atomic.Int64
+	// firstDone counts workers that finished their first request.
+	firstDone atomic.Int64
+
+	mu      sync.Mutex
+	records []record
+	winOK   int
+	winErr  int
+	winTTFT []float64
+
+	refuseRun atomic.Int64
+	refused   atomic.Pointer[RefusedError]
+	abort     context.CancelFunc
+
+	itl  *analysis.Histogram
+	skew *SkewHistogram
+}
+
+// Run executes one step. It returns an error for an invalid config and a
+// *RefusedError when the server refuses the scenario; failures of requests
+// are counted in the result.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Concurrency < 1 || cfg.Client == nil || cfg.Prompt == nil || cfg.Duration <= 0 || cfg.RequestTimeout <= 0 {
 		return nil, errors.New("load: invalid step config")
@@ -92,78 +190,157 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Counter == nil {
 		cfg.Counter = new(atomic.Uint64)
 	}
-	start := time.Now()
-	ws := start.Add(cfg.Warmup)
-	we := ws.Add(cfg.Duration)
-	stepCtx, cancel := context.WithDeadline(ctx, we.Add(cfg.Grace))
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = 250 * time.Millisecond
+	}
+	if cfg.RefuseAfter == 0 {
+		cfg.RefuseAfter = 8
+	}
+	// The step's requests end with stepCtx: cancelling it aborts them
+	// (their connections are closed, so the server stops working on them).
+	stepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	itl := new(analysis.Histogram)
-	skew := new(SkewHistogram)
-	ws2 := make([]*worker, cfg.Concurrency)
+	st := &state{cfg: &cfg, base: time.Now(), inflight: make([]atomic.Int32, cfg.Concurrency), activity: make([]atomic.Int64, cfg.Concurrency),
+		abort: cancel, itl: new(analysis.Histogram), skew: new(SkewHistogram)}
+	if cfg.Warmup <= 0 && !cfg.SteadyWarmup {
+		st.phase.Store(phaseWindow) // no warmup: the first requests are the window's
+	}
 	var wg sync.WaitGroup
 	ramp := min(cfg.Ramp, cfg.Warmup)
-	for i := range ws2 {
-		w := &worker{errors: map[string]int{}}
-		ws2[i] = w
+	for i := 0; i < cfg.Concurrency; i++ {
 		wg.Add(1)
-		delay := ramp * time.Duration(i) / time.Duration(len(ws2))
+		delay := ramp * time.Duration(i) / time.Duration(cfg.Concurrency)
 		go func() {
 			defer wg.Done()
-			if delay > 0 {
-				t := time.NewTimer(delay)
-				select {
-				case <-t.C:
-				case <-stepCtx.Done():
-					t.Stop()
-					return
-				}
+			if delay > 0 && !pause(stepCtx, delay) {
+				return
 			}
-			w.loop(stepCtx, &cfg, ws, we, itl, skew)
+			st.loop(stepCtx, i)
 		}()
 	}
+	res := &Result{Errors: map[string]int{}, ITL: st.itl, ITLSkew: st.skew}
+	ws, we, tok0, tok1 := st.control(stepCtx, res)
+	cancel()
+	cut := time.Now()
 	wg.Wait()
-	res := &Result{WindowStart: ws, WindowEnd: we, Errors: map[string]int{}, ITL: itl, ITLSkew: skew, Interrupted: ctx.Err() != nil}
-	for _, w := range ws2 {
-		add(&res.Requests, w.req)
-		add(&res.Warmup, w.warm)
-		for k, v := range w.errors {
-			res.Errors[k] += v
-		}
-		res.BusySeconds += w.busy.Seconds()
-		res.TTFT = append(res.TTFT, w.ttft...)
-		res.TPOT = append(res.TPOT, w.tpot...)
-		res.E2E = append(res.E2E, w.e2e...)
-		res.PromptTokens = append(res.PromptTokens, w.ptok...)
-		res.OutputTokens = append(res.OutputTokens, w.otok...)
-		res.ServerTTFT = append(res.ServerTTFT, w.sttft...)
-		res.TTFTSkew = append(res.TTFTSkew, w.skew...)
-		res.WindowOutputTokens += w.winOut
-		res.WindowPromptTokens += w.winPrompt
-		res.Good += w.good
-		res.TokenCountMismatches += w.mismatch
-		res.OutputLengthMismatches += w.lenMis
-		res.UsageMissing += w.noUsage
+	res.Interrupted = ctx.Err() != nil
+	if e := st.refused.Load(); e != nil && !res.Interrupted {
+		return nil, e
 	}
+	res.Start, res.WindowStart, res.WindowEnd = st.base, ws, we
+	st.aggregate(res, ws, we, cut, tok1-tok0)
 	return res, nil
 }
 
-func add(a *results.Counts, b results.Counts) {
-	a.Started += b.Started
-	a.Successful += b.Successful
-	a.Errored += b.Errored
-	a.Incomplete += b.Incomplete
+// control runs the phases: warmup, window, tail. It returns the window's
+// edges and the token counter at each.
+func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, tok0, tok1 int64) {
+	cfg := st.cfg
+	tick := min(50*time.Millisecond, max(cfg.Duration/20, time.Millisecond))
+	// Warmup.
+	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
+	res.WarmupSteady = true
+	for st.phase.Load() == phaseWarmup {
+		el := time.Since(st.base)
+		allFirst := st.firstDone.Load() >= int64(cfg.Concurrency)
+		if el >= cfg.Warmup && (!cfg.SteadyWarmup || allFirst) {
+			res.WarmupSteady = !cfg.SteadyWarmup || allFirst
+			break
+		}
+		if el >= maxWarm {
+			res.WarmupSteady = false
+			res.WarmupNote = fmt.Sprintf("warmup capped at %s: %d of %d users had not finished a request", maxWarm.Round(time.Millisecond), cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
+			break
+		}
+		if !pause(ctx, tick) {
+			return st.base, st.base, 0, 0
+		}
+	}
+	ws = time.Now()
+	if st.phase.Load() == phaseWindow {
+		ws = st.base
+	}
+	tok0 = st.tokens.Load()
+	st.phase.Store(phaseWindow)
+	// Window.
+	maxWin := max(cfg.Duration, cfg.MaxWindow)
+	var lastCheck time.Time
+	for {
+		if !pause(ctx, tick) {
+			return ws, time.Now(), tok0, st.tokens.Load()
+		}
+		now := time.Now()
+		el := now.Sub(ws)
+		if el >= maxWin {
+			st.mu.Lock()
+			fin := st.winOK + st.winErr
+			st.mu.Unlock()
+			if fin < cfg.MinRequests {
+				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
+			}
+			break
+		}
+		if el < cfg.Duration {
+			continue
+		}
+		st.mu.Lock()
+		fin := st.winOK + st.winErr
+		st.mu.Unlock()
+		if fin < cfg.MinRequests {
+			continue
+		}
+		if cfg.Decide == nil {
+			break
+		}
+		if now.Sub(lastCheck) < cfg.CheckEvery {
+			continue
+		}
+		lastCheck = now
+		st.mu.Lock()
+		p := Progress{Elapsed: el, WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
+		st.mu.Unlock()
+		if cfg.Decide(p) {
+			break
+		}
+		res.Extended = true
+	}
+	we = time.Now()
+	tok1 = st.tokens.Load()
+	st.phase.Store(phaseTail)
+	// Tail: the load goes on until the window's requests have finished,
+	// bounded by Grace. A window request silent for longer than StallAfter
+	// is not waited for: without a first token its TTFT already exceeds
+	// the degraded threshold (it enters as that lower bound), and a stream
+	// that went silent counts as stalled; waiting longer changes no verdict.
+	deadline := we.Add(cfg.Grace)
+	for time.Now().Before(deadline) {
+		busy := false
+		now := time.Now().UnixNano()
+		for i := range st.inflight {
+			if st.inflight[i].Load() == phaseWindow+1 {
+				if cfg.StallAfter > 0 && now-st.activity[i].Load() > int64(cfg.StallAfter) {
+					continue
+				}
+				busy = true
+				break
+			}
+		}
+		if !busy || !pause(ctx, tick) {
+			break
+		}
+	}
+	return ws, we, tok0, tok1
 }
 
-func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *analysis.Histogram, skew *SkewHistogram) {
+func (st *state) loop(ctx context.Context, idx int) {
+	cfg := st.cfg
 	s := cfg.Client.NewStream()
-	var r client.Result
+	s.Tokens = &st.tokens
+	s.Activity = &st.activity[idx]
 	var backoff time.Duration
-	win := client.Window{Start: ws, End: we}
+	first := true
 	for ctx.Err() == nil {
-		now := time.Now()
-		if !now.Before(we) {
-			return
-		}
+		ph := st.phase.Load()
 		n := cfg.Counter.Add(1)
 		out, words := cfg.OutputTokens, cfg.Prompt.Words
 		if cfg.Spread > 0 {
@@ -171,42 +348,42 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 			out = max(1, int(float64(cfg.OutputTokens)*(1+cfg.Spread*u)+0.5))
 			words = cfg.Prompt.WordsFor(int(float64(cfg.InputTokens)*(1+cfg.Spread*unit(n^0x9e3779b97f4a7c15))+0.5), cfg.InputTokens)
 		}
+		if first && cfg.Desync {
+			out = 1 + int((unit(n^0x5851f42d4c957f2d)+1)/2*float64(out))
+			out = min(out, max(1, cfg.OutputTokens))
+		}
 		body := cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)
-		inWindow := !now.Before(ws)
 		var obs client.Observer
 		s.ITLSkew = nil
-		if inWindow {
-			obs = itl
-			s.ITLSkew = skew
+		if ph == phaseWindow {
+			obs = st.itl
+			s.ITLSkew = st.skew
 		}
-		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, win, obs, &r)
+		st.inflight[idx].Store(ph + 1)
+		st.started.Add(1)
+		rec := record{phase: ph, out: out, first: first}
+		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &rec.r)
+		st.inflight[idx].Store(0)
+		r := &rec.r
 		if r.End.IsZero() {
 			r.End = time.Now()
 		}
-		w.busy += overlap(r.Start, r.End, ws, we)
-		w.winOut += int64(r.WindowChunks)
-		if r.HasUsage && r.CompletionTokens != r.Chunks && !r.End.Before(ws) && r.End.Before(we) {
-			w.winOut += int64(r.CompletionTokens - r.Chunks) // chunks holding several tokens
-		}
-		if r.Incomplete && cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
-			r.Incomplete, r.ErrKind = false, results.ErrStalled
-		}
-		c := &w.warm
-		if inWindow {
-			c = &w.req
-		}
-		c.Started++
-		switch {
-		case r.Incomplete:
-			c.Incomplete++
-		case r.ErrKind != "":
-			c.Errored++
-			if inWindow {
-				w.errors[r.ErrKind]++
+		if r.Incomplete {
+			rec.cutAt = r.End
+			if cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
+				r.Incomplete, r.ErrKind, rec.stalled = false, results.ErrStalled, true
 			}
-		default:
-			c.Successful++
 		}
+		rec.prompt = r.PromptTokens
+		if !r.HasUsage {
+			rec.prompt = cfg.Prompt.Tokens
+		}
+		if first && !r.Incomplete {
+			st.firstDone.Add(1)
+		}
+		first = false
+		st.add(rec)
+		st.checkRefusal(r)
 		// A server that refuses connections (down, restarting) is retried
 		// after a pause growing from 10 ms to 1 s, not in a busy loop that
 		// would start thousands of requests a second and bury the step's
@@ -217,25 +394,109 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		} else {
 			backoff = 0
 		}
-		if !inWindow {
+	}
+}
+
+func (st *state) add(rec record) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.records = append(st.records, rec)
+	if rec.phase != phaseWindow || rec.r.Incomplete {
+		return
+	}
+	if rec.r.ErrKind == "" {
+		st.winOK++
+	} else {
+		st.winErr++
+	}
+	if !rec.r.FirstToken.IsZero() {
+		st.winTTFT = append(st.winTTFT, rec.r.TTFT().Seconds())
+	}
+}
+
+// checkRefusal counts 4xx answers (not 429) in a row across the workers;
+// any other outcome resets the count.
+func (st *state) checkRefusal(r *client.Result) {
+	if st.cfg.RefuseAfter < 0 || r.Incomplete {
+		return
+	}
+	if r.StatusCode >= 400 && r.StatusCode < 500 && r.StatusCode != 429 {
+		if n := st.refuseRun.Add(1); n >= int64(st.cfg.RefuseAfter) && st.refused.Load() == nil {
+			msg := ""
+			if r.Err != nil {
+				msg = r.Err.Error()
+			}
+			st.refused.CompareAndSwap(nil, &RefusedError{Status: r.StatusCode, Message: msg, Count: int(n)})
+			st.abort()
+		}
+		return
+	}
+	st.refuseRun.Store(0)
+}
+
+// aggregate turns the records into the result. cut is when the step
+// aborted what still ran; tokens arrived inside the window.
+func (st *state) aggregate(res *Result, ws, we, cut time.Time, tokens int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var usageTok, usageChunks int64
+	for i := range st.records {
+		rec := &st.records[i]
+		r := &rec.r
+		res.BusySeconds += overlap(r.Start, r.End, ws, we).Seconds()
+		c := &res.Warmup
+		switch rec.phase {
+		case phaseWindow:
+			c = &res.Requests
+		case phaseTail:
+			c = &res.Tail
+		}
+		c.Started++
+		switch {
+		case r.Incomplete:
+			c.Incomplete++
+		case r.ErrKind != "":
+			c.Errored++
+		default:
+			c.Successful++
+		}
+		if r.ErrKind == "" && !r.Incomplete && r.HasUsage && r.Chunks > 0 {
+			usageTok += int64(r.CompletionTokens)
+			usageChunks += int64(r.Chunks)
+		}
+		if rec.phase != phaseWindow {
 			continue
 		}
-		prompt := r.PromptTokens
-		if !r.HasUsage {
-			prompt = cfg.Prompt.Tokens
+		if r.ErrKind != "" {
+			res.Errors[r.ErrKind]++
+		}
+		cutShort := r.Incomplete || rec.stalled
+		if cutShort {
+			res.Censored++
 		}
 		if r.ErrKind == "" && !r.Incomplete || r.Incomplete && r.Chunks > 0 {
-			w.winPrompt += int64(prompt)
+			res.WindowPromptTokens += int64(rec.prompt)
 		}
-		if !r.FirstToken.IsZero() && r.ErrKind == "" {
+		switch {
+		case !r.FirstToken.IsZero() && (r.ErrKind == "" || rec.stalled):
 			ttft := r.TTFT()
-			w.ttft = append(w.ttft, ttft.Seconds())
+			res.TTFT = append(res.TTFT, ttft.Seconds())
 			if r.HasServerTTFT {
-				w.sttft = append(w.sttft, r.ServerTTFT.Seconds())
-				w.skew = append(w.skew, (ttft - r.ServerTTFT).Seconds())
+				res.ServerTTFT = append(res.ServerTTFT, r.ServerTTFT.Seconds())
+				res.TTFTSkew = append(res.TTFTSkew, (ttft - r.ServerTTFT).Seconds())
 			}
+		case r.FirstToken.IsZero() && (cutShort || r.ErrKind == results.ErrTimeout):
+			// Waited without a first token until it was cut or timed out:
+			// its TTFT is at least that wait.
+			res.TTFT = append(res.TTFT, r.End.Sub(r.Start).Seconds())
 		}
-		if r.ErrKind != "" || r.Incomplete {
+		if cutShort {
+			if r.Chunks >= 2 {
+				res.TPOT = append(res.TPOT, r.LastToken.Sub(r.FirstToken).Seconds()/float64(r.Chunks-1))
+			}
+			continue
+		}
+		if r.ErrKind != "" {
 			continue
 		}
 		e2e := r.End.Sub(r.Start)
@@ -244,31 +505,38 @@ func (w *worker) loop(ctx context.Context, cfg *Config, ws, we time.Time, itl *a
 		if ntok > 1 && !r.FirstToken.IsZero() {
 			tpot = (e2e - r.TTFT()) / time.Duration(ntok-1)
 		}
-		w.e2e = append(w.e2e, e2e.Seconds())
-		w.tpot = append(w.tpot, tpot.Seconds())
-		w.ptok = append(w.ptok, float64(prompt))
-		w.otok = append(w.otok, float64(ntok))
+		res.E2E = append(res.E2E, e2e.Seconds())
+		res.TPOT = append(res.TPOT, tpot.Seconds())
+		res.PromptTokens = append(res.PromptTokens, float64(rec.prompt))
+		res.OutputTokens = append(res.OutputTokens, float64(ntok))
 		if !r.HasUsage {
-			w.noUsage++
+			res.UsageMissing++
 		} else if r.CompletionTokens != r.Chunks {
-			w.mismatch++
+			res.TokenCountMismatches++
 		}
-		if ntok != out {
-			w.lenMis++
+		if ntok != rec.out {
+			res.OutputLengthMismatches++
 		}
-		if !r.FirstToken.IsZero() && analysis.GoodRequest(r.TTFT(), tpot, cfg.SLA) {
-			w.good++
+		if !r.FirstToken.IsZero() && analysis.GoodRequest(r.TTFT(), tpot, st.cfg.SLA) {
+			res.Good++
 		}
+	}
+	// Chunks that carry several tokens (usage says so) scale the count.
+	res.WindowOutputTokens = tokens
+	if usageChunks > 0 && usageTok != usageChunks {
+		res.WindowOutputTokens = int64(float64(tokens)*float64(usageTok)/float64(usageChunks) + 0.5)
 	}
 }
 
-// pause waits d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) {
+// pause waits d or until ctx ends; false when ctx ended.
+func pause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -52,12 +52,16 @@ func TestClosedLoop(t *testing.T) {
 	if peak.Load() != n {
 		t.Errorf("peak in flight %d, want exactly %d", peak.Load(), n)
 	}
-	c, w := res.Requests, res.Warmup
-	if c.Successful+c.Errored+c.Incomplete != c.Started || w.Successful+w.Errored+w.Incomplete != w.Started {
-		t.Errorf("accounting: %+v %+v", c, w)
+	c, w, tl := res.Requests, res.Warmup, res.Tail
+	if c.Successful+c.Errored+c.Incomplete != c.Started || w.Successful+w.Errored+w.Incomplete != w.Started || tl.Successful+tl.Errored+tl.Incomplete != tl.Started {
+		t.Errorf("accounting: %+v %+v %+v", c, w, tl)
 	}
-	if int64(c.Started+w.Started) != total.Load() {
-		t.Errorf("server saw %d requests, engine accounted %d", total.Load(), c.Started+w.Started)
+	if int64(c.Started+w.Started+tl.Started) != total.Load() {
+		t.Errorf("server saw %d requests, engine accounted %d", total.Load(), c.Started+w.Started+tl.Started)
+	}
+	// The load went on until every window request had finished.
+	if c.Incomplete != 0 || res.Censored != 0 || tl.Started == 0 {
+		t.Errorf("window requests cut: %+v, censored %d, tail %+v", c, res.Censored, tl)
 	}
 	if w.Started < n || c.Started < n || c.Errored != 0 || len(res.TTFT) != c.Successful+c.Incomplete && len(res.TTFT) < c.Successful {
 		t.Errorf("counts %+v %+v ttft %d", c, w, len(res.TTFT))

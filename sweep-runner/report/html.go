@@ -192,6 +192,9 @@ func breakingPoint(r results.Result) string {
 	} else if !r.Exact && r.BreakingPoint != nil {
 		bp += " (bound)"
 	}
+	if r.Confidence == "uncertain" && len(r.Steps) > 0 {
+		bp += " uncertain"
+	}
 	return bp
 }
 
@@ -203,7 +206,7 @@ func htmlStepOf(s results.Step) htmlStep {
 		Goodput: fmt.Sprintf("%.2f", s.Throughput.GoodputRequestsPerSecond), Queue: "-", Power: "-", TokPerJoule: "-",
 	}
 	k := s.KPIs
-	h.TTFT = gradeCell{msv(k.TTFTP95Seconds), s.Grades.TTFT}
+	h.TTFT = gradeCell{TTFTWithCI(s), s.Grades.TTFT}
 	h.Reading = gradeCell{fmt.Sprintf("%.1f tok/s", k.ReadingSpeedTokensPerSecond), s.Grades.ReadingSpeed}
 	h.KV = gradeCell{"-", s.Grades.KVCache}
 	if k.KVCacheMaxPercent >= 0 {
@@ -219,11 +222,11 @@ func htmlStepOf(s results.Step) htmlStep {
 			h.TokPerJoule = fmt.Sprintf("%.2f", tpj)
 		}
 	}
-	h.Verdict, h.VerdictClass = "at SLA", "excellent"
+	h.Verdict, h.VerdictClass = StepVerdict(s), "excellent"
 	if s.Broken {
-		h.Verdict, h.VerdictClass = "BROKEN: "+strings.Join(s.Rules, ", "), "degraded"
+		h.VerdictClass = "degraded"
 	} else if !s.AtSLA {
-		h.Verdict, h.VerdictClass = "below SLA", "warning"
+		h.VerdictClass = "warning"
 	}
 	if len(s.Errors) > 0 {
 		kinds := make([]string, 0, len(s.Errors))

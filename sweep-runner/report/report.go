@@ -208,6 +208,26 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 			fmt.Fprintf(&b, "| %s | %s | %s | %.2f× | %.2f× |\n", c.Scenario, c.Target, c.Baseline, c.UsersPerGPURatio, c.OutputTokensPerGPURatio)
 		}
 	}
+	var unsure []string
+	for _, r := range sum.Results {
+		if len(r.UncertainSteps) > 0 || len(r.NotSteady) > 0 {
+			line := fmt.Sprintf("- %s / %s:", r.Target, r.Scenario)
+			if len(r.UncertainSteps) > 0 {
+				line += fmt.Sprintf(" verdict not clear at 95 %% when the re-measure budget ran out at concurrency %s;", ints(r.UncertainSteps))
+			}
+			if len(r.NotSteady) > 0 {
+				line += fmt.Sprintf(" steady state not reached at concurrency %s (see the steps);", ints(r.NotSteady))
+			}
+			unsure = append(unsure, strings.TrimSuffix(line, ";"))
+		}
+	}
+	if len(unsure) > 0 {
+		b.WriteString("\nA breaking point marked *uncertain* rests on a step, or the step below it, whose verdict was not clear at 95 %:\n\n")
+		b.WriteString(strings.Join(unsure, "\n") + "\n")
+	}
+	if sum.TimeScale != 0 {
+		fmt.Fprintf(&b, "\n**Time-scaled simulator**: the targets ran at time scale %g (vllm-sim --time-scale), so every latency is %g times and every rate %g times what the modelled GPU would show; the SLA's time thresholds below are scaled by the same factor (reading speeds by its inverse), which leaves the breaking points and users per GPU unchanged.\n", sum.TimeScale, sum.TimeScale, 1/sum.TimeScale)
+	}
 	sla := sum.SLA
 	fmt.Fprintf(&b, "\nSLA thresholds (excellent / acceptable / degraded): TTFT p95 %s / %s / %s; reading speed (1/TPOT p95) %g / %g / %g tok/s; KV cache max %g / %g / %g %%; success %g / %g / %g %%. A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.\n",
 		sla.TTFT.Excellent.Duration, sla.TTFT.Acceptable.Duration, sla.TTFT.Degraded.Duration,
@@ -233,25 +253,23 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
-		b.WriteString("| conc. | phase | requests ok/err/inc | TTFT p50 | TTFT p95 | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac) | KV max | grades TTFT/read/KV/succ | verdict |\n")
-		b.WriteString("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
+		b.WriteString("| conc. | phase | warmup + window | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
+		b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
 			wait, kv := "-", "-"
 			if s.Server != nil && s.Server.Samples > 0 {
 				wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
+				if c := s.Confidence; c != nil && c.WaitingFraction != nil {
+					wait = fmt.Sprintf("%.1f (%.0f %% [%.0f, %.0f])", s.Server.Waiting.Mean, s.Server.WaitingFraction*100, c.WaitingFraction.Low*100, c.WaitingFraction.High*100)
+				}
 				if s.Server.Generation != "" {
 					kv = fmt.Sprintf("%.0f %%", s.Server.KVCacheUsage.Max*100)
 				}
 			}
-			verdict := "at SLA"
-			if s.Broken {
-				verdict = "BROKEN: " + strings.Join(s.Rules, ", ")
-			} else if !s.AtSLA {
-				verdict = "below SLA"
-			}
-			fmt.Fprintf(&b, "| %d | %s | %d/%d/%d | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
-				s.Concurrency, s.Phase, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete,
-				msv(s.Latency.TTFT.Percentiles.P50), msv(s.Latency.TTFT.Percentiles.P95), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
+			verdict := StepVerdict(s)
+			fmt.Fprintf(&b, "| %d | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+				s.Concurrency, s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
+				msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
 				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
 				wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, verdict)
 			if len(s.Errors) > 0 {
@@ -260,7 +278,7 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 					kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
 				}
 				sort.Strings(kinds)
-				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
+				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
 			}
 		}
 	}
@@ -274,6 +292,49 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		fmt.Fprintf(&b, "- **%s**: %s\n", k, sum.Definitions[k])
 	}
 	return b.String(), nil
+}
+
+// StepVerdict is a step's verdict in words, with its confidence and
+// whether it measured steady state.
+func StepVerdict(s results.Step) string {
+	v := "at SLA"
+	if s.Broken {
+		v = "BROKEN: " + strings.Join(s.Rules, ", ")
+	} else if !s.AtSLA {
+		v = "below SLA"
+	}
+	if c := s.Confidence; c != nil {
+		if c.Clear {
+			v += " (clear)"
+		} else {
+			v += " (uncertain: " + strings.Join(c.Uncertain, ", ") + ")"
+		}
+	}
+	if s.SchemaVersion >= 2 && !s.Steady.Reached {
+		v += "; not steady: " + strings.Join(s.Steady.Reasons, "; ")
+	}
+	return v
+}
+
+// TTFTWithCI formats TTFT p95 with its distribution-free 95 % interval.
+func TTFTWithCI(s results.Step) string {
+	v := msv(s.Latency.TTFT.Percentiles.P95)
+	if c := s.Confidence; c != nil && s.Latency.TTFT.Count > 0 {
+		hi := "unbounded"
+		if !c.TTFTP95.Unbounded {
+			hi = msv(c.TTFTP95.High)
+		}
+		v += fmt.Sprintf(" [%s, %s]", msv(c.TTFTP95.Low), hi)
+	}
+	return v
+}
+
+func ints(v []int) string {
+	out := make([]string, len(v))
+	for i, x := range v {
+		out[i] = strconv.Itoa(x)
+	}
+	return strings.Join(out, ", ")
 }
 
 func msv(sec float64) string {

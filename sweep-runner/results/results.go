@@ -7,7 +7,9 @@ import (
 )
 
 // SchemaVersion of Step and Summary; bumped on incompatible changes.
-const SchemaVersion = 1
+// Version 2 added steady_state, confidence, censored and the tail counts
+// (a version-1 line reads with those empty).
+const SchemaVersion = 2
 
 // File names inside a run directory.
 const (
@@ -242,8 +244,21 @@ type Step struct {
 	// before it (excluded from every statistic except output tok/s).
 	Requests       Counts `json:"requests"`
 	WarmupRequests Counts `json:"warmup_requests"`
+	// TailRequests started after the window closed, while the load went on
+	// for the window's last requests to finish; they are aborted (their
+	// connections closed) when the step ends and count in no statistic.
+	TailRequests Counts `json:"tail_requests"`
+	// Censored: window requests that had not finished when the step ended
+	// (counted incomplete or errored above); those without a first token
+	// enter the TTFT distribution with the time they had waited, a lower
+	// bound, so a stuck queue is never dropped from the judgement.
+	Censored int `json:"censored"`
 	// Errors by kind, window requests only ("http_500", "timeout", ...).
 	Errors map[string]int `json:"errors"`
+	// Steady says whether the step measured steady state, and why not.
+	Steady SteadyState `json:"steady_state"`
+	// Confidence of the verdict: 95 % intervals of the judged KPIs.
+	Confidence *Confidence `json:"confidence,omitempty"`
 	// ConcurrencyAchieved: time-averaged requests in flight in the window.
 	ConcurrencyAchieved float64 `json:"concurrency_achieved"`
 	// SuccessRate: successful / (successful + errored), 0..1.
@@ -263,6 +278,58 @@ type Step struct {
 	// Rule is the first breaking rule that tripped; Rules lists all.
 	Rule  string   `json:"rule,omitempty"`
 	Rules []string `json:"rules,omitempty"`
+}
+
+// SteadyState records how a step reached steady state before and during
+// its window.
+type SteadyState struct {
+	// Reached: the server was drained before the step, every user had
+	// finished a request before the window opened (one request lifetime at
+	// this concurrency), and the window held at least the plan's
+	// minRequests finished requests.
+	Reached bool `json:"reached"`
+	// Reasons why it was not reached (empty when it was).
+	Reasons []string `json:"reasons,omitempty"`
+	// DrainSeconds: how long the step waited for the server's running and
+	// waiting gauges to fall to 0 before it started; Drained: they did
+	// (false: the bounded wait ran out, or the server has no /metrics).
+	DrainSeconds float64 `json:"drain_seconds"`
+	Drained      bool    `json:"drained"`
+	// LifetimeSeconds: mean end-to-end time of the window's finished
+	// requests, the lifetime the warmup had to cover.
+	LifetimeSeconds float64 `json:"lifetime_seconds"`
+	// Extended: the window was kept open past the step duration and
+	// minRequests because the verdict was not yet clear.
+	Extended bool `json:"extended,omitempty"`
+}
+
+// Interval is a 95 % confidence interval. Unbounded marks an interval
+// whose upper end the data cannot bound (too few samples for a
+// distribution-free bound); High is then the largest value seen.
+type Interval struct {
+	Low       float64 `json:"low"`
+	High      float64 `json:"high"`
+	Unbounded bool    `json:"unbounded,omitempty"`
+}
+
+// Contains reports whether x lies inside the interval.
+func (i Interval) Contains(x float64) bool { return x >= i.Low && (i.Unbounded || x <= i.High) }
+
+// Confidence holds a step's intervals and whether its verdict is clear.
+type Confidence struct {
+	// TTFTP95: distribution-free (order statistics) interval of TTFT p95, seconds.
+	TTFTP95 Interval `json:"ttft_p95_seconds"`
+	// Success: Wilson score interval of the success rate, 0..1.
+	Success Interval `json:"success_rate"`
+	// WaitingFraction: batch-means interval of the share of samples with
+	// waiting > 0 (the samples are autocorrelated, so each of ten
+	// consecutive batches counts as one observation); absent without /metrics.
+	WaitingFraction *Interval `json:"waiting_fraction,omitempty"`
+	// Clear: every breaking rule's interval lies on one side of its
+	// threshold, so more data would not change the verdict at 95 %.
+	Clear bool `json:"clear"`
+	// Uncertain lists the rules whose interval contains the threshold.
+	Uncertain []string `json:"uncertain,omitempty"`
 }
 
 // Key identifies a step within a run.
@@ -311,6 +378,14 @@ type Result struct {
 	Exact bool `json:"exact"`
 	// BreakingPoint is null when no tested concurrency broke.
 	BreakingPoint *BreakingPoint `json:"breaking_point"`
+	// Confidence of the breaking point: "clear" when the step at the
+	// breaking point is clearly broken and the one just below it clearly
+	// not, else "uncertain"; UncertainSteps lists the concurrencies whose
+	// verdict was not clear at 95 % when the re-measure budget ran out.
+	Confidence     string `json:"confidence,omitempty"`
+	UncertainSteps []int  `json:"uncertain_steps,omitempty"`
+	// NotSteady lists the concurrencies that did not reach steady state.
+	NotSteady []int `json:"not_steady,omitempty"`
 	// MaxTestedConcurrency is the highest concurrency run.
 	MaxTestedConcurrency int `json:"max_tested_concurrency"`
 	// MaxConcurrencyAtSLA: the highest concurrency where every acceptable
@@ -348,7 +423,11 @@ type Summary struct {
 	// Results per target and scenario, in the plan's order.
 	Results     []Result     `json:"results"`
 	Comparisons []Comparison `json:"comparisons,omitempty"`
-	SLA         v1alpha1.SLA `json:"sla"`
+	// SLA is the table the steps were judged by: the plan's, with its
+	// times multiplied by TimeScale when the run measured a time-scaled
+	// simulator.
+	SLA       v1alpha1.SLA `json:"sla"`
+	TimeScale float64      `json:"time_scale,omitempty"`
 	// Definitions of the metrics, in words (keys are plain words, never a
 	// result field name).
 	Definitions map[string]string `json:"definitions"`
@@ -361,7 +440,7 @@ var Definitions = map[string]string{
 	"itl":              "inter-token latency: gaps between successive content chunks",
 	"e2e":              "request start to the end of the stream",
 	"goodput":          "successful requests per second that met every per-request SLA threshold (TTFT and reading speed at acceptable)",
-	"window":           "statistics cover requests started inside the measurement window (after warmup); requests in flight at its end get a grace period, then are cancelled and counted incomplete, except streams silent for longer than the degraded TTFT, which count as errors (stalled); output tok/s counts tokens received inside the window",
+	"window":           "statistics cover requests started inside the measurement window; the warmup before it lasts until every user has finished a request (one request lifetime), and the window stays open until it holds enough finished requests and a clear verdict (bounded); after it the load goes on until the window's requests finish (bounded by the request timeout), then every request still running is aborted; a window request cut there counts incomplete (errored when its stream had gone silent for longer than the degraded TTFT) and, without a first token, enters TTFT with the time it waited; output tok/s counts tokens received inside the window",
 	"breaking_point":   "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold",
 	"max users at SLA": "the highest concurrency whose step is not broken and grades every KPI (TTFT p95, reading speed = 1/TPOT p95, KV cache max, success rate) at least acceptable",
 }

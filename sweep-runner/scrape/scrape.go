@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -203,21 +204,89 @@ func (s *Scraper) Once(ctx context.Context) (Sample, error) {
 // Run scrapes every Interval until ctx ends and returns the samples (failed
 // scrapes included with OK false).
 func (s *Scraper) Run(ctx context.Context) []Sample {
-	var out []Sample
+	var rec Recorder
+	s.RunInto(ctx, &rec)
+	return rec.samples
+}
+
+// Recorder holds the samples of a running scraper; Samples may be read
+// while it runs (a window whose end depends on them).
+type Recorder struct {
+	mu      sync.Mutex
+	samples []Sample
+}
+
+func (r *Recorder) add(s Sample) {
+	r.mu.Lock()
+	r.samples = append(r.samples, s)
+	r.mu.Unlock()
+}
+
+// Samples returns a copy of the samples so far.
+func (r *Recorder) Samples() []Sample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Sample(nil), r.samples...)
+}
+
+// WaitIdle scrapes every `every` until the server reports no running and no
+// waiting request, for at most limit. It returns how long it waited and
+// whether the server was idle; a server whose /metrics cannot be read is
+// not idle (the caller reports it).
+func (s *Scraper) WaitIdle(ctx context.Context, limit, every time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	for {
+		smp, err := s.Once(ctx)
+		if err == nil && smp.OK && smp.Running == 0 && smp.Waiting == 0 {
+			return time.Since(start), true
+		}
+		if time.Since(start)+every > limit || ctx.Err() != nil {
+			return time.Since(start), false
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Since(start), false
+		case <-t.C:
+		}
+	}
+}
+
+// WaitingSeries returns, in time order, 1 for each successful sample in
+// [ws, we] that saw waiting > 0 and 0 for the others: the series the queue
+// rule's confidence interval is computed from.
+func WaitingSeries(samples []Sample, ws, we time.Time) []float64 {
+	out := []float64{}
+	for _, s := range samples {
+		if !s.OK || s.T.Before(ws) || s.T.After(we) {
+			continue
+		}
+		v := 0.0
+		if s.Waiting > 0 {
+			v = 1
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// RunInto scrapes every Interval into rec until ctx ends.
+func (s *Scraper) RunInto(ctx context.Context, rec *Recorder) {
 	tick := time.NewTicker(s.Interval)
 	defer tick.Stop()
 	for {
 		smp, err := s.Once(ctx)
 		if ctx.Err() != nil {
-			return out
+			return
 		}
 		if err != nil {
 			smp.OK = false
 		}
-		out = append(out, smp)
+		rec.add(smp)
 		select {
 		case <-ctx.Done():
-			return out
+			return
 		case <-tick.C:
 		}
 	}

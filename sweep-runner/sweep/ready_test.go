@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,21 +22,14 @@ import (
 func TestCheckWaitsForATargetThatIsNotReady(t *testing.T) {
 	real := sim(t, "m1", 4)
 	var calls atomic.Int64
+	u, _ := url.Parse(real.URL)
+	proxy := httputil.NewSingleHostReverseProxy(u)
 	starting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= 2 {
 			http.Error(w, "loading model", http.StatusServiceUnavailable)
 			return
 		}
-		resp, err := http.Get(real.URL + r.URL.Path)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		buf := make([]byte, 32<<10)
-		n, _ := resp.Body.Read(buf)
-		w.Write(buf[:n])
+		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(starting.Close)
 

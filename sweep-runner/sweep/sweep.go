@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +61,7 @@ type Runner struct {
 	ReportOptions report.Options
 
 	warned  map[string]bool
+	prompts map[[2]string]*client.Prompt
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
@@ -186,6 +189,15 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 // from zero. Any other answer (wrong model, not an OpenAI server) fails at once.
 func (r *Runner) Check(ctx context.Context) error {
 	for _, t := range r.Plan.Spec.Targets {
+		if err := r.checkTarget(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) checkTarget(ctx context.Context, t v1alpha1.Target) error {
+	{
 		deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
 		wait := time.Second
 		for {
@@ -206,8 +218,66 @@ func (r *Runner) Check(ctx context.Context) error {
 			wait = min(2*wait, 15*time.Second)
 		}
 		r.logf("target %s: %s serves %s", t.Name, t.URL, t.Model)
+		for _, sc := range r.Plan.Spec.Scenarios {
+			err := r.probeScenario(ctx, t, sc)
+			if err == nil {
+				continue
+			}
+			err = fmt.Errorf("scenario %s (%d tokens in, %d out): %w", sc.Name, sc.InputTokens, sc.OutputTokens, err)
+			// Refused lengths are bad input (exit 2); a server failing
+			// is a failure of the run.
+			var ce *client.CheckError
+			if errors.As(err, &ce) && !ce.Transient {
+				return &TargetError{Target: t.Name, Err: err}
+			}
+			return fmt.Errorf("target %s: %w", t.Name, err)
+		}
 	}
 	return nil
+}
+
+// probeScenario calibrates the scenario's prompts and sends one request of
+// its longest lengths (with the spread), so a server that refuses them
+// (HTTP 400: longer than its context) stops the run before any step, with
+// the server's own message, instead of a step of refusals.
+func (r *Runner) probeScenario(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario) error {
+	p, err := r.prompt(ctx, t, sc)
+	if err != nil {
+		return err
+	}
+	in := int(float64(sc.InputTokens)*(1+sc.Spread) + 0.5)
+	out := max(1, int(float64(sc.OutputTokens)*(1+sc.Spread)+0.5))
+	deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
+	for wait := time.Second; ; wait = min(2*wait, 15*time.Second) {
+		err = r.client(t).ProbeLengths(ctx, p, p.WordsFor(in, sc.InputTokens), out)
+		var ce *client.CheckError
+		if err == nil || !errors.As(err, &ce) || !ce.Transient || !time.Now().Add(wait).Before(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// prompt returns the calibrated prompt of a target and scenario.
+func (r *Runner) prompt(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario) (*client.Prompt, error) {
+	k := [2]string{t.Name, sc.Name}
+	if p := r.prompts[k]; p != nil {
+		return p, nil
+	}
+	p, err := r.client(t).Calibrate(ctx, r.Plan.Spec.API, t.Model, sc.InputTokens)
+	if err != nil {
+		return nil, err
+	}
+	r.logf("target %s, scenario %s: prompts of %d tokens (%d filler words, %s, exact %v)", t.Name, sc.Name, p.Tokens, p.Words, p.Source, p.Exact)
+	if r.prompts == nil {
+		r.prompts = map[[2]string]*client.Prompt{}
+	}
+	r.prompts[k] = p
+	return p, nil
 }
 
 // Finish marks the run with status and rewrites the reports.
@@ -263,7 +333,7 @@ func (r *Runner) Run(ctx context.Context) error {
 					break
 				}
 				if prompt == nil {
-					p, err := r.client(t).Calibrate(ctx, spec.API, t.Model, sc.InputTokens)
+					p, err := r.prompt(ctx, t, sc)
 					if err != nil {
 						if ctx.Err() != nil {
 							return ErrInterrupted
@@ -271,9 +341,13 @@ func (r *Runner) Run(ctx context.Context) error {
 						return fmt.Errorf("target %s, scenario %s: %w", t.Name, sc.Name, err)
 					}
 					prompt = p
-					r.logf("target %s, scenario %s: prompts of %d tokens (%d filler words, %s, exact %v)", t.Name, sc.Name, p.Tokens, p.Words, p.Source, p.Exact)
 				}
 				step, err := r.runStep(ctx, t, sc, prompt, c, phase)
+				var refused *load.RefusedError
+				if errors.As(err, &refused) {
+					// Bad input, not load: no step is recorded.
+					return &TargetError{Target: t.Name, Err: fmt.Errorf("scenario %s at concurrency %d: %w", sc.Name, c, err)}
+				}
 				if err != nil {
 					return err
 				}
@@ -301,34 +375,57 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // runStep runs one step; it returns nil, nil when ctx interrupted it.
+//
+// The step first waits (bounded) for the server to drain the previous one,
+// then runs the load engine with desynchronised users, a warmup of at least
+// one request lifetime and a window that stays open until it holds
+// minRequests finished requests and a verdict that is clear at 95 % (or the
+// plan's budget is spent).
 func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, conc int, phase string) (*results.Step, error) {
 	spec := r.Plan.Spec
-	// Requests in flight at the window's end get one more step duration
-	// (at most the request timeout) before they are cancelled (incomplete).
-	grace := min(spec.RequestTimeout.Duration, spec.StepDuration.Duration)
-	cfg := load.Config{
-		Client: r.client(t), Prompt: prompt, Concurrency: conc,
-		Warmup: spec.Warmup.Duration, Duration: spec.StepDuration.Duration, Grace: grace,
-		RequestTimeout: spec.RequestTimeout.Duration,
-		InputTokens:    sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
-		Counter: &r.counter, SLA: spec.SLA,
-		StallAfter: spec.SLA.TTFT.Degraded.Duration,
-	}
+	sla := spec.EffectiveSLA()
 	started := time.Now()
-	var samples []scrape.Sample
+	var scr *scrape.Scraper
+	drain := results.SteadyState{}
+	if t.MetricsURL != "" {
+		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
+		// Once a second, more often for steps shorter than 10 s so that
+		// the shortest window holds about ten samples.
+		scr.Interval = min(time.Second, max(100*time.Millisecond, spec.StepDuration.Duration/10))
+		if r.ScrapeInterval > 0 {
+			scr.Interval = r.ScrapeInterval
+		}
+		// Requests cut at the previous step's end were aborted; a server
+		// that still works on them (or on other clients' requests) would
+		// load this step, so wait for it to be idle, within a bound.
+		waited, idle := scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
+		drain.DrainSeconds, drain.Drained = waited.Seconds(), idle
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+	}
+	var rec scrape.Recorder
 	scrapeDone := make(chan struct{})
 	sctx, stopScrape := context.WithCancel(ctx)
-	if t.MetricsURL != "" {
-		sc := scrape.New(t.MetricsURL, t.Model, r.APIKey)
-		// Once a second, more often for steps shorter than 10 s so that a
-		// window always holds about ten samples.
-		sc.Interval = min(time.Second, max(100*time.Millisecond, spec.StepDuration.Duration/10))
-		if r.ScrapeInterval > 0 {
-			sc.Interval = r.ScrapeInterval
-		}
-		go func() { defer close(scrapeDone); samples = sc.Run(sctx) }()
+	if scr != nil {
+		go func() { defer close(scrapeDone); scr.RunInto(sctx, &rec) }()
 	} else {
 		close(scrapeDone)
+	}
+	cfg := load.Config{
+		Client: r.client(t), Prompt: prompt, Concurrency: conc,
+		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
+		Duration: spec.StepDuration.Duration, MinRequests: spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
+		Desync: true, Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
+		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
+		Counter: &r.counter, SLA: sla,
+		StallAfter: sla.TTFT.Degraded.Duration,
+	}
+	cfg.Decide = func(p load.Progress) bool {
+		if p.Successful+p.Errored >= spec.MaxRequests {
+			return true
+		}
+		return provisionalClear(p, rec.Samples(), time.Now(), sla)
 	}
 	res, err := load.Run(ctx, cfg)
 	stopScrape()
@@ -339,19 +436,44 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	if res.Interrupted {
 		return nil, nil
 	}
-	s := BuildStep(res, scrape.Stats(samples, res.WindowStart, res.WindowEnd), t, sc, spec, conc, phase)
+	s := BuildStep(res, rec.Samples(), t, sc, spec, conc, phase)
+	s.Steady.DrainSeconds, s.Steady.Drained = drain.DrainSeconds, drain.Drained
+	if scr != nil && !drain.Drained {
+		s.Steady.Reached = false
+		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drain.DrainSeconds)}, s.Steady.Reasons...)
+	}
 	s.RunID = r.State.RunID
 	s.Seq = len(r.steps) + 1
 	s.StartedAt = started.UTC()
 	s.EndedAt = time.Now().UTC()
-	s.Window.GraceSeconds = grace.Seconds()
+	s.Window.GraceSeconds = cfg.Grace.Seconds()
 	return s, nil
 }
 
+// provisionalClear judges an open window: would the verdict stand at 95 %?
+func provisionalClear(p load.Progress, samples []scrape.Sample, now time.Time, sla v1alpha1.SLA) bool {
+	s := &results.Step{Requests: results.Counts{Successful: p.Successful, Errored: p.Errored}}
+	var waiting []float64
+	if len(samples) > 0 {
+		waiting = scrape.WaitingSeries(samples, p.WindowStart, now)
+	}
+	analysis.Confide(s, p.TTFT, waiting, sla)
+	return s.Confidence.Clear
+}
+
 // BuildStep turns a step's measurements into its record and verdict.
-func BuildStep(res *load.Result, srv *results.Server, t v1alpha1.Target, sc v1alpha1.Scenario, spec v1alpha1.PlanSpec, conc int, phase string) *results.Step {
+func BuildStep(res *load.Result, samples []scrape.Sample, t v1alpha1.Target, sc v1alpha1.Scenario, spec v1alpha1.PlanSpec, conc int, phase string) *results.Step {
 	win := res.WindowEnd.Sub(res.WindowStart).Seconds()
 	gpus := max(t.GPUs, 1)
+	sla := spec.EffectiveSLA()
+	var srv *results.Server
+	var waiting []float64
+	if len(samples) > 0 {
+		srv = scrape.Stats(samples, res.WindowStart, res.WindowEnd)
+		if srv != nil {
+			waiting = scrape.WaitingSeries(samples, res.WindowStart, res.WindowEnd)
+		}
+	}
 	s := &results.Step{
 		SchemaVersion: results.SchemaVersion,
 		Target:        t.Name, Model: t.Model, GPUs: gpus, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
@@ -359,12 +481,11 @@ func BuildStep(res *load.Result, srv *results.Server, t v1alpha1.Target, sc v1al
 		Concurrency: conc, Phase: phase,
 		Window: results.Window{
 			Start: res.WindowStart.UTC(), End: res.WindowEnd.UTC(),
-			WarmupSeconds: spec.Warmup.Seconds(), DurationSeconds: win,
+			DurationSeconds: win,
 		},
-		Requests: res.Requests, WarmupRequests: res.Warmup, Errors: res.Errors,
-		ConcurrencyAchieved: res.BusySeconds / win,
+		Requests: res.Requests, WarmupRequests: res.Warmup, TailRequests: res.Tail, Censored: res.Censored, Errors: res.Errors,
 		Latency: results.Latency{
-			TTFT: analysis.Dist(res.TTFT), TPOT: analysis.Dist(res.TPOT), ITL: res.ITL.Dist(), E2E: analysis.Dist(res.E2E),
+			TTFT: analysis.Dist(slices.Clone(res.TTFT)), TPOT: analysis.Dist(res.TPOT), ITL: res.ITL.Dist(), E2E: analysis.Dist(res.E2E),
 		},
 		Tokens: results.Tokens{
 			Prompt: analysis.Dist(res.PromptTokens), Output: analysis.Dist(res.OutputTokens),
@@ -372,21 +493,46 @@ func BuildStep(res *load.Result, srv *results.Server, t v1alpha1.Target, sc v1al
 		},
 		Server: srv,
 	}
+	if win > 0 {
+		s.ConcurrencyAchieved = res.BusySeconds / win
+		s.Window.WarmupSeconds = res.WindowStart.Sub(res.Start).Seconds()
+	}
 	if fin := res.Requests.Successful + res.Requests.Errored; fin > 0 {
 		s.SuccessRate = float64(res.Requests.Successful) / float64(fin)
 	}
-	out := float64(res.WindowOutputTokens) / win
-	s.Throughput = results.Throughput{
-		RequestsPerSecond:           float64(res.Requests.Successful) / win,
-		OutputTokensPerSecond:       out,
-		TotalTokensPerSecond:        out + float64(res.WindowPromptTokens)/win,
-		OutputTokensPerSecondPerGPU: out / float64(gpus),
-		GoodputRequestsPerSecond:    float64(res.Good) / win,
+	out := 0.0
+	if win > 0 {
+		out = float64(res.WindowOutputTokens) / win
+		s.Throughput = results.Throughput{
+			RequestsPerSecond:           float64(res.Requests.Successful) / win,
+			OutputTokensPerSecond:       out,
+			TotalTokensPerSecond:        out + float64(res.WindowPromptTokens)/win,
+			OutputTokensPerSecondPerGPU: out / float64(gpus),
+			GoodputRequestsPerSecond:    float64(res.Good) / win,
+		}
 	}
 	if len(res.ServerTTFT) > 0 {
 		s.Fidelity = &results.Fidelity{ServerTTFT: analysis.Dist(res.ServerTTFT), TTFTSkew: analysis.Dist(res.TTFTSkew), ITLSkew: res.ITLSkew.Dist()}
 	}
-	analysis.Evaluate(s, spec.SLA)
+	analysis.Evaluate(s, sla)
+	analysis.Confide(s, res.TTFT, waiting, sla)
+	// Steady state: every user had finished a request before the window,
+	// and the window holds enough finished requests.
+	st := &s.Steady
+	st.Reached, st.Extended = true, res.Extended
+	st.LifetimeSeconds = s.Latency.E2E.Mean
+	if !res.WarmupSteady {
+		st.Reached = false
+		st.Reasons = append(st.Reasons, res.WarmupNote)
+	}
+	if res.WindowNote != "" {
+		st.Reached = false
+		st.Reasons = append(st.Reasons, res.WindowNote)
+	}
+	if s.Requests.Successful+s.Requests.Errored == 0 {
+		st.Reached = false
+		st.Reasons = append(st.Reasons, "no request of the window finished")
+	}
 	return s
 }
 
@@ -398,13 +544,20 @@ func ProgressLine(s *results.Step) string {
 	}
 	verdict := "ok"
 	if s.Requests.Started == 0 {
-		verdict = "nothing measured: no request started inside the window (requests outlast warmup + window; lengthen --step-duration or shorten --warmup)"
+		verdict = "nothing measured: no request started inside the window"
 	} else if s.Broken {
 		verdict = "BROKEN (" + s.Rule + ")"
 	} else if !s.AtSLA {
 		verdict = "below SLA"
 	}
-	return fmt.Sprintf("%s/%s c=%d %s: %d requests (%d ok, %d errors, %d incomplete), TTFT p95 %.0f ms, %.0f tok/s, %s -> %s",
-		s.Target, s.Scenario, s.Concurrency, s.Phase, s.Requests.Started, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete,
-		s.Latency.TTFT.Percentiles.P95*1000, s.Throughput.OutputTokensPerSecond, q, verdict)
+	if c := s.Confidence; c != nil && !c.Clear {
+		verdict += ", uncertain (" + strings.Join(c.Uncertain, ", ") + ")"
+	}
+	if !s.Steady.Reached {
+		verdict += "; NOT STEADY: " + strings.Join(s.Steady.Reasons, "; ")
+	}
+	return fmt.Sprintf("%s/%s c=%d %s: %.1f s warmup + %.1f s window, %d requests (%d ok, %d errors, %d incomplete, %d censored), TTFT p95 %s, %.0f tok/s, %s -> %s",
+		s.Target, s.Scenario, s.Concurrency, s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds,
+		s.Requests.Started, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
+		report.TTFTWithCI(*s), s.Throughput.OutputTokensPerSecond, q, verdict)
 }

@@ -47,6 +47,9 @@ func testPlan(t *testing.T, targets []v1alpha1.Target, start, maxC int) *v1alpha
 		StartConcurrency: start, MaxConcurrency: maxC,
 		StepDuration: v1alpha1.D(1500 * time.Millisecond), Warmup: v1alpha1.D(300 * time.Millisecond),
 		RequestTimeout: v1alpha1.D(20 * time.Second),
+		// Few requests per window keep these tests short; the statistics
+		// of a window are tested in load and analysis.
+		MinRequests: 10, MaxRequests: 10,
 	}}
 	if err := p.Default(); err != nil {
 		t.Fatal(err)
@@ -116,6 +119,13 @@ func TestBreakingPointOfKnownCapacity(t *testing.T) {
 			t.Parallel()
 			srv := sim(t, "m1", tc.seqs)
 			plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: srv.URL, Model: "m1", GPUs: 2}}, tc.start, 32)
+			// Every arrival waits for the iteration in progress (as in
+			// vLLM), so with short requests waiting > 0 is common below
+			// capacity (ground truth for 24 output tokens: 26 % of the
+			// time at 8 users on 12 sequences, and CPU contention adds
+			// more). 96 output tokens make that wait rare, so the queue
+			// rule trips only for want of sequences.
+			plan.Spec.Scenarios = []v1alpha1.Scenario{{Name: "S", InputTokens: 64, OutputTokens: 64}}
 			r, _ := newRunner(t, plan, t.TempDir())
 			if err := r.Run(context.Background()); err != nil {
 				t.Fatal(err)
@@ -167,8 +177,11 @@ func TestBreakingPointOfKnownCapacity(t *testing.T) {
 				if s.ConcurrencyAchieved < 0.7*float64(s.Concurrency) || s.ConcurrencyAchieved > float64(s.Concurrency)+0.01 {
 					t.Errorf("c=%d: concurrency achieved %.2f", s.Concurrency, s.ConcurrencyAchieved)
 				}
-				if s.Tokens.OutputLengthMismatches != 0 || s.Tokens.CountMismatches != 0 || s.Tokens.Output.Min != 24 {
-					t.Errorf("c=%d: output not forced to 24 tokens: %+v", s.Concurrency, s.Tokens)
+				if out := float64(plan.Spec.Scenarios[0].OutputTokens); s.Tokens.OutputLengthMismatches != 0 || s.Tokens.CountMismatches != 0 || s.Tokens.Output.Min != out {
+					t.Errorf("c=%d: output not forced to %g tokens: %+v", s.Concurrency, out, s.Tokens)
+				}
+				if !s.Steady.Reached || !s.Steady.Drained || s.Requests.Incomplete != 0 {
+					t.Errorf("c=%d: steady state %+v, %d cut", s.Concurrency, s.Steady, s.Requests.Incomplete)
 				}
 				if s.Tokens.Prompt.Min != 64 || s.Tokens.Prompt.Max != 64 {
 					t.Errorf("c=%d: prompts not exactly 64 tokens: %+v", s.Concurrency, s.Tokens.Prompt)
@@ -297,7 +310,8 @@ func TestOfflineReport(t *testing.T) {
 		t.Errorf("rebuilt breaking point %+v", sum.Results[0].BreakingPoint)
 	}
 	md, _ := os.ReadFile(filepath.Join(r.RunDir, results.ReportMD))
-	if !strings.Contains(string(md), "| sim | 1 | S | 3 (queue) |") {
+	// 3 (queue), marked uncertain: ten requests a step cannot bound p95 at 95 %.
+	if !strings.Contains(string(md), "| sim | 1 | S | 3 (queue) uncertain |") {
 		t.Errorf("sizing table:\n%s", md)
 	}
 }

@@ -1,0 +1,107 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+	"github.com/rhoai-demo/step07/vllmsim"
+)
+
+// TestBreakingPointMatchesGroundTruth: the whole sweep, over HTTP against
+// vllm-sim, finds the breaking point that the simulator's own engine gives
+// in virtual time for desynchronised closed-loop users (vllmsim's
+// TrueBreakingPoint), within one user.
+//
+// Pairs: the demo's INT4 profile with scenario B (4096/256: its KV cache
+// holds two such requests, a sharp boundary) and scenario C (256/1024: the
+// KV cache fills with users at random points of their life, the case that
+// lock-step arrivals used to overstate). The simulator runs at a time scale
+// (vllm-sim --time-scale) so that steps hold enough finished requests in
+// seconds; the sweep scales its SLA the same way, which leaves the breaking
+// point unchanged for these KV-bound pairs.
+func TestBreakingPointMatchesGroundTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the ground-truth sweep takes about a minute")
+	}
+	for _, tc := range []struct {
+		name       string
+		scenario   v1alpha1.Scenario
+		scale      float64
+		start, max int
+	}{
+		{"int4 B", v1alpha1.Scenario{Name: "B", InputTokens: 4096, OutputTokens: 256}, 0.05, 2, 8},
+		{"int4 C", v1alpha1.Scenario{Name: "C", InputTokens: 256, OutputTokens: 1024}, 0.05, 8, 32},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := vllmsim.Profile("mistral-int4-tp1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Model, cfg.TimeScale = "m", tc.scale
+			truth, _, err := vllmsim.TrueBreakingPoint(cfg, tc.scenario.InputTokens, tc.scenario.OutputTokens, 64, vllmsim.DefaultBreakRules(), vllmsim.TruthOptions{Turnaround: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if truth.Users == 0 {
+				t.Fatalf("no ground-truth breaking point up to 64 users")
+			}
+			s, err := vllmsim.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(s.Handler())
+			t.Cleanup(func() { srv.Close(); s.Close() })
+			plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
+				Targets:   []v1alpha1.Target{{Name: "int4", URL: srv.URL, Model: "m"}},
+				Scenarios: []v1alpha1.Scenario{tc.scenario}, StartConcurrency: tc.start, MaxConcurrency: tc.max,
+				StepDuration: v1alpha1.D(2 * time.Second), Warmup: v1alpha1.D(200 * time.Millisecond),
+				RequestTimeout: v1alpha1.D(30 * time.Second), MinRequests: 20, MaxRequests: 100, MaxWindow: v1alpha1.D(40 * time.Second),
+				TimeScale: tc.scale,
+			}}
+			if err := plan.Default(); err != nil {
+				t.Fatal(err)
+			}
+			if err := plan.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			r, pw := newRunner(t, plan, t.TempDir())
+			start := time.Now()
+			if err := r.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			sum, err := r.Finish(results.StatusComplete, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range pw.lines {
+				t.Log(l)
+			}
+			res := sum.Results[0]
+			got := 0
+			if res.BreakingPoint != nil {
+				got = res.BreakingPoint.Concurrency
+			}
+			t.Logf("%s: sweep %d (%s) in %v; ground truth %d (%v)", tc.name, got, ruleOf(res.BreakingPoint), time.Since(start).Round(time.Second), truth.Users, truth.Rules)
+			if got < truth.Users-1 || got > truth.Users+1 {
+				t.Errorf("%s: the sweep found %d users, the engine's ground truth is %d (±1 allowed)", tc.name, got, truth.Users)
+			}
+			for _, st := range res.Steps {
+				if st.Requests.Successful == 0 {
+					t.Errorf("c=%d: no finished request", st.Concurrency)
+				}
+			}
+		})
+	}
+}
+
+func ruleOf(bp *results.BreakingPoint) string {
+	if bp == nil {
+		return "none"
+	}
+	return fmt.Sprint(bp.Rule)
+}

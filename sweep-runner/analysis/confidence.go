@@ -85,28 +85,23 @@ func Wilson(k, n int) results.Interval {
 // tQuantile975 holds Student's t 97.5 % quantiles for 1..9 degrees of freedom.
 var tQuantile975 = [...]float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262}
 
+// MinBatchSamples is the fewest samples a batch-means interval is computed
+// from: ten batches of three. Fewer samples give no interval ([lo, hi]):
+// batches of one or two samples of a 0/1 series can show no variance at all
+// (an alternating series) and would claim a certainty they do not have.
+const MinBatchSamples = 30
+
 // BatchMeansCI is a 95 % interval of the mean of an autocorrelated series
 // (the waiting > 0 indicator of successive scrapes): the series is cut into
-// (up to) ten consecutive batches whose means are close to independent, and
-// Student's t is applied to them. Bounds are clipped to [lo, hi]. With fewer
-// than two samples per batch it falls back to the Wilson interval of the
-// whole series (assuming independence, which is optimistic), and to
-// [lo, hi] without samples.
+// ten consecutive batches whose means are close to independent, and
+// Student's t is applied to them. Bounds are clipped to [lo, hi], which is
+// also the answer for fewer than MinBatchSamples samples.
 func BatchMeansCI(series []float64, lo, hi float64) results.Interval {
 	n := len(series)
-	if n == 0 {
+	if n < MinBatchSamples {
 		return results.Interval{Low: lo, High: hi}
 	}
-	batches := min(10, n/2)
-	if batches < 2 {
-		k := 0
-		for _, v := range series {
-			if v > 0 {
-				k++
-			}
-		}
-		return Wilson(k, n)
-	}
+	const batches = 10
 	means := make([]float64, batches)
 	for b := range batches {
 		from, to := b*n/batches, (b+1)*n/batches

@@ -226,7 +226,7 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		b.WriteString(strings.Join(unsure, "\n") + "\n")
 	}
 	if sum.TimeScale != 0 {
-		fmt.Fprintf(&b, "\n**Time-scaled simulator**: the targets ran at time scale %g (vllm-sim --time-scale), so every latency is %g times and every rate %g times what the modelled GPU would show; the SLA's time thresholds below are scaled by the same factor (reading speeds by its inverse), which leaves the breaking points and users per GPU unchanged.\n", sum.TimeScale, sum.TimeScale, 1/sum.TimeScale)
+		fmt.Fprintf(&b, "\n**Time-scaled simulator**: the targets ran at time scale %g (vllm-sim --time-scale), so every latency is %g times and every rate %g times what the modelled GPU would show; the SLA's time thresholds below are scaled by the same factor (reading speeds by its inverse). Limits of the KV cache and the batch do not move with the scale; the client's round trip does not scale, so where many short requests make arrivals wait for the iteration in progress the queue rule trips a little later than in real time.\n", sum.TimeScale, sum.TimeScale, 1/sum.TimeScale)
 	}
 	sla := sum.SLA
 	fmt.Fprintf(&b, "\nSLA thresholds (excellent / acceptable / degraded): TTFT p95 %s / %s / %s; reading speed (1/TPOT p95) %g / %g / %g tok/s; KV cache max %g / %g / %g %%; success %g / %g / %g %%. A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.\n",

@@ -389,9 +389,10 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	drain := results.SteadyState{}
 	if t.MetricsURL != "" {
 		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
-		// Once a second, more often for steps shorter than 10 s so that
-		// the shortest window holds about ten samples.
-		scr.Interval = min(time.Second, max(100*time.Millisecond, spec.StepDuration.Duration/10))
+		// Once a second, more often for steps shorter than 30 s so that
+		// the shortest window holds the samples the queue rule's interval
+		// needs (analysis.MinBatchSamples); never more than 20 a second.
+		scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
 		if r.ScrapeInterval > 0 {
 			scr.Interval = r.ScrapeInterval
 		}

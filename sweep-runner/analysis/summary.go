@@ -98,6 +98,12 @@ func confide(r *results.Result) {
 			below = c
 		}
 	}
+	// Steps written before confidence was measured (schema 1) say nothing.
+	for _, c := range []int{r.BreakingPoint.Concurrency, below} {
+		if s, ok := byC[c]; ok && s.Confidence == nil {
+			return
+		}
+	}
 	r.Confidence = "uncertain"
 	if clear(r.BreakingPoint.Concurrency) && (below == 0 || clear(below)) {
 		r.Confidence = "clear"

@@ -1,29 +1,40 @@
 // Package load is the closed-loop load engine: one step at one concurrency.
 //
-// N workers each run one request at a time and start the next as soon as the
-// previous ends, so exactly N requests are in flight throughout the step.
-// A step is: warmup, then the measurement window, then a grace period.
+// N workers (users) each run one request at a time and start the next as
+// soon as the previous ends, so exactly N requests are in flight throughout
+// the step. A step is: warmup, window, tail.
 //
-//   - Requests started during the warmup are counted apart (WarmupRequests)
-//     and excluded from every statistic except output tokens/s, which counts
-//     every token that arrived inside the window.
-//   - Requests started inside the window are the step's requests: latency
-//     distributions, success rate, goodput and requests/s come from them.
-//   - The rule for requests in flight when the window ends: no new request
-//     starts; those in flight get the grace period to finish (their results
-//     count normally); whatever still runs at the end of the grace is
-//     cancelled and counted incomplete. The step deadline is therefore
-//     warmup + duration + grace.
-//   - Except a stuck stream: a request cut at the end that had streamed
-//     tokens and then sent nothing for longer than StallAfter (the plan's
-//     degraded TTFT, 2 s by default) counts as errored, kind "stalled", so
-//     the success rule sees it. A request still waiting for its first token
-//     stays incomplete: queueing is what the TTFT and queue rules judge.
+//   - Desync: each user's first request asks for a random share of the
+//     output length, so users are at random points of a request's life
+//     rather than in one synchronised wave (fixed output lengths would keep
+//     a wave in phase for the whole step).
+//   - Warmup: at least Warmup and, with SteadyWarmup, until every user has
+//     finished a request (one request lifetime at this concurrency),
+//     bounded by MaxWarmup; requests started in it are counted apart.
+//   - Window: requests that start in it are the step's requests. It lasts at
+//     least Duration and stays open until MinRequests of them have finished
+//     and Decide (the sweep's confidence check) agrees, bounded by
+//     MaxWindow. Output tokens/s counts every token that arrived in it.
+//   - Tail: the load goes on, so the window's last requests finish under
+//     the same load, until they have all finished (bounded by Grace);
+//     requests started in the tail are counted apart. A window request
+//     silent for longer than StallAfter is not waited for. Then every
+//     request still running is aborted (its context cancelled, so its
+//     connection is closed and the server stops working on it).
+//   - Censoring: a window request cut at the end counts incomplete (or
+//     errored, kind "stalled", when its stream had gone silent for longer
+//     than StallAfter); one without a first token enters TTFT with the time
+//     it waited, a lower bound, and one with two or more tokens enters TPOT
+//     with its partial TPOT.
+//   - Refusals: RefuseAfter answers in a row with a 4xx other than 429 stop
+//     the step with a *RefusedError carrying the server's message: bad
+//     input, not load.
 //
 // Every request started is accounted for: successful + errored + incomplete
-// = started, for the window and the warmup alike. A request also has its own
-// timeout (a timeout error). All times come from the monotonic clock.
-// Per-request values are kept in per-worker slices (no shared lock); the
-// inter-token gaps go to a lock-free log histogram, and their skew against
-// the server's own stamps (sim_t_ns) to a signed one (SkewHistogram).
+// = started, for the warmup, the window and the tail alike. A request also
+// has its own timeout (a timeout error). All times come from the monotonic
+// clock. Requests are collected under one mutex (a few thousand a second at
+// most); the inter-token gaps go to a lock-free log histogram, and their
+// skew against the server's own stamps (sim_t_ns) to a signed one
+// (SkewHistogram).
 package load

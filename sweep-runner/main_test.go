@@ -214,3 +214,32 @@ func TestSIGTERMResumeReport(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRefusedScenarioIsBadInput: a scenario longer than the server's
+// context (HTTP 400 for prompt + max_tokens) stops the run before any step,
+// with exit 2 and the server's own message, and leaves no run directory;
+// it is not measured as a step of refusals.
+func TestRefusedScenarioIsBadInput(t *testing.T) {
+	cfg := vllmsim.DefaultConfig()
+	cfg.Model, cfg.MaxModelLen = "m1", 2048
+	s, err := vllmsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); s.Close() })
+	out := filepath.Join(t.TempDir(), "out")
+	start := time.Now()
+	code, _, stderr := runCLI("run", "--target", "s="+srv.URL+",model=m1", "--scenario", "A,B", "--concurrency", "1", "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, "scenario B (4096 tokens in, 256 out)") || !strings.Contains(stderr, "maximum context length is 2048 tokens") {
+		t.Fatalf("exit %d, want 2 with the scenario and the server's message:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		if ents, _ := os.ReadDir(out); len(ents) > 0 {
+			t.Errorf("a run directory was made for bad input: %v", ents)
+		}
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("took %v to refuse", time.Since(start))
+	}
+}

@@ -37,6 +37,12 @@ func simServer(t *testing.T, maxNumSeqs int) string {
 	cfg := vllmsim.DefaultConfig()
 	cfg.Model = "m1"
 	cfg.MaxNumSeqs = maxNumSeqs
+	return simServerWith(t, cfg)
+}
+
+// simServerWith starts an in-process vllm-sim with cfg; it returns its URL.
+func simServerWith(t *testing.T, cfg vllmsim.Config) string {
+	t.Helper()
 	s, err := vllmsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -222,15 +228,10 @@ func TestSIGTERMResumeReport(t *testing.T) {
 func TestRefusedScenarioIsBadInput(t *testing.T) {
 	cfg := vllmsim.DefaultConfig()
 	cfg.Model, cfg.MaxModelLen = "m1", 2048
-	s, err := vllmsim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { srv.Close(); s.Close() })
+	url := simServerWith(t, cfg)
 	out := filepath.Join(t.TempDir(), "out")
 	start := time.Now()
-	code, _, stderr := runCLI("run", "--target", "s="+srv.URL+",model=m1", "--scenario", "A,B", "--concurrency", "1", "--out", out)
+	code, _, stderr := runCLI("run", "--target", "s="+url+",model=m1", "--scenario", "A,B", "--concurrency", "1", "--out", out)
 	if code != exitUsage || !strings.Contains(stderr, "scenario B (4096 tokens in, 256 out)") || !strings.Contains(stderr, "maximum context length is 2048 tokens") {
 		t.Fatalf("exit %d, want 2 with the scenario and the server's message:\n%s", code, stderr)
 	}

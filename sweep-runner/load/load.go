@@ -144,12 +144,10 @@ const (
 
 // record is one request's outcome.
 type record struct {
-	phase                int32
-	r                    client.Result
-	prompt, out          int
-	first                bool
-	cutAt                time.Time
-	stalled, hadServerTT bool
+	phase       int32
+	r           client.Result
+	prompt, out int
+	stalled     bool
 }
 
 // state is what the workers share with the controller.
@@ -157,12 +155,9 @@ type state struct {
 	cfg     *Config
 	base    time.Time
 	phase   atomic.Int32
-	tokens  atomic.Int64
 	started atomic.Int64 // requests started (any phase)
-	// inflight[i]: the phase of worker i's running request +1 (0: none);
-	// activity[i]: when it started or last received a token (UnixNano).
-	inflight []atomic.Int32
-	activity []atomic.Int64
+	// users[i] is worker i's slot, written by that worker alone.
+	users []userSlot
 	// firstDone counts workers that finished their first request.
 	firstDone atomic.Int64
 
@@ -200,7 +195,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// (their connections are closed, so the server stops working on them).
 	stepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st := &state{cfg: &cfg, base: time.Now(), inflight: make([]atomic.Int32, cfg.Concurrency), activity: make([]atomic.Int64, cfg.Concurrency),
+	st := &state{cfg: &cfg, base: time.Now(), users: make([]userSlot, cfg.Concurrency),
 		abort: cancel, itl: new(analysis.Histogram), skew: new(SkewHistogram)}
 	if cfg.Warmup <= 0 && !cfg.SteadyWarmup {
 		st.phase.Store(phaseWindow) // no warmup: the first requests are the window's
@@ -221,14 +216,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Errors: map[string]int{}, ITL: st.itl, ITLSkew: st.skew}
 	ws, we, tok0, tok1 := st.control(stepCtx, res)
 	cancel()
-	cut := time.Now()
 	wg.Wait()
 	res.Interrupted = ctx.Err() != nil
 	if e := st.refused.Load(); e != nil && !res.Interrupted {
 		return nil, e
 	}
 	res.Start, res.WindowStart, res.WindowEnd = st.base, ws, we
-	st.aggregate(res, ws, we, cut, tok1-tok0)
+	st.aggregate(res, ws, we, tok1-tok0)
 	return res, nil
 }
 
@@ -260,14 +254,14 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	if st.phase.Load() == phaseWindow {
 		ws = st.base
 	}
-	tok0 = st.tokens.Load()
+	tok0 = st.tokensSoFar()
 	st.phase.Store(phaseWindow)
 	// Window.
 	maxWin := max(cfg.Duration, cfg.MaxWindow)
 	var lastCheck time.Time
 	for {
 		if !pause(ctx, tick) {
-			return ws, time.Now(), tok0, st.tokens.Load()
+			return ws, time.Now(), tok0, st.tokensSoFar()
 		}
 		now := time.Now()
 		el := now.Sub(ws)
@@ -305,7 +299,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		res.Extended = true
 	}
 	we = time.Now()
-	tok1 = st.tokens.Load()
+	tok1 = st.tokensSoFar()
 	st.phase.Store(phaseTail)
 	// Tail: the load goes on until the window's requests have finished,
 	// bounded by Grace. A window request silent for longer than StallAfter
@@ -316,9 +310,9 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	for time.Now().Before(deadline) {
 		busy := false
 		now := time.Now().UnixNano()
-		for i := range st.inflight {
-			if st.inflight[i].Load() == phaseWindow+1 {
-				if cfg.StallAfter > 0 && now-st.activity[i].Load() > int64(cfg.StallAfter) {
+		for i := range st.users {
+			if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 {
+				if cfg.StallAfter > 0 && now-u.activity.Load() > int64(cfg.StallAfter) {
 					continue
 				}
 				busy = true
@@ -332,11 +326,34 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	return ws, we, tok0, tok1
 }
 
+// userSlot is what one worker publishes to the controller. Each worker
+// writes its own slot on every token (Tokens, Activity), so the slots are
+// padded to a cache line: a counter shared by all workers, or slots side by
+// side, would bounce one line between the cores on the per-token path.
+type userSlot struct {
+	// inflight: the phase of the running request +1 (0: none).
+	inflight atomic.Int32
+	// activity: when it started or last received a token (UnixNano).
+	activity atomic.Int64
+	// tokens: content chunks received, any phase.
+	tokens atomic.Int64
+	_      [40]byte
+}
+
+// tokensSoFar sums the workers' token counters.
+func (st *state) tokensSoFar() int64 {
+	var n int64
+	for i := range st.users {
+		n += st.users[i].tokens.Load()
+	}
+	return n
+}
+
 func (st *state) loop(ctx context.Context, idx int) {
 	cfg := st.cfg
 	s := cfg.Client.NewStream()
-	s.Tokens = &st.tokens
-	s.Activity = &st.activity[idx]
+	u := &st.users[idx]
+	s.Tokens, s.Activity = &u.tokens, &u.activity
 	var backoff time.Duration
 	first := true
 	for ctx.Err() == nil {
@@ -359,20 +376,17 @@ func (st *state) loop(ctx context.Context, idx int) {
 			obs = st.itl
 			s.ITLSkew = st.skew
 		}
-		st.inflight[idx].Store(ph + 1)
+		u.inflight.Store(ph + 1)
 		st.started.Add(1)
-		rec := record{phase: ph, out: out, first: first}
+		rec := record{phase: ph, out: out}
 		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &rec.r)
-		st.inflight[idx].Store(0)
+		u.inflight.Store(0)
 		r := &rec.r
 		if r.End.IsZero() {
 			r.End = time.Now()
 		}
-		if r.Incomplete {
-			rec.cutAt = r.End
-			if cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
-				r.Incomplete, r.ErrKind, rec.stalled = false, results.ErrStalled, true
-			}
+		if r.Incomplete && cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
+			r.Incomplete, r.ErrKind, rec.stalled = false, results.ErrStalled, true
 		}
 		rec.prompt = r.PromptTokens
 		if !r.HasUsage {
@@ -434,9 +448,9 @@ func (st *state) checkRefusal(r *client.Result) {
 	st.refuseRun.Store(0)
 }
 
-// aggregate turns the records into the result. cut is when the step
-// aborted what still ran; tokens arrived inside the window.
-func (st *state) aggregate(res *Result, ws, we, cut time.Time, tokens int64) {
+// aggregate turns the records into the result; tokens arrived inside the
+// window.
+func (st *state) aggregate(res *Result, ws, we time.Time, tokens int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var usageTok, usageChunks int64

@@ -9,7 +9,6 @@ import (
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
-	"github.com/rhoai-demo/step07/vllmsim"
 )
 
 // TestStepsStartOnADrainedServer: against a server that keeps working on
@@ -19,14 +18,7 @@ import (
 // waits until the server's running and waiting gauges are back to 0, so a
 // step at max-num-seqs does not see the previous step's leftovers queue.
 func TestStepsStartOnADrainedServer(t *testing.T) {
-	cfg := vllmsim.DefaultConfig()
-	cfg.Model, cfg.MaxNumSeqs = "m1", 6
-	s, err := vllmsim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { simSrv.Close(); s.Close() })
+	simSrv := sim(t, "m1", 6)
 	sticky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			forward(w, r, simSrv.URL, r.Context())

@@ -3,7 +3,6 @@ package sweep
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -50,12 +49,7 @@ func TestBreakingPointMatchesGroundTruth(t *testing.T) {
 			if truth.Users == 0 {
 				t.Fatalf("no ground-truth breaking point up to 64 users")
 			}
-			s, err := vllmsim.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(s.Handler())
-			t.Cleanup(func() { srv.Close(); s.Close() })
+			srv := simWith(t, cfg)
 			plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
 				Targets:   []v1alpha1.Target{{Name: "int4", URL: srv.URL, Model: "m"}},
 				Scenarios: []v1alpha1.Scenario{tc.scenario}, StartConcurrency: tc.start, MaxConcurrency: tc.max,

@@ -197,43 +197,45 @@ func (r *Runner) Check(ctx context.Context) error {
 }
 
 func (r *Runner) checkTarget(ctx context.Context, t v1alpha1.Target) error {
-	{
-		deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
-		wait := time.Second
-		for {
-			err := r.client(t).CheckModel(ctx, t.Model)
-			if err == nil {
-				break
-			}
-			var ce *client.CheckError
-			if !errors.As(err, &ce) || !ce.Transient || !time.Now().Add(wait).Before(deadline) {
-				return &TargetError{Target: t.Name, Err: err}
-			}
-			r.logf("target %s not ready (%v); retrying in %s, until %s", t.Name, err, wait, deadline.UTC().Format(time.RFC3339))
-			select {
-			case <-ctx.Done():
-				return &TargetError{Target: t.Name, Err: err}
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 15*time.Second)
+	if err := r.whileNotReady(ctx, t, func() error { return r.client(t).CheckModel(ctx, t.Model) }); err != nil {
+		return &TargetError{Target: t.Name, Err: err}
+	}
+	r.logf("target %s: %s serves %s", t.Name, t.URL, t.Model)
+	for _, sc := range r.Plan.Spec.Scenarios {
+		err := r.probeScenario(ctx, t, sc)
+		if err == nil {
+			continue
 		}
-		r.logf("target %s: %s serves %s", t.Name, t.URL, t.Model)
-		for _, sc := range r.Plan.Spec.Scenarios {
-			err := r.probeScenario(ctx, t, sc)
-			if err == nil {
-				continue
-			}
-			err = fmt.Errorf("scenario %s (%d tokens in, %d out): %w", sc.Name, sc.InputTokens, sc.OutputTokens, err)
-			// Refused lengths are bad input (exit 2); a server failing
-			// is a failure of the run.
-			var ce *client.CheckError
-			if errors.As(err, &ce) && !ce.Transient {
-				return &TargetError{Target: t.Name, Err: err}
-			}
-			return fmt.Errorf("target %s: %w", t.Name, err)
+		err = fmt.Errorf("scenario %s (%d tokens in, %d out): %w", sc.Name, sc.InputTokens, sc.OutputTokens, err)
+		// Refused lengths are bad input (exit 2); a server failing
+		// is a failure of the run.
+		var ce *client.CheckError
+		if errors.As(err, &ce) && !ce.Transient {
+			return &TargetError{Target: t.Name, Err: err}
 		}
+		return fmt.Errorf("target %s: %w", t.Name, err)
 	}
 	return nil
+}
+
+// whileNotReady calls f until it succeeds or fails with an error other
+// than a transient *client.CheckError (unreachable, 5xx, 429), backing off
+// from 1 s to 15 s, for at most the plan's readyTimeout.
+func (r *Runner) whileNotReady(ctx context.Context, t v1alpha1.Target, f func() error) error {
+	deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
+	for wait := time.Second; ; wait = min(2*wait, 15*time.Second) {
+		err := f()
+		var ce *client.CheckError
+		if err == nil || !errors.As(err, &ce) || !ce.Transient || !time.Now().Add(wait).Before(deadline) {
+			return err
+		}
+		r.logf("target %s not ready (%v); retrying in %s, until %s", t.Name, err, wait, deadline.UTC().Format(time.RFC3339))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // probeScenario calibrates the scenario's prompts and sends one request of
@@ -247,19 +249,9 @@ func (r *Runner) probeScenario(ctx context.Context, t v1alpha1.Target, sc v1alph
 	}
 	in := int(float64(sc.InputTokens)*(1+sc.Spread) + 0.5)
 	out := max(1, int(float64(sc.OutputTokens)*(1+sc.Spread)+0.5))
-	deadline := time.Now().Add(r.Plan.Spec.ReadyTimeout.Duration)
-	for wait := time.Second; ; wait = min(2*wait, 15*time.Second) {
-		err = r.client(t).ProbeLengths(ctx, p, p.WordsFor(in, sc.InputTokens), out)
-		var ce *client.CheckError
-		if err == nil || !errors.As(err, &ce) || !ce.Transient || !time.Now().Add(wait).Before(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-	}
+	return r.whileNotReady(ctx, t, func() error {
+		return r.client(t).ProbeLengths(ctx, p, p.WordsFor(in, sc.InputTokens), out)
+	})
 }
 
 // prompt returns the calibrated prompt of a target and scenario.
@@ -386,7 +378,8 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	sla := spec.EffectiveSLA()
 	started := time.Now()
 	var scr *scrape.Scraper
-	drain := results.SteadyState{}
+	var drainWait time.Duration
+	drained := false
 	if t.MetricsURL != "" {
 		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
 		// Once a second, more often for steps shorter than 30 s so that
@@ -399,8 +392,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		// Requests cut at the previous step's end were aborted; a server
 		// that still works on them (or on other clients' requests) would
 		// load this step, so wait for it to be idle, within a bound.
-		waited, idle := scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
-		drain.DrainSeconds, drain.Drained = waited.Seconds(), idle
+		drainWait, drained = scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
 		if ctx.Err() != nil {
 			return nil, nil
 		}
@@ -438,10 +430,10 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return nil, nil
 	}
 	s := BuildStep(res, rec.Samples(), t, sc, spec, conc, phase)
-	s.Steady.DrainSeconds, s.Steady.Drained = drain.DrainSeconds, drain.Drained
-	if scr != nil && !drain.Drained {
+	s.Steady.DrainSeconds, s.Steady.Drained = drainWait.Seconds(), drained
+	if scr != nil && !drained {
 		s.Steady.Reached = false
-		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drain.DrainSeconds)}, s.Steady.Reasons...)
+		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drainWait.Seconds())}, s.Steady.Reasons...)
 	}
 	s.RunID = r.State.RunID
 	s.Seq = len(r.steps) + 1
@@ -501,9 +493,8 @@ func BuildStep(res *load.Result, samples []scrape.Sample, t v1alpha1.Target, sc 
 	if fin := res.Requests.Successful + res.Requests.Errored; fin > 0 {
 		s.SuccessRate = float64(res.Requests.Successful) / float64(fin)
 	}
-	out := 0.0
 	if win > 0 {
-		out = float64(res.WindowOutputTokens) / win
+		out := float64(res.WindowOutputTokens) / win
 		s.Throughput = results.Throughput{
 			RequestsPerSecond:           float64(res.Requests.Successful) / win,
 			OutputTokensPerSecond:       out,

@@ -27,6 +27,12 @@ func sim(t *testing.T, model string, maxNumSeqs int) *httptest.Server {
 	cfg := vllmsim.DefaultConfig()
 	cfg.Model = model
 	cfg.MaxNumSeqs = maxNumSeqs
+	return simWith(t, cfg)
+}
+
+// simWith starts an in-process vllm-sim with cfg on 127.0.0.1.
+func simWith(t *testing.T, cfg vllmsim.Config) *httptest.Server {
+	t.Helper()
 	s, err := vllmsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -75,38 +75,40 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 // it also lists the steps whose verdict stayed uncertain and those that did
 // not reach steady state.
 func confide(r *results.Result) {
-	byC := map[int]results.Step{}
-	for _, s := range r.Steps {
-		byC[s.Concurrency] = s
+	below := -1 // index of the highest step below the breaking point
+	at := -1
+	for i, s := range r.Steps {
 		if s.Confidence != nil && !s.Confidence.Clear {
 			r.UncertainSteps = append(r.UncertainSteps, s.Concurrency)
 		}
-		if s.SchemaVersion >= 2 && !s.Steady.Reached {
+		if s.Unsteady() {
 			r.NotSteady = append(r.NotSteady, s.Concurrency)
 		}
+		if bp := r.BreakingPoint; bp != nil && s.Concurrency == bp.Concurrency {
+			at = i
+		} else if bp != nil && s.Concurrency < bp.Concurrency && (below < 0 || s.Concurrency > r.Steps[below].Concurrency) {
+			below = i
+		}
 	}
-	if r.BreakingPoint == nil {
+	if at < 0 {
 		return
 	}
-	clear := func(c int) bool {
-		s, ok := byC[c]
-		return ok && s.Confidence != nil && s.Confidence.Clear
+	judged := []int{at}
+	if below >= 0 {
+		judged = append(judged, below)
 	}
-	below := 0
-	for c := range byC {
-		if c < r.BreakingPoint.Concurrency && c > below {
-			below = c
-		}
-	}
-	// Steps written before confidence was measured (schema 1) say nothing.
-	for _, c := range []int{r.BreakingPoint.Concurrency, below} {
-		if s, ok := byC[c]; ok && s.Confidence == nil {
+	r.Confidence = "clear"
+	for _, i := range judged {
+		c := r.Steps[i].Confidence
+		if c == nil {
+			// Steps written before confidence was measured (schema 1)
+			// say nothing.
+			r.Confidence = ""
 			return
 		}
-	}
-	r.Confidence = "uncertain"
-	if clear(r.BreakingPoint.Concurrency) && (below == 0 || clear(below)) {
-		r.Confidence = "clear"
+		if !c.Clear {
+			r.Confidence = "uncertain"
+		}
 	}
 }
 

@@ -236,9 +236,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	res.WarmupSteady = true
 	for st.phase.Load() == phaseWarmup {
 		el := time.Since(st.base)
-		allFirst := st.firstDone.Load() >= int64(cfg.Concurrency)
-		if el >= cfg.Warmup && (!cfg.SteadyWarmup || allFirst) {
-			res.WarmupSteady = !cfg.SteadyWarmup || allFirst
+		if el >= cfg.Warmup && (!cfg.SteadyWarmup || st.firstDone.Load() >= int64(cfg.Concurrency)) {
 			break
 		}
 		if el >= maxWarm {
@@ -265,22 +263,16 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		}
 		now := time.Now()
 		el := now.Sub(ws)
+		st.mu.Lock()
+		fin := st.winOK + st.winErr
+		st.mu.Unlock()
 		if el >= maxWin {
-			st.mu.Lock()
-			fin := st.winOK + st.winErr
-			st.mu.Unlock()
 			if fin < cfg.MinRequests {
 				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
 			}
 			break
 		}
-		if el < cfg.Duration {
-			continue
-		}
-		st.mu.Lock()
-		fin := st.winOK + st.winErr
-		st.mu.Unlock()
-		if fin < cfg.MinRequests {
+		if el < cfg.Duration || fin < cfg.MinRequests {
 			continue
 		}
 		if cfg.Decide == nil {

@@ -310,7 +310,7 @@ func StepVerdict(s results.Step) string {
 			v += " (uncertain: " + strings.Join(c.Uncertain, ", ") + ")"
 		}
 	}
-	if s.SchemaVersion >= 2 && !s.Steady.Reached {
+	if s.Unsteady() {
 		v += "; not steady: " + strings.Join(s.Steady.Reasons, "; ")
 	}
 	return v

@@ -332,6 +332,10 @@ type Confidence struct {
 	Uncertain []string `json:"uncertain,omitempty"`
 }
 
+// Unsteady reports whether the step is known not to have reached steady
+// state (steps of schema 1 did not record it).
+func (s *Step) Unsteady() bool { return s.SchemaVersion >= 2 && !s.Steady.Reached }
+
 // Key identifies a step within a run.
 type Key struct {
 	Target, Scenario string

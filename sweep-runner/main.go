@@ -117,6 +117,7 @@ type runFlags struct {
 	podRegex                                      string
 	planUsers                                     int
 	minRequests, maxRequests                      int
+	keepRuns                                      int
 	maxWindow                                     time.Duration
 	timeScale                                     float64
 }
@@ -152,6 +153,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.promToken, "prometheus-token-file", "", "file holding a bearer token for --prometheus-url (default: the plan's prometheusTokenFile)")
 	fs.StringVar(&f.promCA, "prometheus-ca-file", "", "PEM CA bundle trusted for an https --prometheus-url (default: the plan's prometheusCAFile)")
 	fs.StringVar(&f.podRegex, "power-pod-regex", power.DefaultPodRegex, "regex of the DCGM pod (or exported_pod) label of a target's GPUs; {model} is the served model name")
+	fs.IntVar(&f.keepRuns, "keep-runs", 0, "after a run completes, keep this many run directories in its results directory, removing the oldest (default: the plan's keepRuns, 30); never the run just completed or resumed, nothing after a failed or interrupted run")
 	fs.IntVar(&f.planUsers, "plan-users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run: --resume RUN_DIR, or --resume --out DIR for the latest run in DIR")
 	fs.Lookup("resume").NoOptDefVal = resumeLatest
@@ -211,6 +213,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		r = sweep.New(plan)
 	}
+	defer r.Close()
+	r.FreeSpace = diskSpace
 	if err := applyResultFlags(&f, fs, r, stderr); err != nil {
 		return err
 	}
@@ -252,15 +256,32 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
+	// Results retention: only after a complete run (PruneRuns checks it).
+	removed, err := r.PruneRuns()
+	for _, d := range removed {
+		fmt.Fprintf(stderr, "removed old run directory %s (keepRuns %d: the newest runs are kept)\n", d, sweep.KeepRuns(r.Plan))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: old run directories not all removed: %v\n", err)
+	}
 	fmt.Fprint(stdout, report.SizingTable(sum))
 	fmt.Fprintf(stdout, "\nreport: %s (and %s)\n", filepath.Join(r.RunDir, results.ReportMD), report.ReportHTML)
 	return runErr
 }
 
-// applyResultFlags sets the remote-write and power flags (over the plan's
-// values, also when resuming) and builds their clients.
+// diskSpace reads the free space of the results filesystem (tests replace it).
+var diskSpace = sweep.DiskSpace
+
+// applyResultFlags sets the remote-write, power and retention flags (over
+// the plan's values, also when resuming) and builds their clients.
 func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner, stderr io.Writer) error {
 	s := &r.Plan.Spec
+	if fs.Changed("keep-runs") {
+		if f.keepRuns < 1 || f.keepRuns > 10000 {
+			return usagef("--keep-runs must be within 1..10000 (run directories kept), got %d", f.keepRuns)
+		}
+		s.KeepRuns = f.keepRuns
+	}
 	if fs.Changed("remote-write") {
 		s.RemoteWriteURL = f.remoteWrite
 	}

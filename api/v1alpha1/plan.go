@@ -50,6 +50,11 @@ type PlanSpec struct {
 	// (default 5m; also the bound on waiting for MinRequests).
 	MaxRequests int      `json:"maxRequests,omitempty"`
 	MaxWindow   Duration `json:"maxWindow,omitzero"`
+	// KeepRuns is how many run directories the results directory keeps
+	// (default 30): after a run completes, the oldest beyond that number
+	// are removed (never the run just completed or resumed; nothing after
+	// a run that failed or was interrupted).
+	KeepRuns int `json:"keepRuns,omitempty"`
 	// TimeScale is for sweeping a time-scaled simulator (vllm-sim
 	// --time-scale F): the SLA's time thresholds are multiplied by it and
 	// its reading-speed thresholds divided by it (0 or 1: real time).
@@ -72,11 +77,12 @@ type Target struct {
 	GPUHourCost float64 `json:"gpuHourCost,omitempty"`
 }
 
-// Defaults of the window bounds.
+// Defaults of the window bounds and of the results retention.
 const (
 	DefaultMinRequests = 20
 	DefaultMaxRequests = 200
 	DefaultMaxWindow   = 5 * time.Minute
+	DefaultKeepRuns    = 30
 )
 
 // EffectiveSLA is the SLA the steps are judged by: the plan's, with its
@@ -163,6 +169,9 @@ func (p *SweepPlan) Default() error {
 	if s.MaxWindow.IsZero() {
 		s.MaxWindow = D(max(DefaultMaxWindow, s.StepDuration.Duration))
 	}
+	if s.KeepRuns == 0 {
+		s.KeepRuns = DefaultKeepRuns
+	}
 	s.SLA.Default()
 	for i := range s.Targets {
 		t := &s.Targets[i]
@@ -226,6 +235,9 @@ func (p *SweepPlan) Validate() error {
 	}
 	if s.MaxWindow.Duration < s.StepDuration.Duration || s.MaxWindow.Duration > 24*time.Hour {
 		errs.Add("spec.maxWindow", "must be at least stepDuration (%s) and at most 24h, got %s", s.StepDuration.Duration, s.MaxWindow.Duration)
+	}
+	if s.KeepRuns < 1 || s.KeepRuns > 10000 {
+		errs.Add("spec.keepRuns", "must be within 1..10000 (run directories kept in the results directory; older ones are removed after a run completes), got %d", s.KeepRuns)
 	}
 	if s.TimeScale != 0 && !(s.TimeScale > 0 && s.TimeScale <= 100) {
 		errs.Add("spec.timeScale", "must be within (0, 100] (1: real time; vllm-sim --time-scale F needs the same F), got %g", s.TimeScale)

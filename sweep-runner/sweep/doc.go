@@ -8,4 +8,10 @@
 // step at once; that step is discarded, finished steps are kept, the run is
 // marked interrupted and Run returns ErrInterrupted. Resume continues from
 // the run directory's plan and steps without repeating a finished step.
+//
+// Results retention: before the run directory is made and before each
+// step, a results filesystem with less than MinFreeBytes free stops the run
+// (DiskFullError); after a complete run, PruneRuns removes the oldest run
+// directories beyond the plan's keepRuns, never the run itself, one another
+// sweep-runner holds, or anything that is not a run directory.
 package sweep

@@ -59,12 +59,18 @@ type Runner struct {
 	Warn io.Writer
 	// ReportOptions tune the reports (capacity plan users, prices).
 	ReportOptions report.Options
+	// FreeSpace reports the bytes available and the size of the filesystem
+	// holding a directory (default DiskSpace): a run stops, before its run
+	// directory is made and before each step, with less than MinFreeBytes.
+	FreeSpace func(dir string) (free, total uint64, err error)
 
 	warned  map[string]bool
 	prompts map[[2]string]*client.Prompt
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
+	// unlock releases the run directory's lock (see Close).
+	unlock func()
 }
 
 // New returns a runner for plan, without a run directory yet (Check the
@@ -75,6 +81,9 @@ func New(plan *v1alpha1.SweepPlan) *Runner { return &Runner{Plan: plan} }
 func (r *Runner) Create(out, version string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("results directory: %w", err)
+	}
+	if err := r.checkDisk(out); err != nil {
+		return err
 	}
 	now := time.Now().UTC()
 	id := now.Format("20060102T150405Z")
@@ -89,6 +98,7 @@ func (r *Runner) Create(out, version string) error {
 		}
 		dir = filepath.Join(out, fmt.Sprintf("%s-%d", id, i))
 	}
+	r.lock(dir)
 	y, err := yaml.Marshal(r.Plan)
 	if err != nil {
 		return err
@@ -126,6 +136,7 @@ func Open(dir, version string) (*Runner, error) {
 		st.Version = version
 	}
 	r := &Runner{Plan: plan, RunDir: dir, State: st, steps: steps}
+	r.lock(dir)
 	// Keep prompts unique across the resumed parts of a run.
 	var sent uint64
 	for _, s := range steps {
@@ -133,6 +144,24 @@ func Open(dir, version string) (*Runner, error) {
 	}
 	r.counter.Store(sent + uint64(st.Resumes)<<20)
 	return r, r.saveState()
+}
+
+// lock marks the run directory as in use by this process for as long as
+// the runner is open, so that no other sweep-runner's pruning removes it.
+// Locking is best effort: a directory held by another process (two resumes
+// of one run) or on a filesystem without locks is run unlocked.
+func (r *Runner) lock(dir string) {
+	if unlock, held, err := lockDir(dir); err == nil && !held {
+		r.unlock = unlock
+	}
+}
+
+// Close releases the run directory (its lock); the runner is not used after.
+func (r *Runner) Close() {
+	if r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
 }
 
 // Latest returns the most recent run directory under out.
@@ -323,6 +352,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				if !more {
 					r.pairDone(ctx, t, sc)
 					break
+				}
+				// Stop before a step whose records might not fit.
+				if err := r.checkDisk(filepath.Dir(r.RunDir)); err != nil {
+					return fmt.Errorf("before step %s/%s c=%d: %w", t.Name, sc.Name, c, err)
 				}
 				if prompt == nil {
 					p, err := r.prompt(ctx, t, sc)

@@ -30,15 +30,22 @@ import (
 // e2eRunID is the run id of the sweep results the test writes.
 const e2eRunID = "20260101T020000Z"
 
+// dupJob is the second job scraping every simulated vLLM pod, as RHOAI's
+// <isvc>-metrics ServiceMonitor does next to ours.
+const dupJob = "vllm-rhoai-metrics"
+
 // TestE2EEveryQueryReturnsData runs a real Prometheus (Debian package)
 // scraping two simulated vLLM servers, one with V1 metric names and one with
-// the older names, and their DCGM listeners (one scraped so that the pod
-// label stays pod, once more so that it arrives as exported_pod), loads the
-// generated rules, sends load, writes sweep results by remote write with the
-// shared series names, and checks that every query of every dashboard
-// returns at least one series: once with the acceptance check's variable
-// substitution (a matcher holding a variable matches anything) and once with
-// real values (so that model and pod matching is exercised).
+// the older names, each under two jobs at two addresses (ours and dupJob, as
+// on OpenShift AI where RHOAI's <isvc>-metrics ServiceMonitor scrapes the pod
+// too), and their DCGM listeners (one scraped so that the pod label stays
+// pod, once more so that it arrives as exported_pod), loads the generated
+// rules, sends load, writes sweep results by remote write with the shared
+// series names, and checks that every query of every dashboard returns at
+// least one series: once with the acceptance check's variable substitution
+// (a matcher holding a variable matches anything) and once with real values
+// (so that model and pod matching is exercised). Then it checks that no
+// query double counts (see noDoubleCounting).
 func TestE2EEveryQueryReturnsData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: skipped in -short mode")
@@ -52,6 +59,7 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		api, dcgm   *httptest.Server
 		maxSeqs     int
 		compat, pod string
+		scrape      *snapshotter
 	}
 	sims := []*sim{
 		{model: "mistral-3-bf16", maxSeqs: 3, compat: "v1"},
@@ -72,6 +80,7 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		s.api = httptest.NewServer(srv.Handler())
 		s.dcgm = httptest.NewServer(srv.DCGMHandler())
 		t.Cleanup(func() { s.api.Close(); s.dcgm.Close(); srv.Close() })
+		s.scrape = newSnapshotter(t, s.api.URL+"/metrics", 2, time.Second)
 	}
 	hostport := func(u string) string { return strings.TrimPrefix(u, "http://") }
 
@@ -86,9 +95,15 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 	}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global: {scrape_interval: 1s, evaluation_interval: 1s}\nrule_files: [%s]\nscrape_configs:\n", filepath.Join(dir, "rules.yaml"))
-	fmt.Fprintf(&cfg, "- job_name: vllm\n  static_configs:\n")
-	for _, s := range sims {
-		fmt.Fprintf(&cfg, "  - targets: ['%s']\n    labels: {namespace: private-ai, pod: %s}\n", hostport(s.api.URL), s.pod)
+	// every simulator under two jobs at two addresses (as two scrape
+	// configs reaching one pod on different ports), with the same pod
+	// labels, through its snapshotter so that both jobs store the same
+	// samples
+	for i, job := range []string{"vllm", dupJob} {
+		fmt.Fprintf(&cfg, "- job_name: %s\n  scrape_interval: 250ms\n  scrape_timeout: 250ms\n  static_configs:\n", job)
+		for _, s := range sims {
+			fmt.Fprintf(&cfg, "  - targets: ['%s']\n    labels: {namespace: private-ai, pod: %s}\n", s.scrape.addrs[i], s.pod)
+		}
 	}
 	// as the acceptance check: the target has a namespace but no pod label,
 	// so DCGM's pod label stays "pod"
@@ -103,9 +118,16 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 	}
 	base := startPrometheus(t, ctx, prom, dir)
 
+	// Prometheus applies new targets a few seconds after it starts: wait
+	// until every job has scraped a few snapshots
+	for _, s := range sims {
+		s.scrape.waitSnapshots(t, 3)
+	}
+
 	// load: a few concurrent streams per server, beyond max-num-seqs so the
 	// queue fills, for a few seconds
 	var wg sync.WaitGroup
+	loadStart := time.Now()
 	loadCtx, stopLoad := context.WithTimeout(ctx, 8*time.Second)
 	defer stopLoad()
 	var mu sync.Mutex
@@ -134,13 +156,19 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 	if err := rw.Write(ctx, sweepSamples(c, time.Now())); err != nil {
 		t.Fatalf("remote write: %v", err)
 	}
+	time.Sleep(time.Until(loadStart.Add(5 * time.Second)))
+	during := time.Now() // requests running and waiting
 	wg.Wait()
 	for _, s := range sims {
 		if done[s.model] == 0 {
 			t.Fatalf("no request to %s completed", s.model)
 		}
 	}
-	time.Sleep(3 * time.Second) // let the last scrapes and rule evaluations land
+	time.Sleep(2 * time.Second) // let the last requests reach a snapshot
+	for _, s := range sims {
+		s.scrape.freeze(t)
+	}
+	time.Sleep(time.Second) // let the last scrapes and rule evaluations land
 
 	real := strings.NewReplacer(
 		"$__rate_interval", "30s", "$__range", "10m", "$namespace", "private-ai",
@@ -178,6 +206,120 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries in %d dashboards checked in two substitutions; requests completed: %v", len(exprs), len(ds), done)
+
+	noDoubleCounting(t, ctx, base, c, exprs, real, during, time.Now())
+}
+
+// noDoubleCounting evaluates every dashboard query (real substitution) and
+// every rule expression (alerts with their recording rules inlined) at fixed
+// times (under load, and after it) as it is and again with job!=dupJob in
+// every selector: the results must be equal (same label sets, values within
+// a relative 1e-9), so a pod scraped by two jobs counts once. It first shows
+// under load that the check catches double counting: a plain sum of rates
+// or of a gauge, or a dedup that keeps instance, differs by a factor 2.
+func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha1.ModelPerformanceMetrics, exprs []panelExpr, real *strings.Replacer, during, after time.Time) {
+	t.Helper()
+	at := during
+	eval := func(expr string) (with, without map[string]float64, err error) {
+		ex, err := excludeJob(expr, dupJob)
+		if err != nil {
+			return nil, nil, err
+		}
+		if with, err = queryAt(ctx, base, expr, at); err != nil {
+			return nil, nil, err
+		}
+		without, err = queryAt(ctx, base, ex, at)
+		return with, without, err
+	}
+
+	// the duplicate job scrapes both simulators
+	if n, err := queryAt(ctx, base, fmt.Sprintf(`count by(pod)(vllm:generation_tokens_total{job=%q})`, dupJob), at); err != nil || len(n) != 2 {
+		t.Fatalf("the duplicate job %s: %v series, err %v", dupJob, n, err)
+	}
+	// the check fails without the dedup, and with one that keeps instance
+	// (the two jobs reach the pod at different addresses)
+	rateGen := `rate(vllm:generation_tokens_total{namespace="private-ai"}[30s])`
+	running := `vllm:num_requests_running{namespace="private-ai"}`
+	for _, q := range []string{
+		"sum by(model_name)(" + rateGen + ")",
+		"sum by(model_name)(" + running + ")",
+		"sum by(model_name)(max without(job, service, endpoint)(" + rateGen + "))",
+	} {
+		with, without, err := eval(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(with) != 2 || sameResult(with, without) == "" {
+			t.Fatalf("the check misses double counting: %s\nwith %s: %v\nwithout: %v", q, dupJob, with, without)
+		}
+		for k, v := range with {
+			if !closeTo(v, 2*without[k]) || v == 0 {
+				t.Errorf("%s: %s is %g with %s, %g without: not twice", q, k, v, dupJob, without[k])
+			}
+		}
+	}
+	// and passes with it
+	if with, without, err := eval("sum by(model_name)(" + rules.DedupScrapes(rateGen) + ")"); err != nil || len(with) != 2 || sameResult(with, without) != "" {
+		t.Errorf("deduplicated rate: %v vs %v, err %v", with, without, err)
+	}
+
+	type named struct{ name, expr string }
+	var all []named
+	for _, e := range exprs {
+		all = append(all, named{e.uid + " / " + e.title, real.Replace(e.expr)})
+	}
+	recorded := map[string]string{}
+	for _, g := range rules.Groups(c) {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				recorded[r.Record] = r.Expr
+			}
+		}
+	}
+	for _, g := range rules.Groups(c) {
+		for _, r := range g.Rules {
+			expr := r.Expr
+			for rec, e := range recorded {
+				expr = strings.ReplaceAll(expr, rec, "("+e+")")
+			}
+			all = append(all, named{"rule " + r.Record + r.Alert, expr})
+		}
+	}
+	vllm := 0
+	for _, q := range all {
+		if touchesVLLM(q.expr) {
+			vllm++
+		}
+	}
+	for _, when := range []struct {
+		name string
+		at   time.Time
+	}{{"under load", during}, {"after the load", after}} {
+		at = when.at
+		var bad []string
+		for _, q := range all {
+			with, without, err := eval(q.expr)
+			switch {
+			case err != nil:
+				bad = append(bad, fmt.Sprintf("%s: %v\n    %s", q.name, err, q.expr))
+				continue
+			case sameResult(with, without) != "":
+				bad = append(bad, fmt.Sprintf("%s: %s\n    %s", q.name, sameResult(with, without), q.expr))
+			}
+			// alerts that do not fire are empty; every other vLLM query has data
+			if touchesVLLM(q.expr) && len(with) == 0 && !strings.HasPrefix(q.name, "rule VLLM") {
+				bad = append(bad, fmt.Sprintf("%s: no data\n    %s", q.name, q.expr))
+			}
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s: %d of %d queries differ with and without the duplicate job %s:\n%s", when.name, len(bad), len(all), dupJob, strings.Join(bad, "\n"))
+			// both jobs should hold the same samples: if not, the
+			// snapshotter missed a scrape
+			n, err := queryAt(ctx, base, `count_over_time(vllm:generation_tokens_total[10m])`, at)
+			t.Logf("samples per job: %v (err %v)", n, err)
+		}
+	}
+	t.Logf("no double counting: %d queries and rules (%d over vLLM series) equal with and without the duplicate job, under load and after it", len(all), vllm)
 }
 
 // sweepSamples is one run of results for the config's models in scenario A,

@@ -137,8 +137,8 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 		title: "Running vs waiting requests", unit: "short", w: 12, h: 8, thresholds: neutral(),
 		desc: "Requests in the running batch and requests waiting in the queue. Waiting > 0 for a sustained time means the server is past its capacity (max-num-seqs or KV cache).",
 		queries: []query{
-			{expr: fmt.Sprintf("sum by(model_name)(%s{%s})", mRunning, sel), legend: "{{model_name}} running"},
-			{expr: fmt.Sprintf("sum by(model_name)(%s{%s})", mWaiting, sel), legend: "{{model_name}} waiting"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(mRunning, sel)), legend: "{{model_name}} running"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(mWaiting, sel)), legend: "{{model_name}} waiting"},
 		},
 	})
 	b.add(ts(false), spec{

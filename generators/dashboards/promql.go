@@ -3,6 +3,8 @@ package dashboards
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rhoai-demo/step07/generators/rules"
 )
 
 // Template variable names.
@@ -32,15 +34,26 @@ const (
 	mB   = `="$model_b"`
 )
 
-// rate of one counter (or histogram series) in the window.
+// dedup keeps one copy of each series of the same pod scraped by several jobs
+// (RHOAI's <isvc>-metrics ServiceMonitor next to ours): rules.DedupScrapes,
+// the one helper the rules use too. Every selector of vLLM and DCGM series
+// goes through it (via rate, gaugeOf and dcgm) before any sum or quantile.
+func dedup(expr string) string { return rules.DedupScrapes(expr) }
+
+// rate of one counter (or histogram series) in the window, one copy per pod.
 func rate(metric, sel string) string {
-	return fmt.Sprintf("rate(%s{%s}%s)", metric, sel, rateWindow)
+	return dedup(fmt.Sprintf("rate(%s{%s}%s)", metric, sel, rateWindow))
+}
+
+// gaugeOf selects a gauge, one copy per pod.
+func gaugeOf(metric, sel string) string {
+	return dedup(fmt.Sprintf("%s{%s}", metric, sel))
 }
 
 // rateEither is the rate of the current metric name or, where a server only
-// exposes the older one, of the older name. rate() drops the metric name, so
-// `or` keeps one series per label set: a server that exposes both names is not
-// counted twice.
+// exposes the older one, of the older name. rate() and the dedup drop the
+// metric name, so `or` keeps one series per label set: a server that exposes
+// both names is not counted twice.
 func rateEither(current, older, sel string) string {
 	return fmt.Sprintf("(%s or %s)", rate(current, sel), rate(older, sel))
 }
@@ -111,7 +124,7 @@ func readingSpeed(sel, by string) string {
 
 // kvUsagePercent is the KV cache usage in percent, either generation.
 func kvUsagePercent(sel, by string) string {
-	return fmt.Sprintf("100 * max by(%s)(%s{%s} or %s{%s})", by, mKV, sel, mKVOld, sel)
+	return fmt.Sprintf("100 * max by(%s)(%s or %s)", by, gaugeOf(mKV, sel), gaugeOf(mKVOld, sel))
 }
 
 // successPercent: requests that finished normally (stop or length) out of
@@ -137,11 +150,11 @@ func podRegex(modelVar string) string {
 // the scrape target has no pod label) or as exported_pod (OpenShift's
 // platform Prometheus scraping the dcgm-exporter Service). fn wraps the
 // selector (e.g. in rate()); both branches get a gpu_pod label with the
-// workload pod's name. The result keeps one series per GPU.
+// workload pod's name. The result keeps one series per GPU: an exporter
+// scraped by two jobs counts once (dedup; the GPU labels gpu, UUID and
+// Hostname keep GPUs apart).
 func dcgm(metric, podRe string, fn func(string) string) string {
-	if fn == nil {
-		fn = func(s string) string { return s }
-	}
+	fn = dcgmFn(fn)
 	a := fmt.Sprintf(`label_replace(%s, "gpu_pod", "$1", "exported_pod", "(.+)")`, fn(fmt.Sprintf(`%s{exported_pod=~"%s"}`, metric, podRe)))
 	b := fmt.Sprintf(`label_replace(%s, "gpu_pod", "$1", "pod", "(.+)")`, fn(fmt.Sprintf(`%s{pod=~"%s"}`, metric, podRe)))
 	return "(" + a + " or " + b + ")"
@@ -149,11 +162,19 @@ func dcgm(metric, podRe string, fn func(string) string) string {
 
 // dcgmPlain is dcgm without relabelling, for totals (sum() drops labels).
 func dcgmPlain(metric, podRe string, fn func(string) string) string {
-	if fn == nil {
-		fn = func(s string) string { return s }
-	}
+	fn = dcgmFn(fn)
 	return fmt.Sprintf(`(%s or %s)`, fn(fmt.Sprintf(`%s{exported_pod=~"%s"}`, metric, podRe)),
 		fn(fmt.Sprintf(`%s{pod=~"%s"}`, metric, podRe)))
+}
+
+// dcgmFn is fn (nil: the plain selector) with one copy per GPU.
+func dcgmFn(fn func(string) string) func(string) string {
+	return func(s string) string {
+		if fn != nil {
+			s = fn(s)
+		}
+		return dedup(s)
+	}
 }
 
 func rateFn(s string) string     { return "rate(" + s + rateWindow + ")" }

@@ -163,11 +163,37 @@ var (
 	v0 = gen{"vllm:time_per_output_token_seconds", "vllm:gpu_cache_usage_perc"}
 )
 
+// scrapes are the label sets under which each of a model's pods is
+// scraped: by our ServiceMonitor and by RHOAI's <isvc>-metrics one (another
+// job, Service, endpoint and, here, port), as user-workload monitoring
+// labels them. Every series of a pod exists twice.
+func scrapes(model string, pods int) []string {
+	var out []string
+	for i := range pods {
+		pod := fmt.Sprintf("%s-predictor-%d", model, i)
+		ip := fmt.Sprintf("10.0.0.%d", i+1)
+		out = append(out,
+			fmt.Sprintf(`job="%[1]s-perf-metrics", service="%[1]s-predictor", endpoint="8080", instance="%[2]s:8080", pod="%[3]s", container="kserve-container"`, model, ip, pod),
+			fmt.Sprintf(`job="%[1]s-metrics", service="%[1]s-metrics", endpoint="metrics", instance="%[2]s:8082", pod="%[3]s", container="kserve-container"`, model, ip, pod))
+	}
+	return out
+}
+
 // series writes the input series of one model: healthy or degraded on every
-// signal, with one generation's names. Samples every minute for 20 minutes.
-func series(model string, g gen, degraded bool) string {
+// signal, with one generation's names, for each of its pods, each pod
+// scraped by two jobs (scrapes). Samples every minute for 20 minutes.
+func series(model string, g gen, degraded bool, pods int) string {
+	var b strings.Builder
+	for _, scrape := range scrapes(model, pods) {
+		onePod(&b, model, g, degraded, scrape)
+	}
+	return b.String()
+}
+
+// onePod writes one pod's series as one scrape job labels them.
+func onePod(b *strings.Builder, model string, g gen, degraded bool, scrape string) {
 	lbl := func(extra string) string {
-		l := fmt.Sprintf(`namespace="ns", model_name="%s"`, model)
+		l := fmt.Sprintf(`namespace="ns", model_name="%s", %s`, model, scrape)
 		if g == v1 {
 			l += `, engine="0"`
 		}
@@ -176,9 +202,8 @@ func series(model string, g gen, degraded bool) string {
 		}
 		return "{" + l + "}"
 	}
-	var b strings.Builder
 	s := func(name, labels, values string) {
-		fmt.Fprintf(&b, "      - series: '%s%s'\n        values: '%s'\n", name, labels, values)
+		fmt.Fprintf(b, "      - series: '%s%s'\n        values: '%s'\n", name, labels, values)
 	}
 	// TTFT: 1 request/s, all under 0.1 s (healthy) or all in (2.5 s, 5 s]
 	if degraded {
@@ -210,13 +235,14 @@ func series(model string, g gen, degraded bool) string {
 		s("vllm:request_success_total", lbl(`finished_reason="error"`), "0+0x20")
 	}
 	s("vllm:request_success_total", lbl(`finished_reason="abort"`), "0+0x20")
-	return b.String()
 }
 
 // TestPromtoolUnitTests: with promtool test rules, every alert fires on the
 // degraded model after its hold time and stays silent on the healthy one,
 // and every recording rule yields the expected value, for both metric
-// generations.
+// generations. Every pod is scraped by two jobs (ours and RHOAI's
+// <isvc>-metrics) and the degraded model has two pods: the values are those
+// of one copy per pod (the queue is 2 pods x 3 waiting, not 12 nor 3).
 func TestPromtoolUnitTests(t *testing.T) {
 	promtool := testtools.Promtool(t)
 	c := defaulted(t)
@@ -240,7 +266,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 	values := map[string]string{
 		AlertTTFT:         "4.875s",
 		AlertReadingSpeed: "5",
-		AlertQueue:        "3",
+		AlertQueue:        "6",
 		AlertKVCache:      "97%",
 		AlertSuccess:      "75%",
 	}
@@ -261,7 +287,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 	var tests strings.Builder
 	for _, gens := range [][2]gen{{v1, v0}, {v0, v1}} {
 		good, bad := gens[0], gens[1]
-		fmt.Fprintf(&tests, "  - interval: 1m\n    input_series:\n%s%s", series("good", good, false), series("bad", bad, true))
+		fmt.Fprintf(&tests, "  - interval: 1m\n    input_series:\n%s%s", series("good", good, false, 1), series("bad", bad, true, 2))
 		// recording rules: exact values for both models
 		fmt.Fprintf(&tests, "    promql_expr_test:\n")
 		rec := []struct {
@@ -271,7 +297,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 			{RecTTFTP95, "0.095", "4.875"},
 			{RecReadingSpeed, "100", "5"},
 			{RecKVCacheUsage, "0.5", "0.97"},
-			{RecQueue, "0", "3"},
+			{RecQueue, "0", "6"},
 			{RecSuccessRatio, "1", "0.75"},
 		}
 		for _, r := range rec {

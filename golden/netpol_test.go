@@ -3,6 +3,8 @@ package golden
 import (
 	"fmt"
 	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -308,8 +310,17 @@ func TestNetworkPolicyFlows(t *testing.T) {
 					}
 				}
 				pr := predictor(m.Name, mns)
-				for _, p := range []int{80, 8080, m.MetricsPort} {
+				// Pod ports: the endpoint's (the predictor Service is
+				// headless), vLLM's when the URL names none, the metrics port.
+				api := v1alpha1.PredictorPort
+				if u, err := url.Parse(m.Endpoint); err == nil && u.Port() != "" {
+					api, _ = strconv.Atoi(u.Port())
+				}
+				for _, p := range []int{api, m.MetricsPort} {
 					fl = append(fl, flow{sweep, pr, p, tcp, true, "the sweep calls and scrapes the model"})
+				}
+				if api != 80 && m.MetricsPort != 80 {
+					fl = append(fl, flow{sweep, pr, 80, tcp, false, "no pod port 80 behind a headless predictor Service"})
 				}
 				fl = append(fl,
 					flow{sweep, pr, 22, tcp, false, "model ports only"},

@@ -7,12 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	routev1 "github.com/openshift/api/route/v1"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/render"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -557,5 +559,101 @@ func TestNoSecretInRepository(t *testing.T) {
 	}
 	if n < 50 {
 		t.Errorf("scanned only %d files", n)
+	}
+}
+
+// imageUsers are the USER lines of the default images: what the kubelet
+// sees when a pod pins no UID. The project's own image is read from the
+// Containerfile. The OAuth proxy runs on OpenShift only, where the SCC
+// assigns the UID.
+func imageUsers(t *testing.T) map[string]string {
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "Containerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from, user string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && f[0] == "FROM":
+			from, user = f[1], "root" // a stage starts as root unless it says otherwise
+		case len(f) >= 2 && f[0] == "USER":
+			user = f[1]
+		}
+	}
+	if strings.Contains(from, "distroless/static") {
+		t.Errorf("Containerfile: final stage %s is static distroless: the ArgoCD plugin sidecar runs argocd-cmp-server, which needs glibc", from)
+	}
+	return map[string]string{
+		v1alpha1.DefaultPrometheusImage: "nobody", // upstream Dockerfile: USER nobody
+		v1alpha1.DefaultGrafanaImage:    "472",    // upstream Dockerfile: USER "$GF_UID" (472)
+		v1alpha1.DefaultSweepImage:      user,
+	}
+}
+
+// numericUID is the UID of a USER line ("65532:0" -> 65532), if numeric.
+func numericUID(user string) (int64, bool) {
+	u, _, _ := strings.Cut(user, ":")
+	n, err := strconv.ParseInt(u, 10, 64)
+	return n, err == nil
+}
+
+// TestImageUsers: with runAsNonRoot and no runAsUser the kubelet refuses an
+// image whose USER is a name (it cannot prove the name is not root), so on
+// platform kubernetes, where nothing assigns a UID, every container runs
+// with a numeric UID, and for a default image it is the image's own user.
+// On OpenShift no UID is pinned: restricted-v2 assigns one from the
+// namespace's range. The project's image has a numeric USER either way.
+func TestImageUsers(t *testing.T) {
+	users := imageUsers(t)
+	if uid, ok := numericUID(users[v1alpha1.DefaultSweepImage]); !ok || uid == 0 {
+		t.Errorf("Containerfile: final USER %q must be a numeric non-root UID", users[v1alpha1.DefaultSweepImage])
+	} else if uid != kit.SweepUID {
+		t.Errorf("Containerfile USER %d but the sweep pod pins %d", uid, kit.SweepUID)
+	}
+	known := map[string]int64{"nobody": 65534}
+	kubernetes := 0
+	for _, name := range configs(t, "valid") {
+		t.Run(name, func(t *testing.T) {
+			d := decodeAll(t, name)
+			onK8s := d.c.Spec.Platform == v1alpha1.PlatformKubernetes
+			if onK8s {
+				kubernetes++
+			}
+			for w, p := range d.podSpecs() {
+				for _, ctr := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+					uid := p.Spec.SecurityContext.RunAsUser
+					if ctr.SecurityContext != nil && ctr.SecurityContext.RunAsUser != nil {
+						uid = ctr.SecurityContext.RunAsUser
+					}
+					if !onK8s {
+						if uid != nil {
+							t.Errorf("%s/%s: pins runAsUser %d on OpenShift (the SCC assigns the UID)", w, ctr.Name, *uid)
+						}
+						continue
+					}
+					if uid == nil || *uid == 0 {
+						t.Errorf("%s/%s (image %s): no numeric non-root runAsUser on platform kubernetes", w, ctr.Name, ctr.Image)
+						continue
+					}
+					user, isDefault := users[ctr.Image]
+					if !isDefault {
+						continue // a user's own image: the pinned UID is the documented default
+					}
+					want, ok := numericUID(user)
+					if !ok {
+						want, ok = known[user]
+					}
+					if !ok {
+						t.Errorf("%s/%s: image %s has USER %q, unknown UID", w, ctr.Name, ctr.Image, user)
+					} else if *uid != want {
+						t.Errorf("%s/%s: runAsUser %d, but image %s runs as %s (%d)", w, ctr.Name, *uid, ctr.Image, user, want)
+					}
+				}
+			}
+		})
+	}
+	if kubernetes == 0 {
+		t.Error("no valid config on platform kubernetes: the rule is not exercised")
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/power"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/sweep-runner/report"
@@ -108,6 +109,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 
 type runFlags struct {
 	plan, out, resume, scenarios, api, apiKeyFile string
+	caFile                                        string
 	targets                                       []string
 	concurrency                                   []int
 	maxConc, startConc                            int
@@ -147,6 +149,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&f.readyTimeout, "ready-timeout", 0, "keep retrying a target that is unreachable or answers 5xx/429 for this long before giving up (default: the plan's readyTimeout; 0: check once)")
 	fs.StringVar(&f.api, "api", "", "API: completions or chat (default completions)")
 	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the targets' API key (sent as a bearer token, never logged)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM CA bundle trusted, besides the system roots, for https targets (a model behind OpenShift AI's auth proxy: the service CA; default: the plan's caFile)")
 	fs.BoolVar(&f.noBisect, "no-bisect", false, "stop after the grid: no bisection of the breaking point")
 	fs.StringVar(&f.remoteWrite, "remote-write", "", "Prometheus remote-write URL (e.g. http://prometheus:9090/api/v1/write) receiving each finished step's results (default: the plan's remoteWriteURL); failures keep the results on disk for --resume or the next run in --out")
 	fs.StringVar(&f.promURL, "prometheus-url", "", "Prometheus (or Thanos Querier) base URL queried for the GPUs' DCGM power per step (default: the plan's prometheusURL)")
@@ -223,6 +226,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r.APIKey, r.Progress, r.Log, r.Warn = key, stderr, logw, stderr
+	if r.RootCAs, err = client.CertPool(r.Plan.Spec.CAFile); err != nil {
+		return usagef("--ca-file or spec.caFile: %v", err)
+	}
 	// Every target is checked before any step runs (and before a new run
 	// directory is made, so bad input leaves nothing behind).
 	if r.RunDir == "" || !allComplete(r) {
@@ -441,6 +447,9 @@ func buildPlan(f *runFlags, fs *pflag.FlagSet) (*v1alpha1.SweepPlan, error) {
 	}
 	if fs.Changed("api-key-file") {
 		s.APIKeyFile = f.apiKeyFile
+	}
+	if fs.Changed("ca-file") {
+		s.CAFile = f.caFile
 	}
 	if f.noBisect {
 		no := false

@@ -32,7 +32,8 @@ func TestEmptySpecIsTheDemo(t *testing.T) {
 	if d := cmp.Diff([]string{"mistral-3-bf16/bf16/4", "mistral-3-int4/int4/1"}, modelSummary(s.Models)); d != "" {
 		t.Errorf("models (-want +got):\n%s", d)
 	}
-	if s.Models[0].Endpoint != "http://mistral-3-bf16-predictor.private-ai.svc.cluster.local" || s.Models[0].MetricsPort != 8080 {
+	// OpenShift AI 3.0's predictor Service is headless: the container port, not 80.
+	if s.Models[0].Endpoint != "http://mistral-3-bf16-predictor.private-ai.svc.cluster.local:8080" || s.Models[0].MetricsPort != 8080 {
 		t.Errorf("endpoint default: %q %d", s.Models[0].Endpoint, s.Models[0].MetricsPort)
 	}
 	if s.Prometheus.ScrapeInterval.Duration != 5*time.Second || s.Prometheus.Storage.Type != StoragePVC {
@@ -116,6 +117,13 @@ func TestErrorsCarryPaths(t *testing.T) {
 		"spec:\n  platform: kubernetes\n  networkPolicies:\n    ingressNamespace: Ingress_NS\n":     `spec.networkPolicies.ingressNamespace: "Ingress_NS" is not a DNS-1123 label`,
 		"spec:\n  networkPolicies:\n    enabled: yes-please\n":                                      "spec.networkPolicies.enabled: must be true or false",
 		"spec:\n  models:\n  - name: a\n    endpoint: https://api.example.com\n":                    `spec.models[0].endpoint: host "api.example.com" is outside the cluster`,
+		"spec:\n  models:\n  - name: a\n    authProxy: true\n":                                      "spec.models[0].authProxy: needs spec.sweep.apiKeySecret",
+		"spec:\n  platform: kubernetes\n  models:\n  - name: a\n    authProxy: true\n":              "spec.models[0].authProxy: needs platform \"openshift\"",
+		"spec:\n  platform: kubernetes\n  monitoring:\n    serviceMonitor: platform\n":              "spec.monitoring.serviceMonitor: \"platform\" needs platform \"openshift\"",
+		"spec:\n  monitoring:\n    serviceMonitor: both\n":                                          `spec.monitoring.serviceMonitor: must be "platform"`,
+		"spec:\n  sweep:\n    timeZone: Mars/Olympus\n":                                             `spec.sweep.timeZone: unknown time zone "Mars/Olympus"`,
+		"spec:\n  sweep:\n    timeZone: Local\n":                                                    `spec.sweep.timeZone: "Local" is not an explicit time zone`,
+		"spec:\n  sweep:\n    keepRuns: -1\n":                                                       "spec.sweep.keepRuns: must be between 1 and 10000",
 	}
 	for body, want := range cases {
 		_, err := LoadConfig([]byte(header + body))
@@ -139,7 +147,7 @@ func TestErrorsCarryPaths(t *testing.T) {
 func TestPlanRoundTrip(t *testing.T) {
 	c := mustLoad(t, "spec:\n  models:\n  - name: a\n    metricsPort: 9000\n  sweep:\n    concurrency: [2, 8]\n    apiKeySecret: k\n")
 	p := c.Plan()
-	if p.Spec.Targets[0].MetricsURL != "http://a-metrics.private-ai.svc.cluster.local:9000/metrics" {
+	if p.Spec.Targets[0].MetricsURL != "http://a-predictor.private-ai.svc.cluster.local:9000/metrics" {
 		t.Errorf("metrics URL for a non-default port: %q", p.Spec.Targets[0].MetricsURL)
 	}
 	if p.Spec.APIKeyFile != APIKeyMountPath+"/"+APIKeyFileName {
@@ -224,5 +232,38 @@ func TestEndpointNamespace(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("%s: got %q %v, want %q", host, got, ok, want)
 		}
+	}
+}
+
+// OpenShift AI 3.0 defaults: a headless predictor Service, so the endpoint
+// and /metrics are on container ports; the auth proxy on 8443 with the
+// service CA; RHOAI's own ServiceMonitor reused on OpenShift only; the
+// CronJob's zone and the runs kept.
+func TestRHOAIDefaults(t *testing.T) {
+	c := mustLoad(t, "spec:\n  models:\n  - name: a\n    authProxy: true\n  - name: b\n  sweep:\n    apiKeySecret: k\n")
+	if got := c.Spec.Models[0].Endpoint; got != "https://a-predictor.private-ai.svc.cluster.local:8443" {
+		t.Errorf("auth proxy endpoint: %q", got)
+	}
+	p := c.Plan()
+	if got := p.Spec.Targets[0].MetricsURL; got != "http://a-predictor.private-ai.svc.cluster.local:8080/metrics" {
+		t.Errorf("metrics behind the auth proxy come from the vLLM port: %q", got)
+	}
+	if got := p.Spec.Targets[1].MetricsURL; got != "http://b-predictor.private-ai.svc.cluster.local:8080/metrics" {
+		t.Errorf("metrics URL: %q", got)
+	}
+	if p.Spec.CAFile != ServiceCAMountPath+"/service-ca.crt" {
+		t.Errorf("a model behind the auth proxy needs the service CA: caFile %q", p.Spec.CAFile)
+	}
+	if c.Spec.Monitoring.ServiceMonitor != ServiceMonitorPlatform || c.Spec.Sweep.TimeZone != "UTC" || c.Spec.Sweep.KeepRuns != 30 || p.Spec.KeepRuns != 30 {
+		t.Errorf("defaults: serviceMonitor %q timeZone %q keepRuns %d/%d", c.Spec.Monitoring.ServiceMonitor, c.Spec.Sweep.TimeZone, c.Spec.Sweep.KeepRuns, p.Spec.KeepRuns)
+	}
+	k := mustLoad(t, "spec:\n  platform: kubernetes\n  sweep:\n    timeZone: Europe/Paris\n    keepRuns: 3\n")
+	if k.Spec.Monitoring.ServiceMonitor != ServiceMonitorOwn || k.Plan().Spec.CAFile != "" || k.Plan().Spec.KeepRuns != 3 {
+		t.Errorf("kubernetes: serviceMonitor %q caFile %q keepRuns %d", k.Spec.Monitoring.ServiceMonitor, k.Plan().Spec.CAFile, k.Plan().Spec.KeepRuns)
+	}
+	// An explicit Service on port 80 (no port in the URL) keeps /metrics on it.
+	e := mustLoad(t, "spec:\n  models:\n  - name: a\n    endpoint: http://vllm.private-ai.svc\n")
+	if got := e.Plan().Spec.Targets[0].MetricsURL; got != "http://vllm.private-ai.svc/metrics" {
+		t.Errorf("metrics URL of a port-80 Service: %q", got)
 	}
 }

@@ -2,6 +2,9 @@ package v1alpha1
 
 import (
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,10 +41,14 @@ const (
 
 // Default images; pinned tags, never "latest".
 const (
-	DefaultPrometheusImage = "quay.io/prometheus/prometheus:v3.5.0"
+	// DefaultPrometheusImage is the latest patch of the 3.5 LTS line.
+	DefaultPrometheusImage = "quay.io/prometheus/prometheus:v3.5.5"
 	DefaultGrafanaImage    = "docker.io/grafana/grafana:12.2.0"
-	DefaultSweepImage      = "quay.io/rhoai-demo/step07:v0.1.0"
-	DefaultOAuthProxyImage = "quay.io/openshift/origin-oauth-proxy:4.18"
+	// DefaultSweepImage is a placeholder: build and push it (make image) and
+	// set spec.sweep.image and spec.argocd.pluginImage to where it went.
+	DefaultSweepImage = "quay.io/rhoai-demo/step07:v0.1.0"
+	// DefaultOAuthProxyImage is Red Hat's supported build of the OAuth proxy.
+	DefaultOAuthProxyImage = "registry.redhat.io/openshift4/ose-oauth-proxy-rhel9:v4.19"
 	// DefaultPluginImage holds step07gen for the ArgoCD repo-server sidecar.
 	DefaultPluginImage = DefaultSweepImage
 )
@@ -67,6 +74,8 @@ func DefaultScenarios() []Scenario {
 func DefaultSweep() SweepSpec {
 	return SweepSpec{
 		Schedule:         "0 2 * * *",
+		TimeZone:         "UTC",
+		KeepRuns:         DefaultKeepRuns,
 		StartConcurrency: 1,
 		MaxConcurrency:   32,
 		StepDuration:     D(60 * time.Second),
@@ -126,10 +135,10 @@ func (c *ModelPerformanceMetrics) Default() error {
 			m.GPUs = ptr(1)
 		}
 		if m.MetricsPort == 0 {
-			m.MetricsPort = 8080
+			m.MetricsPort = DefaultScrapePort
 		}
 		if m.Endpoint == "" && m.Name != "" {
-			m.Endpoint = fmt.Sprintf("http://%s-predictor.%s.svc.cluster.local", m.Name, s.Namespace)
+			m.Endpoint = DefaultEndpoint(*m, s.Namespace)
 		}
 	}
 	p := &s.Prometheus
@@ -165,6 +174,12 @@ func (c *ModelPerformanceMetrics) Default() error {
 	if mo.DCGMNamespace == "" {
 		mo.DCGMNamespace = "nvidia-gpu-operator"
 	}
+	if mo.ServiceMonitor == "" {
+		mo.ServiceMonitor = ServiceMonitorOwn
+		if s.Platform == PlatformOpenShift {
+			mo.ServiceMonitor = ServiceMonitorPlatform
+		}
+	}
 	sw := &s.Sweep
 	d := DefaultSweep()
 	if sw.Image == "" {
@@ -172,6 +187,12 @@ func (c *ModelPerformanceMetrics) Default() error {
 	}
 	if sw.Schedule == "" {
 		sw.Schedule = d.Schedule
+	}
+	if sw.TimeZone == "" {
+		sw.TimeZone = d.TimeZone
+	}
+	if sw.KeepRuns == 0 {
+		sw.KeepRuns = d.KeepRuns
 	}
 	if len(sw.Concurrency) == 0 {
 		if sw.StartConcurrency == 0 {
@@ -265,12 +286,16 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 			MinRequests:      DefaultMinRequests,
 			MaxRequests:      DefaultMaxRequests,
 			MaxWindow:        D(max(DefaultMaxWindow, sw.StepDuration.Duration)),
+			KeepRuns:         sw.KeepRuns,
 			PrometheusURL:    fmt.Sprintf("http://%s.%s.svc:%d", PrometheusName, s.Namespace, PrometheusPort),
 			RemoteWriteURL:   fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
 		},
 	}
 	if sw.APIKeySecret != "" {
 		p.Spec.APIKeyFile = APIKeyMountPath + "/" + APIKeyFileName
+	}
+	if c.NeedsServiceCA() {
+		p.Spec.CAFile = ServiceCAMountPath + "/service-ca.crt"
 	}
 	if c.PowerFromThanos() {
 		// DCGM metrics live in the platform Prometheus (the GPU operator's
@@ -283,7 +308,7 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 		p.Spec.Targets = append(p.Spec.Targets, Target{
 			Name:        m.Name,
 			URL:         m.Endpoint,
-			MetricsURL:  metricsURL(m, s.Namespace),
+			MetricsURL:  metricsURL(m),
 			Model:       m.Name,
 			GPUs:        m.GPUCount(),
 			Precision:   m.Precision,
@@ -300,14 +325,54 @@ func (c *ModelPerformanceMetrics) PowerFromThanos() bool {
 	return c.Spec.Platform == PlatformOpenShift && c.Spec.Monitoring.ThanosQuerierURL != ""
 }
 
-// metricsURL is the pod port serving /metrics: the predictor Service only
-// forwards port 80 to 8080, so a non-default metrics port is reached through
-// the Service named <isvc>-metrics that RHOAI creates.
-func metricsURL(m Model, ns string) string {
-	if m.MetricsPort == 8080 || m.MetricsPort == 0 {
+// NeedsServiceCA reports whether the sweep Job mounts the OpenShift service
+// CA: to read power from the Thanos Querier, or to reach a model behind its
+// auth proxy (whose serving certificate the service CA signs).
+func (c *ModelPerformanceMetrics) NeedsServiceCA() bool {
+	if c.PowerFromThanos() {
+		return true
+	}
+	for _, m := range c.Spec.Models {
+		if m.AuthProxy {
+			return true
+		}
+	}
+	return false
+}
+
+// Ports of an OpenShift AI 3.0 vLLM predictor pod. The predictor Service is
+// headless (rawDeploymentServiceConfig: Headless), so a client connects to
+// these container ports directly.
+const (
+	PredictorPort     = 8080
+	AuthProxyPort     = 8443
+	DefaultScrapePort = PredictorPort
+)
+
+// DefaultEndpoint is the predictor Service on the vLLM port, or on the auth
+// proxy's TLS port when the model sits behind it.
+func DefaultEndpoint(m Model, ns string) string {
+	if m.AuthProxy {
+		return fmt.Sprintf("https://%s-predictor.%s.svc.cluster.local:%d", m.Name, ns, AuthProxyPort)
+	}
+	return fmt.Sprintf("http://%s-predictor.%s.svc.cluster.local:%d", m.Name, ns, PredictorPort)
+}
+
+// metricsURL is the vLLM container's /metrics. vLLM serves it on its API
+// port without the auth proxy, so it is plain http on the metrics port of
+// the endpoint's host: the predictor Service is headless and reaches every
+// container port. An http endpoint on that port, or on no port with the
+// default metrics port (a Service translating 80 to 8080), is used as is.
+func metricsURL(m Model) string {
+	u, err := url.Parse(m.Endpoint)
+	if err != nil || u.Host == "" {
 		return strings.TrimRight(m.Endpoint, "/") + "/metrics"
 	}
-	return fmt.Sprintf("http://%s-metrics.%s.svc.cluster.local:%d/metrics", m.Name, ns, m.MetricsPort)
+	samePort := u.Port() == strconv.Itoa(m.MetricsPort) || (u.Port() == "" && m.MetricsPort == DefaultScrapePort)
+	if u.Scheme == "http" && samePort {
+		return strings.TrimRight(m.Endpoint, "/") + "/metrics"
+	}
+	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(u.Hostname(), strconv.Itoa(m.MetricsPort)), Path: "/metrics"}).String()
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -61,6 +61,10 @@ type PlanSpec struct {
 	TimeScale float64 `json:"timeScale,omitempty"`
 	// APIKeyFile holds the model endpoints' API key (optional).
 	APIKeyFile string `json:"apiKeyFile,omitempty"`
+	// CAFile holds PEM certificates the model endpoints' TLS is trusted with,
+	// besides the system roots (the OpenShift service CA for models behind
+	// their auth proxy).
+	CAFile string `json:"caFile,omitempty"`
 }
 
 // Target is one model endpoint under test.

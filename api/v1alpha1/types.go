@@ -97,8 +97,17 @@ type Model struct {
 	Precision string `json:"precision,omitempty"`
 	// GPUs per replica; a pointer so that an explicit 0 is an error, not "unset".
 	GPUs *int `json:"gpus,omitempty"`
-	// Endpoint is the OpenAI-compatible base URL (default the predictor Service).
+	// Endpoint is the OpenAI-compatible base URL. The default is the
+	// predictor Service on the vLLM container port,
+	// http://<name>-predictor.<ns>.svc.cluster.local:8080: OpenShift AI 3.0
+	// makes that Service headless, so no port is translated and port 80 is
+	// refused. With AuthProxy it is https://...:8443.
 	Endpoint string `json:"endpoint,omitempty"`
+	// AuthProxy says the model is served behind OpenShift AI's auth proxy
+	// ("Require token authentication", annotation
+	// security.opendatahub.io/enable-auth): requests go to its TLS port 8443
+	// with a bearer token (spec.sweep.apiKeySecret), trusting the service CA.
+	AuthProxy bool `json:"authProxy,omitempty"`
 	// MetricsPort is the vLLM container port serving /metrics (default 8080).
 	MetricsPort int `json:"metricsPort,omitempty"`
 	// GPUHourCost is the price of one GPU hour, for the capacity planner (optional).
@@ -143,16 +152,36 @@ type GrafanaSpec struct {
 	OAuthProxyImage string `json:"oauthProxyImage,omitempty"`
 }
 
+// ServiceMonitor modes: who makes user-workload monitoring scrape vLLM.
+const (
+	// ServiceMonitorPlatform reuses the <isvc>-metrics ServiceMonitor that
+	// OpenShift AI's odh-model-controller creates for every vLLM
+	// InferenceService; none is generated (a second one would scrape every
+	// pod twice).
+	ServiceMonitorPlatform = "platform"
+	// ServiceMonitorOwn generates one ServiceMonitor per model.
+	ServiceMonitorOwn = "own"
+)
+
 // MonitoringSpec points at the cluster's monitoring stack.
 type MonitoringSpec struct {
 	ThanosQuerierURL string `json:"thanosQuerierURL,omitempty"`
 	DCGMNamespace    string `json:"dcgmNamespace,omitempty"`
+	// ServiceMonitor is platform (default on OpenShift: RHOAI's own
+	// <isvc>-metrics ServiceMonitor) or own (default on Kubernetes).
+	ServiceMonitor string `json:"serviceMonitor,omitempty"`
 }
 
 // SweepSpec configures the scheduled load test.
 type SweepSpec struct {
 	Image    string `json:"image,omitempty"`
 	Schedule string `json:"schedule,omitempty"`
+	// TimeZone of the schedule, an IANA name (default UTC); without it the
+	// schedule follows the controller-manager's zone.
+	TimeZone string `json:"timeZone,omitempty"`
+	// KeepRuns is how many run directories the results volume keeps
+	// (default 30); older ones are removed after a run completes.
+	KeepRuns int `json:"keepRuns,omitempty"`
 	// Concurrency is an explicit list of steps; when empty the sweep doubles
 	// from StartConcurrency up to MaxConcurrency.
 	Concurrency      []int    `json:"concurrency,omitempty"`

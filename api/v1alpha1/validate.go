@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	// The zone database travels in the binary: the KRM function and the
+	// image may run where /usr/share/zoneinfo does not exist.
+	_ "time/tzdata"
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/robfig/cron/v3"
@@ -91,6 +94,14 @@ func (c *ModelPerformanceMetrics) Validate() error {
 			errs.Add(f+".gpus", "must be at most 64")
 		}
 		validateURL(&errs, f+".endpoint", m.Endpoint, false)
+		if m.AuthProxy {
+			if s.Platform != PlatformOpenShift {
+				errs.Add(f+".authProxy", "needs platform %q (the model auth proxy is OpenShift AI's); on %q leave it unset and point endpoint at the server", PlatformOpenShift, s.Platform)
+			}
+			if s.Sweep.APIKeySecret == "" {
+				errs.Add(f+".authProxy", "needs spec.sweep.apiKeySecret: a Secret whose key %q holds a token the auth proxy accepts (a ServiceAccount token with access to the InferenceService)", APIKeyFileName)
+			}
+		}
 		if m.MetricsPort < 1 || m.MetricsPort > 65535 {
 			errs.Add(f+".metricsPort", "must be a port between 1 and 65535")
 		}
@@ -135,10 +146,23 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	}
 	validateURL(&errs, "spec.monitoring.thanosQuerierURL", s.Monitoring.ThanosQuerierURL, false)
 	dns1123(&errs, "spec.monitoring.dcgmNamespace", s.Monitoring.DCGMNamespace)
+	switch s.Monitoring.ServiceMonitor {
+	case ServiceMonitorOwn:
+	case ServiceMonitorPlatform:
+		if s.Platform != PlatformOpenShift {
+			errs.Add("spec.monitoring.serviceMonitor", "%q needs platform %q (OpenShift AI creates <model>-metrics ServiceMonitors); use %q", ServiceMonitorPlatform, PlatformOpenShift, ServiceMonitorOwn)
+		}
+	default:
+		errs.Add("spec.monitoring.serviceMonitor", "must be %q (reuse OpenShift AI's <model>-metrics ServiceMonitor) or %q (generate one per model), got %q", ServiceMonitorPlatform, ServiceMonitorOwn, s.Monitoring.ServiceMonitor)
+	}
 	sw := s.Sweep
 	image(&errs, "spec.sweep.image", sw.Image)
 	if _, err := cron.ParseStandard(sw.Schedule); err != nil || strings.HasPrefix(strings.TrimSpace(sw.Schedule), "TZ=") || strings.HasPrefix(strings.TrimSpace(sw.Schedule), "CRON_TZ=") {
 		errs.Add("spec.sweep.schedule", "invalid cron schedule %q: use five fields such as \"0 2 * * *\" (daily at 02:00)", sw.Schedule)
+	}
+	validateTimeZone(&errs, "spec.sweep.timeZone", sw.TimeZone)
+	if sw.KeepRuns < 1 || sw.KeepRuns > 10000 {
+		errs.Add("spec.sweep.keepRuns", "must be between 1 and 10000 (run directories kept on the results volume), got %d", sw.KeepRuns)
 	}
 	validateConcurrency(&errs, "spec.sweep", sw.Concurrency, sw.StartConcurrency, sw.MaxConcurrency)
 	validateTiming(&errs, "spec.sweep", sw.StepDuration, sw.Warmup, sw.RequestTimeout)
@@ -173,6 +197,18 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	image(&errs, "spec.argocd.pluginImage", a.PluginImage)
 	validateNetworkPolicies(&errs, c)
 	return errs.Err()
+}
+
+// validateTimeZone accepts what the API server accepts for a CronJob's
+// timeZone: an IANA name known to the Go time zone database, not "Local".
+func validateTimeZone(errs *Errors, f, tz string) {
+	if strings.EqualFold(tz, "Local") || strings.TrimSpace(tz) != tz || tz == "" {
+		errs.Add(f, "%q is not an explicit time zone: use an IANA name such as \"UTC\" or \"Europe/Paris\"", tz)
+		return
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		errs.Add(f, "unknown time zone %q: use an IANA name such as \"UTC\" or \"Europe/Paris\"", tz)
+	}
 }
 
 func validateConcurrency(errs *Errors, f string, list []int, start, max int) {

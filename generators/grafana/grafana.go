@@ -114,7 +114,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 			ObjectMeta: meta(DashboardProvider),
 			Data:       map[string]string{"dashboards.yaml": prov},
 		},
-		deployment(c, dashboardConfigMaps, kit.Checksum(ds, prov)),
+		deployment(c, dashboardConfigMaps),
 		service(c),
 	)
 	if c.Spec.Platform == v1alpha1.PlatformOpenShift {
@@ -216,7 +216,7 @@ func Provider() (string, error) {
 	return string(b), err
 }
 
-func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string, checksum string) *appsv1.Deployment {
+func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) *appsv1.Deployment {
 	secretEnv := func(env, secret, key string) corev1.EnvVar {
 		return corev1.EnvVar{Name: env, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
@@ -290,14 +290,12 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 			Replicas: kit.Ptr(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: kit.Selector(Name)},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      kit.Labels(Component, Name),
-					Annotations: map[string]string{kit.ChecksumAnnotation: checksum},
-				},
+				// The renderer sets the config checksum annotation.
+				ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, Name)},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           Name,
 					AutomountServiceAccountToken: kit.Ptr(oauthProxy(c)),
-					SecurityContext:              kit.PodSecurity(c, 472),
+					SecurityContext:              kit.PodSecurity(c, kit.GrafanaUID),
 					Containers: append([]corev1.Container{{
 						Name:            "grafana",
 						Image:           c.Spec.Grafana.Image,

@@ -41,7 +41,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepPlanName),
 		Data:       map[string]string{v1alpha1.PlanFileName: plan},
 	}
-	return []generators.Object{pvc, cm, CronJob(c, kit.Checksum(plan))}, nil
+	return []generators.Object{pvc, cm, CronJob(c)}, nil
 }
 
 // PlanYAML is the SweepPlan sweep-runner reads, as YAML.
@@ -50,9 +50,9 @@ func PlanYAML(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 	return string(b), err
 }
 
-// CronJob runs the sweep on the schedule; the plan checksum on the template
-// records which plan a Job was created for.
-func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.CronJob {
+// CronJob runs the sweep on the schedule. The renderer's plan checksum on
+// the template records which plan a Job was created for.
+func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 	sw := c.Spec.Sweep
 	name := v1alpha1.SweepName
 	mounts := []corev1.VolumeMount{
@@ -75,20 +75,22 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.
 	if c.PowerFromThanos() {
 		// GPU power from the Thanos Querier: Grafana's ServiceAccount token
 		// (its cluster-monitoring-view binding is the only cluster-scoped
-		// grant) and the service CA. Optional: without them the sweep runs
-		// and only leaves power empty.
-		mounts = append(mounts,
-			corev1.VolumeMount{Name: "thanos-token", MountPath: v1alpha1.ThanosTokenMountPath, ReadOnly: true},
-			corev1.VolumeMount{Name: "service-ca", MountPath: v1alpha1.ServiceCAMountPath, ReadOnly: true})
-		volumes = append(volumes,
-			corev1.Volume{Name: "thanos-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-				SecretName: grafana.TokenSecretName, Optional: kit.Ptr(true),
-				Items: []corev1.KeyToPath{{Key: "token", Path: "token"}},
-			}}},
-			corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-				LocalObjectReference: corev1.LocalObjectReference{Name: grafana.ServiceCAName}, Optional: kit.Ptr(true),
-				Items: []corev1.KeyToPath{{Key: "service-ca.crt", Path: "service-ca.crt"}},
-			}}})
+		// grant). Optional: without it the sweep runs and only leaves power
+		// empty.
+		mounts = append(mounts, corev1.VolumeMount{Name: "thanos-token", MountPath: v1alpha1.ThanosTokenMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "thanos-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: grafana.TokenSecretName, Optional: kit.Ptr(true),
+			Items: []corev1.KeyToPath{{Key: "token", Path: "token"}},
+		}}})
+	}
+	if c.NeedsServiceCA() {
+		// The service CA signs the Thanos Querier's and the model auth
+		// proxies' serving certificates.
+		mounts = append(mounts, corev1.VolumeMount{Name: "service-ca", MountPath: v1alpha1.ServiceCAMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: grafana.ServiceCAName}, Optional: kit.Ptr(true),
+			Items: []corev1.KeyToPath{{Key: "service-ca.crt", Path: "service-ca.crt"}},
+		}}})
 	}
 	deadline := int64(sw.ActiveDeadline.Seconds())
 	return &batchv1.CronJob{
@@ -96,6 +98,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.
 		ObjectMeta: kit.Meta(c, Component, name),
 		Spec: batchv1.CronJobSpec{
 			Schedule: sw.Schedule,
+			TimeZone: kit.Ptr(sw.TimeZone),
 			// Two sweeps at once would load the models twice and spoil both.
 			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
 			StartingDeadlineSeconds:    kit.Ptr(int64(3600)),
@@ -108,14 +111,11 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics, planChecksum string) *batchv1.
 					// A retried sweep doubles the load on the models: fail once, look, rerun.
 					BackoffLimit: kit.Ptr(int32(0)),
 					Template: corev1.PodTemplateSpec{
-						ObjectMeta: metav1.ObjectMeta{
-							Labels:      kit.Labels(Component, name),
-							Annotations: map[string]string{kit.ChecksumAnnotation: planChecksum},
-						},
+						ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
 						Spec: corev1.PodSpec{
 							RestartPolicy:                corev1.RestartPolicyNever,
 							AutomountServiceAccountToken: kit.Ptr(false),
-							SecurityContext:              kit.PodSecurity(c, 65532),
+							SecurityContext:              kit.PodSecurity(c, kit.SweepUID),
 							Containers: []corev1.Container{{
 								Name:    "sweep-runner",
 								Image:   sw.Image,

@@ -120,7 +120,11 @@ func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
 	p := policy(c, v1alpha1.SweepName, networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
 	// No ingress rule: nothing connects to the sweep.
 	for _, m := range c.Spec.Models {
-		ports := map[int]bool{80: true, 8080: true, m.MetricsPort: true}
+		// A policy matches pod ports: the endpoint's port (RHOAI 3.0's
+		// predictor Service is headless, so it is the pod's), or vLLM's
+		// when the URL names none (a Service translating 80 to 8080), and
+		// the metrics port.
+		ports := map[int]bool{m.MetricsPort: true}
 		ns := c.Spec.Namespace
 		if u, err := url.Parse(m.Endpoint); err == nil {
 			if n, ok := v1alpha1.EndpointNamespace(u.Hostname(), c.Spec.Namespace); ok {
@@ -128,6 +132,8 @@ func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
 			}
 			if port, err := strconv.Atoi(u.Port()); err == nil {
 				ports[port] = true
+			} else {
+				ports[v1alpha1.PredictorPort] = true
 			}
 		}
 		p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{

@@ -43,8 +43,24 @@ func TestEndpointElsewhere(t *testing.T) {
 	for _, p := range r.Ports {
 		ports = append(ports, p.Port.IntVal)
 	}
-	if len(ports) != 3 || ports[0] != 80 || ports[1] != 8000 || ports[2] != 8080 {
-		t.Errorf("ports %v, want [80 8000 8080]", ports)
+	// The endpoint's port and the metrics port; no 80: the predictor
+	// Service is headless, policies see pod ports.
+	if len(ports) != 2 || ports[0] != 8000 || ports[1] != 8080 {
+		t.Errorf("ports %v, want [8000 8080]", ports)
+	}
+	// Behind the auth proxy: its TLS port and vLLM's metrics port.
+	c = load(t, "spec:\n  models:\n  - name: m\n    authProxy: true\n  sweep:\n    apiKeySecret: k\n")
+	objs, _ = Objects(c)
+	for _, o := range objs {
+		if o.GetName() == v1alpha1.SweepName {
+			ports = nil
+			for _, p := range o.(*networkingv1.NetworkPolicy).Spec.Egress[0].Ports {
+				ports = append(ports, p.Port.IntVal)
+			}
+		}
+	}
+	if len(ports) != 2 || ports[0] != 8080 || ports[1] != 8443 {
+		t.Errorf("auth proxy ports %v, want [8080 8443]", ports)
 	}
 }
 

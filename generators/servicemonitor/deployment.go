@@ -13,7 +13,7 @@ import (
 
 const configDir = "/etc/prometheus/config"
 
-func deployment(c *v1alpha1.ModelPerformanceMetrics, cfg string, data corev1.Volume, probe func(string, int32) *corev1.Probe) *appsv1.Deployment {
+func deployment(c *v1alpha1.ModelPerformanceMetrics, data corev1.Volume, probe func(string, int32) *corev1.Probe) *appsv1.Deployment {
 	name := v1alpha1.PrometheusName
 	p := c.Spec.Prometheus
 	labels := kit.Labels(ComponentPrometheus, name)
@@ -26,14 +26,13 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, cfg string, data corev1.Vol
 			// Recreate: the TSDB volume is ReadWriteOnce and locked by one server.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      labels,
-					Annotations: map[string]string{kit.ChecksumAnnotation: kit.Checksum(cfg)},
-				},
+				// The config checksum annotation is set by the renderer
+				// over every ConfigMap the pod mounts (rules included).
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           name,
 					AutomountServiceAccountToken: kit.Ptr(true),
-					SecurityContext:              kit.PodSecurity(c, 65534),
+					SecurityContext:              kit.PodSecurity(c, kit.PrometheusUID),
 					Containers: []corev1.Container{{
 						Name:  "prometheus",
 						Image: p.Image,

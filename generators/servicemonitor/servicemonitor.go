@@ -53,8 +53,15 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 // accept it ("5s", "1m", not Go's "1m0s").
 func PromDuration(d v1alpha1.Duration) string { return prommodel.Duration(d.Duration).String() }
 
-// ServiceMonitors returns one ServiceMonitor per model.
+// ServiceMonitors returns one ServiceMonitor per model, or none when
+// spec.monitoring.serviceMonitor is platform: OpenShift AI's
+// odh-model-controller already creates <isvc>-metrics for every vLLM
+// InferenceService, and a second one would make user-workload monitoring
+// scrape each pod twice.
 func ServiceMonitors(c *v1alpha1.ModelPerformanceMetrics) []generators.Object {
+	if c.Spec.Monitoring.ServiceMonitor != v1alpha1.ServiceMonitorOwn {
+		return nil
+	}
 	var out []generators.Object
 	for _, m := range c.Spec.Models {
 		port := intstr.FromInt32(int32(m.MetricsPort))
@@ -157,7 +164,7 @@ func Prometheus(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error
 			InitialDelaySeconds: delay, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6,
 		}
 	}
-	out = append(out, deployment(c, cfg, data, probe))
+	out = append(out, deployment(c, data, probe))
 	return out, nil
 }
 

@@ -50,22 +50,36 @@ func ClusterMeta(component, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Labels: Labels(component, name)}
 }
 
-// PodSecurity is the Pod-level part of the restricted Pod Security level.
-// It pins no UID: OpenShift's restricted-v2 SCC assigns one from the
-// namespace range. fsGroup is set only on plain Kubernetes, where nothing
-// else makes a fresh volume writable for the image's user.
-func PodSecurity(c *v1alpha1.ModelPerformanceMetrics, fsGroup int64) *corev1.PodSecurityContext {
+// PodSecurity is the Pod-level part of the restricted Pod Security level
+// for an image whose user is uid. On OpenShift it pins no UID: the
+// restricted-v2 SCC assigns one from the namespace range. On plain
+// Kubernetes nothing assigns one, and the kubelet refuses runAsNonRoot for
+// an image whose USER is a name (Prometheus' "nobody") because it cannot
+// prove the name is not root; so the UID is set, numerically, and fsGroup
+// makes a fresh volume writable for it.
+func PodSecurity(c *v1alpha1.ModelPerformanceMetrics, uid int64) *corev1.PodSecurityContext {
 	sc := &corev1.PodSecurityContext{
 		RunAsNonRoot:   Ptr(true),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
-	if c.Spec.Platform == v1alpha1.PlatformKubernetes && fsGroup > 0 {
-		sc.FSGroup = Ptr(fsGroup)
+	if c.Spec.Platform == v1alpha1.PlatformKubernetes && uid > 0 {
+		sc.RunAsUser = Ptr(uid)
+		sc.FSGroup = Ptr(uid)
 		policy := corev1.FSGroupChangeOnRootMismatch
 		sc.FSGroupChangePolicy = &policy
 	}
 	return sc
 }
+
+// UIDs of the default images' users, pinned on platform kubernetes.
+const (
+	// PrometheusUID is "nobody" in the upstream image (USER nobody).
+	PrometheusUID = 65534
+	// GrafanaUID is the Grafana image's USER.
+	GrafanaUID = 472
+	// SweepUID is the USER of this project's image (Containerfile).
+	SweepUID = 65532
+)
 
 // ContainerSecurity is the container-level part of the restricted level.
 func ContainerSecurity(readOnlyRoot bool) *corev1.SecurityContext {

@@ -44,6 +44,7 @@ var sources = []source{
 // group sorted by kind and name, with the common labels set.
 func Components(c *v1alpha1.ModelPerformanceMetrics) ([]Component, error) {
 	var out []Component
+	var all []generators.Object
 	seen := map[string]string{}
 	for _, s := range sources {
 		objs, err := s.fn(c)
@@ -53,6 +54,7 @@ func Components(c *v1alpha1.ModelPerformanceMetrics) ([]Component, error) {
 		if len(objs) == 0 {
 			continue
 		}
+		all = append(all, objs...)
 		for _, o := range objs {
 			stamp(o, s.name)
 			id := ID(o)
@@ -64,6 +66,7 @@ func Components(c *v1alpha1.ModelPerformanceMetrics) ([]Component, error) {
 		Sort(objs)
 		out = append(out, Component{Name: s.name, Objects: objs})
 	}
+	rollout(all)
 	return out, nil
 }
 

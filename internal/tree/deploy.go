@@ -22,9 +22,18 @@ func deployScript(c *v1alpha1.ModelPerformanceMetrics) []byte {
 		"@CRON@", v1alpha1.SweepName,
 		"@ONDEMAND@", guidellm.OnDemandCommand,
 		"@PROXYCHECK@", proxyCheck(c),
+		"@MANAGEDBYJP@", strings.ReplaceAll(ManagedByLabel, ".", `\.`),
+		"@MANAGEDBY@", ManagedByLabel,
 	)
 	return []byte(r.Replace(deployTemplate))
 }
+
+// ManagedByLabel on a namespace lets an OpenShift GitOps (argocd-operator)
+// instance, named by the label's value (its namespace), write most kinds
+// there; without it the default openshift-gitops application controller
+// may only read them. deploy.sh --argocd sets it: the tree must not own the
+// namespace, or pruning the Application would delete it.
+const ManagedByLabel = "argocd.argoproj.io/managed-by"
 
 // proxyCheck reminds the user of the OAuth proxy's cookie Secret.
 func proxyCheck(c *v1alpha1.ModelPerformanceMetrics) string {
@@ -45,7 +54,8 @@ const deployTemplate = `#!/usr/bin/env bash
 #
 #   ./deploy.sh [--dry-run]          kubectl/oc apply -k . (the committed base/ objects)
 #   ./deploy.sh --argocd [--dry-run] apply argocd/ instead: the Application (ArgoCD then
-#                                    syncs the tree) and the plugin ConfigMap
+#                                    syncs the tree) and the plugin ConfigMap; first
+#                                    labels namespace @NS@ @MANAGEDBY@=@ARGONS@
 #   ./deploy.sh --sweep-now          start an on-demand sweep from the CronJob
 #
 # --dry-run renders locally (kubectl/oc kustomize) and lists what would be applied;
@@ -53,7 +63,7 @@ const deployTemplate = `#!/usr/bin/env bash
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; }
 dry=0; mode=tree
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -79,6 +89,25 @@ if [ "$mode" = sweep ]; then
   fi
   "$CLI" -n @NS@ create job --from=cronjob/@CRON@ "@CRON@-manual-$(date +%s)"
   exit 0
+fi
+
+# ArgoCD may only write in a namespace labelled for its instance. The namespace
+# is created here, never by the tree: pruning the Application must not delete it.
+managed_by() {
+  "$CLI" get namespace @NS@ -o "jsonpath={.metadata.labels.@MANAGEDBYJP@}" 2>/dev/null || true
+}
+if [ "$mode" = argocd ] && [ "$dry" = 1 ]; then
+  echo "dry run: would create namespace @NS@ if missing and label it @MANAGEDBY@=@ARGONS@"
+elif [ "$mode" = argocd ]; then
+  cur=$(managed_by)
+  if [ -n "$cur" ] && [ "$cur" != "@ARGONS@" ]; then
+    echo "deploy.sh: namespace @NS@ is labelled @MANAGEDBY@=$cur: another ArgoCD instance manages it; set spec.argocd.namespace to $cur or relabel it yourself" >&2
+    exit 1
+  fi
+  "$CLI" get namespace @NS@ >/dev/null 2>&1 || "$CLI" create namespace @NS@
+  "$CLI" label namespace @NS@ @MANAGEDBY@=@ARGONS@ --overwrite >/dev/null
+  [ "$(managed_by)" = "@ARGONS@" ] || { echo "deploy.sh: namespace @NS@ does not carry @MANAGEDBY@=@ARGONS@ after labelling it; ArgoCD could not write there" >&2; exit 1; }
+  echo "namespace @NS@ labelled @MANAGEDBY@=@ARGONS@ (ArgoCD @ARGONS@ may write there)"
 fi
 
 if [ "$dry" = 1 ]; then

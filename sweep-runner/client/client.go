@@ -3,12 +3,15 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,6 +42,10 @@ type Options struct {
 	// MaxConns sizes the idle pool (at least the step's concurrency). The
 	// number of connections per host is never capped.
 	MaxConns int
+	// RootCAs, when set, are the certificates the server's TLS is trusted
+	// with (the system roots plus, on OpenShift, the service CA that signs a
+	// model auth proxy's certificate); nil trusts the system roots.
+	RootCAs *x509.CertPool
 }
 
 // NewTransport returns the transport of the load engine: keep-alive, no cap
@@ -69,8 +76,36 @@ func New(baseURL string, o Options) *Client {
 	return &Client{
 		base:   strings.TrimRight(baseURL, "/"),
 		apiKey: o.APIKey,
-		hc:     &http.Client{Transport: NewTransport(o.MaxConns)},
+		hc:     &http.Client{Transport: transport(o)},
 	}
+}
+
+func transport(o Options) *http.Transport {
+	tr := NewTransport(o.MaxConns)
+	if o.RootCAs != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	}
+	return tr
+}
+
+// CertPool is the system roots plus the PEM certificates in caFile; nil
+// (the system roots alone) when caFile is "".
+func CertPool(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+	}
+	return pool, nil
 }
 
 // BaseURL of the server.

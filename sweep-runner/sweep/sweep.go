@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,8 @@ type Runner struct {
 	State  results.Run
 	// APIKey for the targets; never logged or written.
 	APIKey string
+	// RootCAs the targets' TLS is trusted with (nil: the system roots).
+	RootCAs *x509.CertPool
 	// Progress receives one line per step; Log informational lines (nil:
 	// quiet).
 	Progress io.Writer
@@ -203,7 +206,7 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 		for _, c := range r.Plan.Spec.Concurrency {
 			maxC = max(maxC, c)
 		}
-		c = client.New(t.URL, client.Options{APIKey: r.APIKey, MaxConns: maxC})
+		c = client.New(t.URL, client.Options{APIKey: r.APIKey, MaxConns: maxC, RootCAs: r.RootCAs})
 		r.clients[t.Name] = c
 	}
 	return c

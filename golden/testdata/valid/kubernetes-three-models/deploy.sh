@@ -4,7 +4,8 @@
 #
 #   ./deploy.sh [--dry-run]          kubectl/oc apply -k . (the committed base/ objects)
 #   ./deploy.sh --argocd [--dry-run] apply argocd/ instead: the Application (ArgoCD then
-#                                    syncs the tree) and the plugin ConfigMap
+#                                    syncs the tree) and the plugin ConfigMap; first
+#                                    labels namespace llm-bench argocd.argoproj.io/managed-by=argocd
 #   ./deploy.sh --sweep-now          start an on-demand sweep from the CronJob
 #
 # --dry-run renders locally (kubectl/oc kustomize) and lists what would be applied;
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; }
 dry=0; mode=tree
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +39,25 @@ if [ "$mode" = sweep ]; then
   fi
   "$CLI" -n llm-bench create job --from=cronjob/guidellm-sweep "guidellm-sweep-manual-$(date +%s)"
   exit 0
+fi
+
+# ArgoCD may only write in a namespace labelled for its instance. The namespace
+# is created here, never by the tree: pruning the Application must not delete it.
+managed_by() {
+  "$CLI" get namespace llm-bench -o "jsonpath={.metadata.labels.argocd\.argoproj\.io/managed-by}" 2>/dev/null || true
+}
+if [ "$mode" = argocd ] && [ "$dry" = 1 ]; then
+  echo "dry run: would create namespace llm-bench if missing and label it argocd.argoproj.io/managed-by=argocd"
+elif [ "$mode" = argocd ]; then
+  cur=$(managed_by)
+  if [ -n "$cur" ] && [ "$cur" != "argocd" ]; then
+    echo "deploy.sh: namespace llm-bench is labelled argocd.argoproj.io/managed-by=$cur: another ArgoCD instance manages it; set spec.argocd.namespace to $cur or relabel it yourself" >&2
+    exit 1
+  fi
+  "$CLI" get namespace llm-bench >/dev/null 2>&1 || "$CLI" create namespace llm-bench
+  "$CLI" label namespace llm-bench argocd.argoproj.io/managed-by=argocd --overwrite >/dev/null
+  [ "$(managed_by)" = "argocd" ] || { echo "deploy.sh: namespace llm-bench does not carry argocd.argoproj.io/managed-by=argocd after labelling it; ArgoCD could not write there" >&2; exit 1; }
+  echo "namespace llm-bench labelled argocd.argoproj.io/managed-by=argocd (ArgoCD argocd may write there)"
 fi
 
 if [ "$dry" = 1 ]; then

@@ -25,11 +25,14 @@ generate: build
 verify-generated: build
 	bin/step07gen diff --config $(CONFIG) --out $(TREE)
 
-# tools installs what the tests need: pinned kustomize always, Debian's
-# prometheus (promtool) and chromium when running as root.
+# tools installs what the tests need: pinned kustomize always, the pinned
+# kube-apiserver, kubectl and etcd (built from hack/kubetools: ~5 min once,
+# then skipped) and the CRDs the trees use (.tools/crds, hack/kube-tools.sh),
+# Debian's prometheus (promtool) and chromium when running as root.
 tools:
 	@mkdir -p $(TOOLS)
 	@test -x $(TOOLS)/kustomize || GOBIN=$(TOOLS) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@GO=$(GO) hack/kube-tools.sh
 	@if [ "$$(id -u)" = 0 ] && { ! command -v prometheus >/dev/null || ! command -v chromium >/dev/null; }; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus chromium >/dev/null; \
 	fi

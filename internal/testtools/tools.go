@@ -30,12 +30,18 @@ func Find(t testing.TB, name string, hint string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	msg := "REQUIRED TOOL MISSING: " + name + " is not installed (" + hint + "); run `make tools` or .ci/run"
+	missing(t, name+" is not installed ("+hint+")")
+	return ""
+}
+
+// missing skips the test loudly, or fails it when CI=true.
+func missing(t testing.TB, what string) {
+	t.Helper()
+	msg := "REQUIRED TOOL MISSING: " + what + "; run `make tools` or .ci/run"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip("SKIPPING LOUDLY: " + msg)
-	return ""
 }
 
 // Kustomize is the pinned kustomize CLI.

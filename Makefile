@@ -82,3 +82,14 @@ bench: build
 	@set -o pipefail; f=$$(mktemp); \
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS) | tee $$f && \
 	bin/bench --go-bench $$f --out bench.json $(BENCH_ARGS); rc=$$?; rm -f $$f; exit $$rc
+
+# image builds the sweep and plugin image (Containerfile) with podman or
+# buildah, whichever is installed. IMAGE names it; the default is the
+# placeholder the generated tree refers to: push it somewhere the cluster
+# can pull from and set spec.sweep.image and spec.argocd.pluginImage.
+IMAGE ?= quay.io/rhoai-demo/step07:v$(VERSION)
+.PHONY: image
+image:
+	@if command -v podman >/dev/null; then podman build --build-arg VERSION=$(VERSION) -t $(IMAGE) -f Containerfile .; \
+	elif command -v buildah >/dev/null; then buildah build --build-arg VERSION=$(VERSION) -t $(IMAGE) -f Containerfile .; \
+	else echo "make image: neither podman nor buildah is installed" >&2; exit 1; fi

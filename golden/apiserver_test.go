@@ -3,6 +3,7 @@ package golden
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -104,6 +105,49 @@ spec:
 		problems = dryRun(t, s, []byte(privileged("Deployment", negativeNS)))
 		wantProblem(t, "a privileged Deployment", problems, "Warning:", `would violate PodSecurity "restricted:latest"`, "privileged")
 		t.Logf("broken objects refused or warned in %v", time.Since(start).Round(time.Millisecond))
+	})
+	// deploy.sh --argocd for real: the namespace the Application deploys
+	// to is created when missing and labelled for the ArgoCD instance (its
+	// controller may not write elsewhere), the Application and plugin
+	// ConfigMap are applied, and a namespace another instance manages is
+	// left alone.
+	t.Run("deploy.sh --argocd labels the namespace", func(t *testing.T) {
+		start := time.Now()
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "step07.yaml")
+		const ns = "fresh-models"
+		if err := os.WriteFile(cfg, []byte("apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: ModelPerformanceMetrics\nspec:\n  namespace: "+ns+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "tree")
+		if _, stderr, code := step07gen(t, dir, nil, "generate", "--config", cfg, "--out", out); code != 0 {
+			t.Fatalf("generate: %s", stderr)
+		}
+		deploy := func(args ...string) (string, error) {
+			cmd := exec.Command(filepath.Join(out, "deploy.sh"), args...)
+			cmd.Env = append(os.Environ(), "CLI="+testtools.Kubectl(t), "KUBECONFIG="+s.Kubeconfig)
+			b, err := cmd.CombinedOutput()
+			return string(b), err
+		}
+		if o, err := deploy("--argocd"); err != nil || !strings.Contains(o, "namespace "+ns+" labelled argocd.argoproj.io/managed-by=openshift-gitops") {
+			t.Fatalf("deploy.sh --argocd: %v\n%s", err, o)
+		}
+		label := s.MustKubectl(t, nil, "get", "namespace", ns, "-o", `jsonpath={.metadata.labels.argocd\.argoproj\.io/managed-by}`)
+		if label != "openshift-gitops" {
+			t.Errorf("namespace %s: managed-by %q, want openshift-gitops", ns, label)
+		}
+		if got := s.MustKubectl(t, nil, "-n", "openshift-gitops", "get", "application", "step07-model-performance-metrics", "-o", "jsonpath={.spec.destination.namespace}"); got != ns {
+			t.Errorf("Application destination %q, want %s", got, ns)
+		}
+		// Idempotent, then refused for a namespace another instance manages.
+		if o, err := deploy("--argocd"); err != nil {
+			t.Fatalf("second deploy.sh --argocd: %v\n%s", err, o)
+		}
+		s.MustKubectl(t, nil, "label", "namespace", ns, "argocd.argoproj.io/managed-by=team-gitops", "--overwrite")
+		if o, err := deploy("--argocd"); err == nil || !strings.Contains(o, "another ArgoCD instance manages it") {
+			t.Errorf("foreign managed-by label: %v\n%s", err, o)
+		}
+		t.Logf("deploy.sh --argocd against the API server in %v", time.Since(start).Round(time.Millisecond))
 	})
 	t.Logf("TestAPIServer total %v", time.Since(begin).Round(time.Millisecond))
 }

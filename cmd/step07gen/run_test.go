@@ -65,7 +65,7 @@ func TestGenerateDiffFn(t *testing.T) {
 		t.Fatal("config removed")
 	}
 	stream, _, code := call("", "fn", cfg)
-	if code != 0 || !strings.Contains(stream, "kind: ServiceMonitor") || !strings.Contains(stream, "\n---\n") {
+	if code != 0 || !strings.Contains(stream, "kind: PrometheusRule") || !strings.Contains(stream, "\n---\n") {
 		t.Fatalf("fn: exit %d", code)
 	}
 	if strings.Contains(stream, "kind: Application") {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"html/template"
 	"sort"
@@ -86,6 +87,11 @@ type slaRow struct{ KPI, Excellent, Acceptable, Degraded string }
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ratio": func(v float64) string { return fmt.Sprintf("%.2f×", v) },
 }).Parse(htmlTemplate))
+
+// htmlTemplate is report.html's page; html/template escapes every value.
+//
+//go:embed report.html.tmpl
+var htmlTemplate string
 
 // HTML renders report.html: self-contained (inline CSS and SVG, no scripts,
 // fonts or requests), the charts drawn from charts (rendered by the caller so
@@ -268,90 +274,3 @@ func inlineSVG(b []byte) string {
 	}
 	return s
 }
-
-const htmlTemplate = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sizing report · sweep {{.Sum.RunID}}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif;margin:0;color:#1d2330;background:#f6f7f9;line-height:1.4}
-main{max-width:1200px;margin:0 auto;padding:24px}
-h1{font-size:1.6em;margin:0 0 4px}
-h2{font-size:1.25em;margin:32px 0 8px;border-bottom:2px solid #d5d9e0;padding-bottom:4px}
-h3{font-size:1.05em;margin:20px 0 6px}
-.meta{color:#4a5263;margin:0 0 12px}
-table{border-collapse:collapse;background:#fff;margin:6px 0 12px;font-size:.88em;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-th,td{border:1px solid #d5d9e0;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#e9ecf1}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.excellent{background:#c8ecd9}
-.acceptable{background:#e6f4c5}
-.warning{background:#fde3b0}
-.degraded{background:#f7c1c1}
-.unknown{background:#eceff3;color:#5b6375}
-.answer{font-weight:600}
-.note{color:#4a5263;font-size:.88em}
-.infeasible td{background:#f7c1c1}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
-figure{background:#fff;margin:0;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-figure svg{width:100%;height:auto;display:block}
-figcaption{font-size:.85em;color:#4a5263}
-dl dt{font-weight:600;margin-top:6px}
-dl dd{margin:0 0 0 18px}
-.legend span{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #d5d9e0}
-</style>
-</head>
-<body>
-<main>
-<h1>Sizing report · sweep {{.Sum.RunID}}</h1>
-<p class="meta">Status <b>{{.Sum.Status}}</b>{{with .Sum.Version}} · sweep-runner {{.}}{{end}} · started {{.Started}} · ended {{.Ended}}{{with .Window}} · {{.}}{{end}}</p>
-
-<h2 id="sizing">Sizing: how many concurrent users within the SLA</h2>
-<table>
-<tr><th>target</th><th>model</th><th>precision</th><th>GPUs</th><th>GPU-hour price</th><th>scenario</th><th>tokens</th><th>breaking point (rule)</th><th>max users at SLA</th><th>users/GPU</th><th>output tok/s at SLA</th><th>output tok/s/GPU</th><th>TTFT p95 at SLA</th></tr>
-{{range .Sizing}}<tr><td>{{.Target}}</td><td>{{.Model}}</td><td>{{.Precision}}</td><td class="n">{{.GPUs}}</td><td class="n">{{.Cost}}</td><td>{{.Scenario}}</td><td>{{.Shape}}</td><td>{{.BreakingPoint}}</td><td class="n answer">{{.Users}}</td><td class="n answer">{{.UsersPerGPU}}</td><td class="n">{{.TokS}}</td><td class="n">{{.TokSGPU}}</td><td class="n">{{.TTFT}}</td></tr>
-{{end}}</table>
-{{if .Comparisons}}<table>
-<tr><th>scenario</th><th>model</th><th>vs baseline</th><th>users/GPU ratio</th><th>output tok/s/GPU ratio</th><th>max users at SLA ratio</th></tr>
-{{range .Comparisons}}<tr><td>{{.Scenario}}</td><td>{{.Target}}</td><td>{{.Baseline}}</td><td class="n answer">{{ratio .UsersPerGPURatio}}</td><td class="n">{{ratio .OutputTokensPerGPURatio}}</td><td class="n">{{ratio .MaxConcurrencyAtSLARatio}}</td></tr>
-{{end}}</table>{{end}}
-
-<h2 id="plan">Capacity plan for {{.Users}} concurrent users</h2>
-<table>
-<tr><th>model</th><th>scenario</th><th>GPUs/replica</th><th>max users at SLA/replica</th><th>replicas</th><th>GPUs</th><th>served output tok/s</th><th>cost/hour</th><th>cost per 1M output tokens</th><th>kWh per 1M output tokens</th></tr>
-{{range .Plan}}{{if .Feasible}}<tr><td>{{.Model}}</td><td>{{.Scenario}}</td><td class="n">{{.GPUsPerReplica}}</td><td class="n">{{.UsersAtSLA}}</td><td class="n answer">{{.Replicas}}</td><td class="n answer">{{.GPUs}}</td><td class="n">{{.ServedTokPerSec}}</td><td class="n">{{.CostPerHour}}</td><td class="n">{{.CostPerMillion}}</td><td class="n">{{.KWhPerMillion}}</td></tr>
-{{else}}<tr class="infeasible"><td>{{.Model}}</td><td>{{.Scenario}}</td><td class="n">{{.GPUsPerReplica}}</td><td class="n">0</td><td colspan="6">{{.Note}}</td></tr>
-{{end}}{{end}}</table>
-<p class="note">Costs need a GPU-hour price (the plan's gpuHourCost or <code>sweep-runner plan --gpu-hour-cost MODEL=PRICE</code>; "-" when unknown); energy needs measured GPU power ("-" when not measured). Other user counts: <code>sweep-runner plan --users N RUN_DIR</code>.</p>
-<p class="note">Assumptions: {{.Assumptions}}</p>
-
-<h2 id="sla">SLA grades per step</h2>
-<table>
-<tr><th>KPI</th><th class="excellent">excellent</th><th class="acceptable">acceptable</th><th class="warning">warning up to; degraded beyond</th></tr>
-{{range .SLA}}<tr><td>{{.KPI}}</td><td class="n">{{.Excellent}}</td><td class="n">{{.Acceptable}}</td><td class="n">{{.Degraded}}</td></tr>
-{{end}}</table>
-<p class="note">{{.QueueRule}} <span class="legend"><span class="excellent">excellent</span><span class="acceptable">acceptable</span><span class="warning">warning</span><span class="degraded">degraded</span><span class="unknown">unknown</span></span></p>
-{{range .Results}}<h3>{{.Title}}</h3>
-<table>
-<tr><th>conc.</th><th>phase</th><th>requests ok/err/inc</th><th>TTFT p50</th><th>TTFT p95</th><th>reading speed</th><th>KV cache max</th><th>success</th><th>TPOT p95</th><th>ITL p95</th><th>output tok/s</th><th>tok/s/GPU</th><th>goodput req/s</th><th>waiting mean (samples)</th>{{if $.HasPower}}<th>GPU power</th><th>tokens/J</th>{{end}}<th>verdict</th></tr>
-{{range .Steps}}<tr><td class="n">{{.Concurrency}}</td><td>{{.Phase}}</td><td>{{.Requests}}</td><td class="n">{{.TTFTp50}}</td><td class="n {{.TTFT.Grade}}">{{.TTFT.Text}}</td><td class="n {{.Reading.Grade}}">{{.Reading.Text}}</td><td class="n {{.KV.Grade}}">{{.KV.Text}}</td><td class="n {{.Success.Grade}}">{{.Success.Text}}</td><td class="n">{{.TPOTp95}}</td><td class="n">{{.ITLp95}}</td><td class="n">{{.TokS}}</td><td class="n">{{.TokSGPU}}</td><td class="n">{{.Goodput}}</td><td class="n">{{.Queue}}</td>{{if $.HasPower}}<td class="n">{{.Power}}</td><td class="n">{{.TokPerJoule}}</td>{{end}}<td class="{{.VerdictClass}}">{{.Verdict}}{{with .Error}}<br><span class="note">{{.}}</span>{{end}}</td></tr>
-{{end}}</table>
-{{end}}
-<h2 id="charts">Charts</h2>
-{{range .Scenarios}}<h3>Scenario {{.Name}}</h3>
-<div class="charts">
-{{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Title}} (also {{.File}}); red crosses mark breaking points.</figcaption></figure>
-{{end}}</div>
-{{else}}<p class="note">No step measured anything yet.</p>
-{{end}}
-<h2 id="definitions">Metric definitions</h2>
-<dl>
-{{range .Definitions}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>
-{{end}}</dl>
-<p class="note">This page is self-contained: no scripts, fonts or other files are fetched. Rebuild it offline with <code>sweep-runner report RUN_DIR</code>.</p>
-</main>
-</body>
-</html>
-`

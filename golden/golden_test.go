@@ -21,8 +21,8 @@ func TestValidConfigs(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string]string{}
-			for _, f := range files {
-				got[f.Path] = string(f.Data)
+			for p, data := range files {
+				got[p] = string(data)
 			}
 			dir := filepath.Join("testdata", "valid", name)
 			if *update {

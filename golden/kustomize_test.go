@@ -151,10 +151,26 @@ func TestKRMIdempotent(t *testing.T) {
 	if !strings.Contains(out1, "name: not-ours") || !strings.Contains(out1, "kind: CronJob") {
 		t.Errorf("output lacks the foreign item or the generated objects")
 	}
-	// A bad functionConfig fails with its field path on stderr.
+	// A bad functionConfig fails with its field path on stderr and, kpt
+	// style, in the results of the ResourceList on stdout (items unchanged).
 	fc["spec"] = map[string]any{"models": []any{map[string]any{"name": "m", "gpus": 0}}}
 	in, _ = yaml.Marshal(rl)
-	if _, stderr, code := step07gen(t, ".", in); code != 2 || !strings.Contains(stderr, "spec.models[0].gpus: must be at least 1") {
+	out, stderr, code := step07gen(t, ".", in)
+	if code != 2 || !strings.Contains(stderr, "spec.models[0].gpus: must be at least 1") {
 		t.Errorf("bad functionConfig: exit %d, stderr %q", code, stderr)
+	}
+	var got struct {
+		Items   []any `json:"items"`
+		Results []struct {
+			Message  string `json:"message"`
+			Severity string `json:"severity"`
+			Field    struct {
+				Path string `json:"path"`
+			} `json:"field"`
+		} `json:"results"`
+	}
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil || len(got.Items) != 1 || len(got.Results) != 1 ||
+		got.Results[0].Severity != "error" || got.Results[0].Field.Path != "spec.models[0].gpus" || got.Results[0].Message != "must be at least 1" {
+		t.Errorf("bad functionConfig: results %+v (err %v) in\n%s", got.Results, err, out)
 	}
 }

@@ -9,8 +9,7 @@ import (
 	"testing"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators/grafana"
-	"github.com/rhoai-demo/step07/internal/render"
+	"github.com/rhoai-demo/step07/internal/kit"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -180,11 +179,11 @@ func TestNetworkPolicyFlows(t *testing.T) {
 			openshift := c.Spec.Platform == v1alpha1.PlatformOpenShift
 			cl := &cluster{t: t, nsLabels: map[string]map[string]string{}}
 			for _, o := range d.objects {
-				if render.Kind(o) != "NetworkPolicy" {
+				if kit.Kind(o) != "NetworkPolicy" {
 					continue
 				}
 				var p networkingv1.NetworkPolicy
-				if err := yaml.UnmarshalStrict(d.docs[render.ID(o)], &p); err != nil {
+				if err := yaml.UnmarshalStrict(d.docs[kit.ID(o)], &p); err != nil {
 					t.Fatal(err)
 				}
 				if p.Namespace != ns {
@@ -242,7 +241,7 @@ func TestNetworkPolicyFlows(t *testing.T) {
 			apiServer := endpoint{name: "kube-apiserver", ip: "10.0.0.5"}
 			internet := endpoint{name: "internet", ip: "203.0.113.7"}
 			tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
-			serving := grafana.ServingPort(c)
+			serving := c.GrafanaServingPort()
 			restrictProm := len(c.Spec.NetworkPolicies.APIServerCIDRs) > 0
 			plan := c.Plan()
 			planThanos := strings.Contains(hostOf(plan.Spec.PrometheusURL), ".openshift-monitoring.")

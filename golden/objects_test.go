@@ -11,7 +11,8 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/generators/servicemonitor"
-	"github.com/rhoai-demo/step07/internal/render"
+	"github.com/rhoai-demo/step07/internal/kit"
+	"github.com/rhoai-demo/step07/internal/manifest"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -62,24 +63,24 @@ func typed(kind string) (any, bool) {
 }
 
 // emitted is every object of a config, deployed and ArgoCD, as YAML.
-func emitted(t *testing.T, c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, map[string][]byte) {
+func emitted(t *testing.T, c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, map[string][]byte) {
 	t.Helper()
-	objs, err := render.Objects(c)
+	objs, err := generators.Objects(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := render.ArgoCD(c)
+	app, err := generators.ArgoCD(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	objs = append(objs, app...)
 	docs := map[string][]byte{}
 	for _, o := range objs {
-		b, err := render.Encode(o)
+		b, err := manifest.Encode(o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs[render.ID(o)] = b
+		docs[kit.ID(o)] = b
 	}
 	return objs, docs
 }
@@ -98,7 +99,7 @@ func TestObjects(t *testing.T) {
 			var pods []corev1.PodTemplateSpec
 			var services []*corev1.Service
 			for _, o := range objs {
-				id := render.ID(o)
+				id := kit.ID(o)
 				doc := docs[id]
 				if strings.Contains(string(doc), "creationTimestamp") || strings.Contains(string(doc), "\nstatus:") {
 					t.Errorf("%s: serialized with creationTimestamp or status", id)
@@ -106,7 +107,7 @@ func TestObjects(t *testing.T) {
 				if o.GetLabels()["app.kubernetes.io/managed-by"] != "step07gen" {
 					t.Errorf("%s: no managed-by label", id)
 				}
-				kind := render.Kind(o)
+				kind := kit.Kind(o)
 				if kind == "Application" {
 					checkApplication(t, c, doc)
 					continue
@@ -241,7 +242,7 @@ func checkServiceMonitor(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id s
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].TargetPort == nil || sm.Spec.Endpoints[0].TargetPort.IntValue() != model.MetricsPort {
 		t.Errorf("%s: want one endpoint with targetPort %d", id, model.MetricsPort)
 	}
-	if got := string(sm.Spec.Endpoints[0].Interval); got != servicemonitor.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+	if got := string(sm.Spec.Endpoints[0].Interval); got != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
 		t.Errorf("%s: interval %s", id, got)
 	}
 }
@@ -265,7 +266,7 @@ func checkConfigMap(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id string
 			if err := yaml.Unmarshal([]byte(v), &cfg); err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}
-			if cfg.Global.ScrapeInterval != servicemonitor.PromDuration(c.Spec.Prometheus.ScrapeInterval) || len(cfg.ScrapeConfigs) != len(c.Spec.Models) ||
+			if cfg.Global.ScrapeInterval != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) || len(cfg.ScrapeConfigs) != len(c.Spec.Models) ||
 				len(cfg.RuleFiles) != 1 || cfg.RuleFiles[0] != v1alpha1.RulesMountPath+"/*.yaml" {
 				t.Errorf("%s: prometheus.yml: %+v", id, cfg)
 			}
@@ -282,7 +283,7 @@ func checkConfigMap(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id string
 				t.Fatalf("%s: %v", id, err)
 			}
 			d := ds.Datasources[0]
-			if !d.IsDefault || d.JSONData["timeInterval"] != servicemonitor.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+			if !d.IsDefault || d.JSONData["timeInterval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
 				t.Errorf("%s: local Prometheus must be default with timeInterval = scrape interval: %+v", id, d)
 			}
 			if c.Spec.Platform == v1alpha1.PlatformOpenShift {

@@ -13,9 +13,7 @@ import (
 
 	routev1 "github.com/openshift/api/route/v1"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
-	"github.com/rhoai-demo/step07/internal/render"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -40,7 +38,7 @@ type decoded struct {
 	crbs         []*rbacv1.ClusterRoleBinding
 	routes       []*routev1.Route
 	kinds        map[string]int
-	objects      []generators.Object
+	objects      []kit.Object
 	docs         map[string][]byte
 }
 
@@ -51,14 +49,14 @@ func decodeAll(t *testing.T, name string) *decoded {
 	d := &decoded{c: c, deployments: map[string]*appsv1.Deployment{}, cronJobs: map[string]*batchv1.CronJob{},
 		configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}, kinds: map[string]int{}, objects: objs, docs: docs}
 	for _, o := range objs {
-		kind := render.Kind(o)
+		kind := kit.Kind(o)
 		d.kinds[kind]++
 		v, ok := typed(kind)
 		if !ok {
 			continue // the Application: checked in TestObjects
 		}
-		if err := yaml.UnmarshalStrict(docs[render.ID(o)], v); err != nil {
-			t.Fatalf("%s: %v", render.ID(o), err)
+		if err := yaml.UnmarshalStrict(docs[kit.ID(o)], v); err != nil {
+			t.Fatalf("%s: %v", kit.ID(o), err)
 		}
 		switch x := v.(type) {
 		case *appsv1.Deployment:
@@ -186,8 +184,8 @@ func TestRBAC(t *testing.T) {
 				t.Error("a ClusterRole is generated")
 			}
 			for _, o := range d.objects {
-				if o.GetNamespace() == "" && render.Kind(o) != "ClusterRoleBinding" {
-					t.Errorf("cluster-scoped object %s", render.ID(o))
+				if o.GetNamespace() == "" && kit.Kind(o) != "ClusterRoleBinding" {
+					t.Errorf("cluster-scoped object %s", kit.ID(o))
 				}
 			}
 			if len(d.roles) == 0 {

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/internal/render"
+	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/krm"
+	"github.com/rhoai-demo/step07/internal/manifest"
 	"github.com/rhoai-demo/step07/internal/tree"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -49,7 +51,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			fmt.Fprint(stderr, usageHeader)
 			return exitUsage
 		}
-		return krm(stdin, stdout, stderr)
+		return krmFunction(stdin, stdout, stderr)
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -219,7 +221,7 @@ func fn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch fs.NArg() {
 	case 0:
-		return krm(stdin, stdout, stderr)
+		return krmFunction(stdin, stdout, stderr)
 	case 1:
 	default:
 		fmt.Fprintf(stderr, "step07gen fn: want one config file, got %d arguments\n", fs.NArg())
@@ -229,12 +231,12 @@ func fn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	objs, err := render.Objects(c)
+	objs, err := generators.Objects(c)
 	if err != nil {
 		fmt.Fprintf(stderr, "step07gen: %v\n", err)
 		return exitFail
 	}
-	b, err := render.Stream(objs)
+	b, err := manifest.Stream(objs)
 	if err != nil {
 		fmt.Fprintf(stderr, "step07gen: %v\n", err)
 		return exitFail
@@ -245,12 +247,16 @@ func fn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// krm runs the KRM function; output goes to stdout only when it succeeded,
-// so kustomize never sees a half-written list.
-func krm(stdin io.Reader, stdout, stderr io.Writer) int {
+// krmFunction runs the KRM function. The ResourceList goes to stdout whole
+// or not at all: on success with the generated items; when the function
+// fails, as it came, with the errors in its results (kpt reads them; the
+// exit status and stderr say the same to kustomize); nothing when the input
+// was not a ResourceList.
+func krmFunction(stdin io.Reader, stdout, stderr io.Writer) int {
 	var buf bytes.Buffer
 	rw := &kio.ByteReadWriter{Reader: stdin, Writer: &buf, KeepReaderAnnotations: true}
-	if err := framework.Execute(framework.ResourceListProcessorFunc(render.Process), rw); err != nil {
+	if err := framework.Execute(framework.ResourceListProcessorFunc(krm.Process), rw); err != nil {
+		stdout.Write(buf.Bytes())
 		var errs v1alpha1.Errors
 		if errors.As(err, &errs) {
 			printConfigError(stderr, "functionConfig", err)

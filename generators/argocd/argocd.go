@@ -2,21 +2,21 @@ package argocd
 
 import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/yamlenc"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 )
 
 // Component is the folder name (argocd/) and component label.
 const Component = "argocd"
 
-// Names of the generated objects.
+// Names of the generated objects (the Application's, which deploy.sh
+// prints too, is v1alpha1.ArgoCDApplicationName).
 const (
-	ApplicationName = "step07-model-performance-metrics"
 	PluginName      = "step07gen"
 	PluginConfigMap = "step07gen-cmp"
 	// ConfigFile is the file the plugin discovers and renders.
@@ -25,7 +25,7 @@ const (
 
 // Objects returns the Application and the plugin ConfigMap: what
 // `kubectl apply -k argocd/` installs.
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	plugin, err := PluginYAML()
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 	app := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "Application",
-		"metadata":   metaMap(kit.ClusterMeta(Component, ApplicationName), a.Namespace),
+		"metadata":   metaMap(kit.ClusterMeta(Component, v1alpha1.ArgoCDApplicationName), a.Namespace),
 		"spec": map[string]any{
 			"project": a.Project,
 			"source":  source,
@@ -62,7 +62,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 		Data:       map[string]string{"plugin.yaml": plugin},
 	}
 	cm.Namespace = a.Namespace
-	return []generators.Object{app, cm}, nil
+	return []kit.Object{app, cm}, nil
 }
 
 func metaMap(m metav1.ObjectMeta, ns string) map[string]any {
@@ -99,8 +99,8 @@ func SidecarPatch(c *v1alpha1.ModelPerformanceMetrics) (*unstructured.Unstructur
 		Image:   a.PluginImage,
 		Command: []string{"/var/run/argocd/argocd-cmp-server"},
 		SecurityContext: &corev1.SecurityContext{
-			RunAsNonRoot:             kit.Ptr(true),
-			AllowPrivilegeEscalation: kit.Ptr(false),
+			RunAsNonRoot:             ptr.To(true),
+			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		},

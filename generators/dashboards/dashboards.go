@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -13,8 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/kit"
 )
+
+// Component is the base/ folder of these objects.
+const Component = "dashboards"
 
 // Stable dashboard uids: links and bookmarks survive regeneration.
 const (
@@ -48,26 +50,17 @@ type gen struct {
 }
 
 // catalog lists every dashboard; its names do not depend on the config, so
-// Grafana can mount them without building the dashboards (Names).
+// Grafana mounts them by name (v1alpha1.DashboardConfigMapNames) without
+// building the dashboards.
 var catalog = []gen{
-	{"step07-vllm-production", UIDProduction, "vLLM Production Metrics", production, []string{"vllm"}, "now-1h", liveVars,
+	{v1alpha1.DashboardProductionName, UIDProduction, "vLLM Production Metrics", production, []string{"vllm"}, "now-1h", liveVars,
 		"Live vLLM serving metrics per model: latency SLAs, throughput, queue and KV cache. Works with vLLM V1 and older metric names."},
-	{"step07-gpu-infrastructure", UIDGPU, "GPU Infrastructure (DCGM)", gpu, []string{"gpu", "dcgm"}, "now-1h", liveVars,
+	{v1alpha1.DashboardGPUName, UIDGPU, "GPU Infrastructure (DCGM)", gpu, []string{"gpu", "dcgm"}, "now-1h", liveVars,
 		"NVIDIA DCGM exporter metrics of the GPUs serving each model's predictor pods (pod or exported_pod labelling)."},
-	{"step07-mistral-scale-comparison", UIDComparison, "Mistral Scale Comparison", comparison, []string{"vllm", "sweep", "comparison"}, "now-24h", comparisonVars,
+	{v1alpha1.DashboardComparisonName, UIDComparison, "Mistral Scale Comparison", comparison, []string{"vllm", "sweep", "comparison"}, "now-24h", comparisonVars,
 		"A/B view of two model variants: breaking point from the latest sweep, live efficiency per GPU, KV cache wall, power and the B-to-A ratios."},
-	{"step07-sweep-results", UIDSweep, "Sweep Results", sweepResults, []string{"sweep"}, "now-7d", sweepVars,
+	{v1alpha1.DashboardSweepName, UIDSweep, "Sweep Results", sweepResults, []string{"sweep"}, "now-7d", sweepVars,
 		"Concurrency sweep results written by sweep-runner (remote write): per model and scenario, latency and throughput against concurrency, breaking point and users at SLA, and their history."},
-}
-
-// Names returns the names of the dashboard ConfigMaps Objects emits, sorted.
-func Names() []string {
-	out := make([]string, 0, len(catalog))
-	for _, g := range catalog {
-		out = append(out, g.name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Dashboards builds every dashboard from a defaulted, validated config.
@@ -120,12 +113,12 @@ func marshal(d dashboard.Dashboard) ([]byte, error) {
 
 // Objects returns one ConfigMap per dashboard in the config's namespace,
 // labelled v1alpha1.DashboardLabel: "1".
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	ds, err := Dashboards(c)
 	if err != nil {
 		return nil, err
 	}
-	objs := make([]generators.Object, 0, len(ds))
+	objs := make([]kit.Object, 0, len(ds))
 	for _, d := range ds {
 		objs = append(objs, &corev1.ConfigMap{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},

@@ -8,8 +8,9 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 )
 
-// TestNamesMatchObjects: Grafana mounts the ConfigMaps by Names() without
-// building the dashboards, so Names must be exactly what Objects emits.
+// TestNamesMatchObjects: Grafana mounts the ConfigMaps by
+// v1alpha1.DashboardConfigMapNames without building the dashboards, so those
+// names must be exactly what Objects emits.
 func TestNamesMatchObjects(t *testing.T) {
 	c := &v1alpha1.ModelPerformanceMetrics{}
 	if err := c.Default(); err != nil {
@@ -24,7 +25,7 @@ func TestNamesMatchObjects(t *testing.T) {
 		got = append(got, o.GetName())
 	}
 	sort.Strings(got)
-	if !slices.Equal(got, Names()) {
-		t.Errorf("Objects emits %v, Names says %v", got, Names())
+	if want := v1alpha1.DashboardConfigMapNames(); !slices.Equal(got, want) {
+		t.Errorf("Objects emits %v, v1alpha1.DashboardConfigMapNames says %v", got, want)
 	}
 }

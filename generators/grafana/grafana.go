@@ -5,9 +5,6 @@ import (
 
 	routev1 "github.com/openshift/api/route/v1"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
-	"github.com/rhoai-demo/step07/generators/dashboards"
-	"github.com/rhoai-demo/step07/generators/servicemonitor"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/yamlenc"
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,16 +13,16 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 )
 
 // Component is the base/ folder of these objects.
 const Component = "grafana"
 
-// Object names.
+// Object names; those other packages refer to (the token Secret, the
+// service CA ConfigMap, the ports) are in package v1alpha1.
 const (
 	Name                 = v1alpha1.GrafanaName
-	TokenSecretName      = Name + "-token"
-	ServiceCAName        = Name + "-service-ca"
 	DatasourcesName      = Name + "-datasources"
 	DashboardProvider    = Name + "-dashboard-provider"
 	DashboardsMountPath  = "/etc/grafana/dashboards"
@@ -33,15 +30,9 @@ const (
 	LocalDatasourceUID   = "perf-prometheus"
 	ThanosDatasourceUID  = "thanos-querier"
 	tokenEnv             = "THANOS_TOKEN"
-	httpPort             = 3000
+	httpPort             = v1alpha1.GrafanaHTTPPort
 	clusterMonitoringRef = "cluster-monitoring-view"
 )
-
-// ClusterRoleBindingName is unique per namespace: a cluster-scoped name
-// shared by two step-07 installs would make them fight.
-func ClusterRoleBindingName(c *v1alpha1.ModelPerformanceMetrics) string {
-	return c.Spec.Namespace + "-" + Name + "-cluster-monitoring-view"
-}
 
 // thanos reports whether Grafana gets a Thanos Querier datasource with a
 // token and the service CA: only on OpenShift, where both exist.
@@ -50,13 +41,14 @@ func thanos(c *v1alpha1.ModelPerformanceMetrics) bool {
 }
 
 // Objects returns the Grafana objects; the dashboard ConfigMaps themselves
-// come from package dashboards, which this only reads to mount them.
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
-	return Build(c, dashboards.Names())
+// come from package dashboards: Grafana mounts them by the names in
+// v1alpha1.DashboardConfigMapNames.
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
+	return Build(c, v1alpha1.DashboardConfigMapNames())
 }
 
 // Build returns the Grafana objects mounting the named dashboard ConfigMaps.
-func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([]generators.Object, error) {
+func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([]kit.Object, error) {
 	meta := func(name string) metav1.ObjectMeta { return kit.Meta(c, Component, name) }
 	ds, err := Datasources(c)
 	if err != nil {
@@ -70,19 +62,19 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta: meta(Name),
 		// Grafana talks to no Kubernetes API; its Thanos token comes from the Secret.
-		AutomountServiceAccountToken: kit.Ptr(oauthProxy(c)),
+		AutomountServiceAccountToken: ptr.To(c.GrafanaOAuthProxy()),
 	}
-	if oauthProxy(c) {
+	if c.GrafanaOAuthProxy() {
 		// The OAuth server accepts redirects back to the Route only.
 		sa.Annotations = map[string]string{
 			"serviceaccounts.openshift.io/oauth-redirectreference.grafana": `{"kind":"OAuthRedirectReference","apiVersion":"v1","reference":{"kind":"Route","name":"` + Name + `"}}`,
 		}
 	}
-	out := []generators.Object{sa}
+	out := []kit.Object{sa}
 	if thanos(c) {
-		tok := meta(TokenSecretName)
+		tok := meta(v1alpha1.GrafanaTokenSecretName)
 		tok.Annotations = map[string]string{corev1.ServiceAccountNameKey: Name}
-		ca := meta(ServiceCAName)
+		ca := meta(v1alpha1.GrafanaServiceCAName)
 		ca.Annotations = map[string]string{"service.beta.openshift.io/inject-cabundle": "true"}
 		out = append(out,
 			&corev1.Secret{
@@ -92,7 +84,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 			},
 			&rbacv1.ClusterRoleBinding{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-				ObjectMeta: kit.ClusterMeta(Component, ClusterRoleBindingName(c)),
+				ObjectMeta: kit.ClusterMeta(Component, c.GrafanaClusterRoleBindingName()),
 				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: clusterMonitoringRef},
 				Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: Name, Namespace: c.Spec.Namespace}},
 			},
@@ -123,7 +115,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 			ObjectMeta: meta(Name),
 			Spec: routev1.RouteSpec{
 				Host: c.Spec.Grafana.RouteHost,
-				To:   routev1.RouteTargetReference{Kind: "Service", Name: Name, Weight: kit.Ptr(int32(100))},
+				To:   routev1.RouteTargetReference{Kind: "Service", Name: Name, Weight: ptr.To(int32(100))},
 				Port: &routev1.RoutePort{TargetPort: intstr.FromString(servicePortName(c))},
 				TLS:  routeTLS(c),
 			},
@@ -153,7 +145,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 
 // Datasources renders the Grafana datasource provisioning file.
 func Datasources(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
-	interval := servicemonitor.PromDuration(c.Spec.Prometheus.ScrapeInterval)
+	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)
 	type ds struct {
 		Name           string            `json:"name"`
 		Type           string            `json:"type"`
@@ -257,7 +249,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 		{Name: "dashboards", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
-	if oauthProxy(c) {
+	if c.GrafanaOAuthProxy() {
 		// The proxy authenticates against OpenShift and passes the user on.
 		env = append(env,
 			corev1.EnvVar{Name: "GF_AUTH_PROXY_ENABLED", Value: "true"},
@@ -269,13 +261,13 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 		)
 		volumes = append(volumes,
 			corev1.Volume{Name: "proxy-tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ProxyTLSSecret}}},
-			corev1.Volume{Name: "proxy-cookie", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ProxyCookieSecret(c)}}},
+			corev1.Volume{Name: "proxy-cookie", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: v1alpha1.GrafanaProxyCookieSecret}}},
 		)
 	}
 	if thanos(c) {
-		env = append(env, secretEnv(tokenEnv, TokenSecretName, "token"))
+		env = append(env, secretEnv(tokenEnv, v1alpha1.GrafanaTokenSecretName, "token"))
 		mounts = append(mounts, corev1.VolumeMount{Name: "service-ca", MountPath: ServiceCAMountPath, ReadOnly: true})
-		volumes = append(volumes, cmVol("service-ca", ServiceCAName))
+		volumes = append(volumes, cmVol("service-ca", v1alpha1.GrafanaServiceCAName))
 	}
 	probe := func(delay int32) *corev1.Probe {
 		return &corev1.Probe{
@@ -287,14 +279,14 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: kit.Meta(c, Component, Name),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: kit.Ptr(int32(1)),
+			Replicas: ptr.To(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: kit.Selector(Name)},
 			Template: corev1.PodTemplateSpec{
-				// The renderer sets the config checksum annotation.
+				// The registry sets the config checksum annotation.
 				ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, Name)},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           Name,
-					AutomountServiceAccountToken: kit.Ptr(oauthProxy(c)),
+					AutomountServiceAccountToken: ptr.To(c.GrafanaOAuthProxy()),
 					SecurityContext:              kit.PodSecurity(c, kit.GrafanaUID),
 					Containers: append([]corev1.Container{{
 						Name:            "grafana",

@@ -15,32 +15,16 @@ import (
 // Grafana: users log in with their OpenShift account (anyone allowed to get
 // the Grafana Service in the namespace), Grafana trusts the proxy's
 // X-Forwarded-User header, and the Route re-encrypts to the proxy's
-// service-CA certificate.
+// service-CA certificate. Whether it is on is c.GrafanaOAuthProxy(); the
+// cookie Secret the user creates is v1alpha1.GrafanaProxyCookieSecret.
 const (
 	// ProxyTLSSecret is created by the service CA operator for the Service.
 	ProxyTLSSecret = Name + "-proxy-tls"
-	proxyPort      = 8443
+	proxyPort      = v1alpha1.GrafanaProxyPort
 )
 
-// ProxyCookieSecret names the Secret (key session_secret, 32 random bytes)
-// the user creates: a generator without randomness cannot make one.
-func ProxyCookieSecret(c *v1alpha1.ModelPerformanceMetrics) string { return Name + "-proxy-cookie" }
-
-// ServingPort is the pod port the router reaches: the proxy's when it is
-// on, Grafana's otherwise.
-func ServingPort(c *v1alpha1.ModelPerformanceMetrics) int {
-	if oauthProxy(c) {
-		return proxyPort
-	}
-	return httpPort
-}
-
-func oauthProxy(c *v1alpha1.ModelPerformanceMetrics) bool {
-	return c.Spec.Grafana.OAuthProxy && c.Spec.Platform == v1alpha1.PlatformOpenShift
-}
-
 func servicePortName(c *v1alpha1.ModelPerformanceMetrics) string {
-	if oauthProxy(c) {
+	if c.GrafanaOAuthProxy() {
 		return "https"
 	}
 	return "http"
@@ -48,7 +32,7 @@ func servicePortName(c *v1alpha1.ModelPerformanceMetrics) string {
 
 func routeTLS(c *v1alpha1.ModelPerformanceMetrics) *routev1.TLSConfig {
 	t := &routev1.TLSConfig{Termination: routev1.TLSTerminationEdge, InsecureEdgeTerminationPolicy: routev1.InsecureEdgeTerminationPolicyRedirect}
-	if oauthProxy(c) {
+	if c.GrafanaOAuthProxy() {
 		t.Termination = routev1.TLSTerminationReencrypt
 	}
 	return t
@@ -63,7 +47,7 @@ func service(c *v1alpha1.ModelPerformanceMetrics) *corev1.Service {
 			Ports:    []corev1.ServicePort{{Name: "http", Port: httpPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
 		},
 	}
-	if oauthProxy(c) {
+	if c.GrafanaOAuthProxy() {
 		// Only the proxy is exposed; the service CA issues its certificate.
 		s.Annotations = map[string]string{"service.beta.openshift.io/serving-cert-secret-name": ProxyTLSSecret}
 		s.Spec.Ports = []corev1.ServicePort{{Name: "https", Port: proxyPort, TargetPort: intstr.FromString("https"), Protocol: corev1.ProtocolTCP}}
@@ -72,7 +56,7 @@ func service(c *v1alpha1.ModelPerformanceMetrics) *corev1.Service {
 }
 
 func proxyContainers(c *v1alpha1.ModelPerformanceMetrics) []corev1.Container {
-	if !oauthProxy(c) {
+	if !c.GrafanaOAuthProxy() {
 		return nil
 	}
 	probe := func(delay int32) *corev1.Probe {

@@ -5,7 +5,8 @@
 // retries) whose container runs `sweep-runner run --plan ... --out /results`.
 //
 // It emits no Job: a committed Job would be re-created or reported OutOfSync
-// by ArgoCD on every sync. An on-demand sweep is started from the CronJob:
+// by ArgoCD on every sync. An on-demand sweep is started from the CronJob
+// (v1alpha1.OnDemandCommand; deploy.sh --sweep-now):
 //
 //	oc create job --from=cronjob/guidellm-sweep guidellm-sweep-manual-$(date +%s)
 package guidellm

@@ -2,24 +2,20 @@ package guidellm
 
 import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
-	"github.com/rhoai-demo/step07/generators/grafana"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/yamlenc"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // Component is the base/ folder of these objects.
 const Component = "guidellm"
 
-// OnDemandCommand starts a sweep now, outside the schedule.
-const OnDemandCommand = "oc create job --from=cronjob/" + v1alpha1.SweepName + " " + v1alpha1.SweepName + "-manual-$(date +%s)"
-
 // Objects returns the results PVC, the plan ConfigMap and the CronJob.
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	plan, err := PlanYAML(c)
 	if err != nil {
 		return nil, err
@@ -34,14 +30,14 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 		},
 	}
 	if sw.Results.StorageClassName != "" {
-		pvc.Spec.StorageClassName = kit.Ptr(sw.Results.StorageClassName)
+		pvc.Spec.StorageClassName = ptr.To(sw.Results.StorageClassName)
 	}
 	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepPlanName),
 		Data:       map[string]string{v1alpha1.PlanFileName: plan},
 	}
-	return []generators.Object{pvc, cm, CronJob(c)}, nil
+	return []kit.Object{pvc, cm, CronJob(c)}, nil
 }
 
 // PlanYAML is the SweepPlan sweep-runner reads, as YAML.
@@ -50,7 +46,7 @@ func PlanYAML(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 	return string(b), err
 }
 
-// CronJob runs the sweep on the schedule. The renderer's plan checksum on
+// CronJob runs the sweep on the schedule. The registry's plan checksum on
 // the template records which plan a Job was created for.
 func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 	sw := c.Spec.Sweep
@@ -79,7 +75,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 		// empty.
 		mounts = append(mounts, corev1.VolumeMount{Name: "thanos-token", MountPath: v1alpha1.ThanosTokenMountPath, ReadOnly: true})
 		volumes = append(volumes, corev1.Volume{Name: "thanos-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: grafana.TokenSecretName, Optional: kit.Ptr(true),
+			SecretName: v1alpha1.GrafanaTokenSecretName, Optional: ptr.To(true),
 			Items: []corev1.KeyToPath{{Key: "token", Path: "token"}},
 		}}})
 	}
@@ -88,7 +84,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 		// proxies' serving certificates.
 		mounts = append(mounts, corev1.VolumeMount{Name: "service-ca", MountPath: v1alpha1.ServiceCAMountPath, ReadOnly: true})
 		volumes = append(volumes, corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: grafana.ServiceCAName}, Optional: kit.Ptr(true),
+			LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.GrafanaServiceCAName}, Optional: ptr.To(true),
 			Items: []corev1.KeyToPath{{Key: "service-ca.crt", Path: "service-ca.crt"}},
 		}}})
 	}
@@ -98,23 +94,23 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 		ObjectMeta: kit.Meta(c, Component, name),
 		Spec: batchv1.CronJobSpec{
 			Schedule: sw.Schedule,
-			TimeZone: kit.Ptr(sw.TimeZone),
+			TimeZone: ptr.To(sw.TimeZone),
 			// Two sweeps at once would load the models twice and spoil both.
 			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
-			StartingDeadlineSeconds:    kit.Ptr(int64(3600)),
-			SuccessfulJobsHistoryLimit: kit.Ptr(int32(3)),
-			FailedJobsHistoryLimit:     kit.Ptr(int32(3)),
+			StartingDeadlineSeconds:    ptr.To(int64(3600)),
+			SuccessfulJobsHistoryLimit: ptr.To(int32(3)),
+			FailedJobsHistoryLimit:     ptr.To(int32(3)),
 			JobTemplate: batchv1.JobTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
 				Spec: batchv1.JobSpec{
 					ActiveDeadlineSeconds: &deadline,
 					// A retried sweep doubles the load on the models: fail once, look, rerun.
-					BackoffLimit: kit.Ptr(int32(0)),
+					BackoffLimit: ptr.To(int32(0)),
 					Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
 						Spec: corev1.PodSpec{
 							RestartPolicy:                corev1.RestartPolicyNever,
-							AutomountServiceAccountToken: kit.Ptr(false),
+							AutomountServiceAccountToken: ptr.To(false),
 							SecurityContext:              kit.PodSecurity(c, kit.SweepUID),
 							Containers: []corev1.Container{{
 								Name:    "sweep-runner",

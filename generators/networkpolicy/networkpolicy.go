@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
-	"github.com/rhoai-demo/step07/generators/grafana"
 	"github.com/rhoai-demo/step07/internal/kit"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,10 +23,6 @@ const (
 	NamespaceNameLabel = "kubernetes.io/metadata.name"
 	// OpenShiftIngressLabel marks the router's namespace (host-network routers included).
 	OpenShiftIngressLabel = "policy-group.network.openshift.io/ingress"
-	// Predictor pod labels set by RHOAI (KServe).
-	LabelInferenceService = "serving.kserve.io/inferenceservice"
-	LabelKServeComponent  = "component"
-	ComponentPredictor    = "predictor"
 	OpenShiftDNSNamespace = "openshift-dns"
 	// MonitoringNamespace runs the Thanos Querier on OpenShift.
 	MonitoringNamespace = "openshift-monitoring"
@@ -38,11 +32,11 @@ const (
 )
 
 // Objects returns the three NetworkPolicies, or none when disabled.
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	if !c.Spec.NetworkPolicies.On() {
 		return nil, nil
 	}
-	return []generators.Object{prometheus(c), grafanaPolicy(c), sweep(c)}, nil
+	return []kit.Object{prometheus(c), grafanaPolicy(c), sweep(c)}, nil
 }
 
 func policy(c *v1alpha1.ModelPerformanceMetrics, name string, types ...networkingv1.PolicyType) *networkingv1.NetworkPolicy {
@@ -111,7 +105,7 @@ func grafanaPolicy(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPol
 	// With the OAuth proxy only its port: Grafana itself trusts X-Forwarded-User.
 	p.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
 		From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: router}},
-		Ports: tcp(grafana.ServingPort(c)),
+		Ports: tcp(c.GrafanaServingPort()),
 	}}
 	return p
 }
@@ -185,8 +179,8 @@ func prometheusEgress(c *v1alpha1.ModelPerformanceMetrics, urls ...string) []net
 // predictor selects a model's predictor pods in namespace ns.
 func predictor(c *v1alpha1.ModelPerformanceMetrics, m v1alpha1.Model, ns string) networkingv1.NetworkPolicyPeer {
 	peer := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
-		LabelInferenceService: m.Name,
-		LabelKServeComponent:  ComponentPredictor,
+		v1alpha1.LabelInferenceService: m.Name,
+		v1alpha1.LabelKServeComponent:  v1alpha1.ComponentPredictor,
 	}}}
 	if ns != c.Spec.Namespace {
 		peer.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: ns}}

@@ -36,7 +36,7 @@ func TestEndpointElsewhere(t *testing.T) {
 	}
 	r := sweepPolicy.Spec.Egress[0]
 	peer := r.To[0]
-	if peer.NamespaceSelector == nil || peer.NamespaceSelector.MatchLabels[NamespaceNameLabel] != "serving" || peer.PodSelector.MatchLabels[LabelInferenceService] != "m" {
+	if peer.NamespaceSelector == nil || peer.NamespaceSelector.MatchLabels[NamespaceNameLabel] != "serving" || peer.PodSelector.MatchLabels[v1alpha1.LabelInferenceService] != "m" {
 		t.Errorf("peer %+v", peer)
 	}
 	var ports []int32

@@ -12,8 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/kit"
 )
+
+// Component is the base/ folder of these objects.
+const Component = "rules"
 
 const (
 	// PrometheusRuleName names the PrometheusRule.
@@ -182,7 +185,7 @@ func labels() map[string]string {
 
 // Objects returns the PrometheusRule and the ConfigMap holding the same
 // groups as a rules file.
-func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
+func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	if c == nil {
 		return nil, fmt.Errorf("rules: nil config")
 	}
@@ -211,5 +214,5 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]generators.Object, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.RulesConfigMapName, Namespace: c.Spec.Namespace, Labels: labels()},
 		Data:       map[string]string{FileName: string(file)},
 	}
-	return []generators.Object{pr, cm}, nil
+	return []kit.Object{pr, cm}, nil
 }

@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // Label keys and values every generated object carries.
@@ -59,12 +61,12 @@ func ClusterMeta(component, name string) metav1.ObjectMeta {
 // makes a fresh volume writable for it.
 func PodSecurity(c *v1alpha1.ModelPerformanceMetrics, uid int64) *corev1.PodSecurityContext {
 	sc := &corev1.PodSecurityContext{
-		RunAsNonRoot:   Ptr(true),
+		RunAsNonRoot:   ptr.To(true),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
 	if c.Spec.Platform == v1alpha1.PlatformKubernetes && uid > 0 {
-		sc.RunAsUser = Ptr(uid)
-		sc.FSGroup = Ptr(uid)
+		sc.RunAsUser = ptr.To(uid)
+		sc.FSGroup = ptr.To(uid)
 		policy := corev1.FSGroupChangeOnRootMismatch
 		sc.FSGroupChangePolicy = &policy
 	}
@@ -84,9 +86,9 @@ const (
 // ContainerSecurity is the container-level part of the restricted level.
 func ContainerSecurity(readOnlyRoot bool) *corev1.SecurityContext {
 	return &corev1.SecurityContext{
-		AllowPrivilegeEscalation: Ptr(false),
-		RunAsNonRoot:             Ptr(true),
-		ReadOnlyRootFilesystem:   Ptr(readOnlyRoot),
+		AllowPrivilegeEscalation: ptr.To(false),
+		RunAsNonRoot:             ptr.To(true),
+		ReadOnlyRootFilesystem:   ptr.To(readOnlyRoot),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
@@ -110,5 +112,6 @@ func Checksum(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Ptr returns a pointer to v.
-func Ptr[T any](v T) *T { return &v }
+// PromDuration writes a duration the way Prometheus and the operator's CRD
+// accept it ("5s", "1m", not Go's "1m0s").
+func PromDuration(d v1alpha1.Duration) string { return prommodel.Duration(d.Duration).String() }

@@ -3,10 +3,15 @@ package tree
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
 )
 
+// context is the number of unchanged lines shown around a change.
+const context = 3
+
 // Unified renders changes as a unified diff (a/ and b/ prefixes, three lines
-// of context), the way `git diff` shows them.
+// of context, deletions before insertions), the way `git diff` shows them.
 func Unified(changes []Change) string {
 	var b strings.Builder
 	for _, ch := range changes {
@@ -18,7 +23,7 @@ func Unified(changes []Change) string {
 			to = "/dev/null"
 		}
 		fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
-		b.WriteString(diffLines(splitLines(string(ch.Old)), splitLines(string(ch.New))))
+		hunks(&b, splitLines(string(ch.Old)), splitLines(string(ch.New)))
 		if ch.Old != nil && ch.New != nil && string(ch.Old) == string(ch.New) {
 			fmt.Fprintf(&b, "(file mode changes to %o)\n", ch.Mode)
 		}
@@ -37,139 +42,41 @@ func splitLines(s string) []string {
 	return l
 }
 
-type op struct {
-	kind byte // ' ', '-', '+'
-	line string
-}
-
-// edits is a longest-common-subsequence edit script; past a size limit it
-// degrades to "remove all, add all", still a correct diff.
-func edits(a, b []string) []op {
-	// Trim the common prefix and suffix: most regenerations touch a few lines.
-	pre := 0
-	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
-		pre++
-	}
-	suf := 0
-	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
-		suf++
-	}
-	var out []op
-	for _, l := range a[:pre] {
-		out = append(out, op{' ', l})
-	}
-	am, bm := a[pre:len(a)-suf], b[pre:len(b)-suf]
-	n, m := len(am), len(bm)
-	if n*m > 16<<20 {
-		for _, l := range am {
-			out = append(out, op{'-', l})
-		}
-		for _, l := range bm {
-			out = append(out, op{'+', l})
-		}
-	} else {
-		lcs := make([][]int32, n+1)
-		for i := range lcs {
-			lcs[i] = make([]int32, m+1)
-		}
-		for i := n - 1; i >= 0; i-- {
-			for j := m - 1; j >= 0; j-- {
-				if am[i] == bm[j] {
-					lcs[i][j] = lcs[i+1][j+1] + 1
-				} else if lcs[i+1][j] >= lcs[i][j+1] {
-					lcs[i][j] = lcs[i+1][j]
-				} else {
-					lcs[i][j] = lcs[i][j+1]
-				}
-			}
-		}
-		i, j := 0, 0
-		for i < n || j < m {
-			switch {
-			case i < n && j < m && am[i] == bm[j]:
-				out = append(out, op{' ', am[i]})
-				i++
-				j++
-			case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-				// Deletions before insertions, as git shows them.
-				out = append(out, op{'-', am[i]})
-				i++
-			default:
-				out = append(out, op{'+', bm[j]})
-				j++
-			}
-		}
-	}
-	for _, l := range a[len(a)-suf:] {
-		out = append(out, op{' ', l})
-	}
-	return out
-}
-
-const context = 3
-
-func diffLines(a, b []string) string {
-	ops := edits(a, b)
-	var sb strings.Builder
-	// Group changes into hunks with up to `context` lines around them.
-	for start := 0; start < len(ops); {
-		for start < len(ops) && ops[start].kind == ' ' {
-			start++
-		}
-		if start == len(ops) {
-			break
-		}
-		lo := max(start-context, 0)
-		end := start
-		for end < len(ops) {
-			if ops[end].kind != ' ' {
-				end++
+// hunks writes the hunks turning a into b. difflib finds the matching
+// lines (without its "popular line" heuristic, which would make the diffs
+// of YAML files, full of repeated lines, larger than they need be) and
+// groups the changes; the hunk format is git's, every range with its length.
+func hunks(w *strings.Builder, a, b []string) {
+	m := difflib.NewMatcherWithJunk(a, b, false, nil)
+	for _, g := range m.GetGroupedOpCodes(context) {
+		first, last := g[0], g[len(g)-1]
+		fmt.Fprintf(w, "@@ -%s +%s @@\n", span(first.I1, last.I2), span(first.J1, last.J2))
+		for _, op := range g {
+			if op.Tag == 'e' {
+				lines(w, ' ', a[op.I1:op.I2])
 				continue
 			}
-			run := end
-			for run < len(ops) && ops[run].kind == ' ' {
-				run++
-			}
-			if run == len(ops) || run-end > 2*context {
-				break
-			}
-			end = run
+			lines(w, '-', a[op.I1:op.I2])
+			lines(w, '+', b[op.J1:op.J2])
 		}
-		hi := min(end+context, len(ops))
-		// Line numbers of the hunk's first line in a and b.
-		aStart, bStart := 1, 1
-		for _, o := range ops[:lo] {
-			if o.kind != '+' {
-				aStart++
-			}
-			if o.kind != '-' {
-				bStart++
-			}
-		}
-		aLen, bLen := 0, 0
-		for _, o := range ops[lo:hi] {
-			if o.kind != '+' {
-				aLen++
-			}
-			if o.kind != '-' {
-				bLen++
-			}
-		}
-		if aLen == 0 {
-			aStart--
-		}
-		if bLen == 0 {
-			bStart--
-		}
-		fmt.Fprintf(&sb, "@@ -%d,%d +%d,%d @@\n", aStart, aLen, bStart, bLen)
-		for _, o := range ops[lo:hi] {
-			sb.WriteByte(o.kind)
-			sb.WriteString(o.line)
-			if !strings.HasSuffix(o.line, "\n") {
-				sb.WriteString("\n\\ No newline at end of file\n")
-			}
-		}
-		start = hi
 	}
-	return sb.String()
+}
+
+// span is a hunk range: the first line (1-based; the line before, for an
+// empty range) and the number of lines.
+func span(start, stop int) string {
+	if stop == start {
+		return fmt.Sprintf("%d,0", start)
+	}
+	return fmt.Sprintf("%d,%d", start+1, stop-start)
+}
+
+func lines(w *strings.Builder, kind byte, ls []string) {
+	for _, l := range ls {
+		w.WriteByte(kind)
+		w.WriteString(l)
+		if !strings.HasSuffix(l, "\n") {
+			w.WriteString("\n\\ No newline at end of file\n")
+		}
+	}
 }

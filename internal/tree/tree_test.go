@@ -26,21 +26,43 @@ func TestUnified(t *testing.T) {
 	if !strings.Contains(got, "--- /dev/null\n+++ b/n\n@@ -0,0 +1,1 @@\n+1\n") || !strings.Contains(got, "--- a/o\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-1\n") {
 		t.Errorf("add/remove:\n%s", got)
 	}
+	// A missing final newline is marked, as git does.
+	got = Unified([]Change{{Path: "e", Old: []byte("x\ny"), New: []byte("x\ny\n")}})
+	if want := "--- a/e\n+++ b/e\n@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+y\n"; got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Nothing but the mode changed.
+	got = Unified([]Change{{Path: "deploy.sh", Old: []byte("a\n"), New: []byte("a\n"), Mode: 0o755}})
+	if want := "--- a/deploy.sh\n+++ b/deploy.sh\n(file mode changes to 755)\n"; got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
 }
 
 func TestWriteOwnership(t *testing.T) {
 	dir := t.TempDir()
-	files := []File{
-		{Path: "a.yaml", Data: []byte(Marker + "\nA\n"), Mode: 0o644},
-		{Path: "sub/b.yaml", Data: []byte(Marker + "\nB\n"), Mode: 0o644},
-		{Path: ManifestName, Data: []byte(Marker + "\na.yaml\nsub/b.yaml\n"), Mode: 0o644},
+	files := map[string][]byte{
+		"a.yaml":     []byte(Marker + "\nA\n"),
+		"sub/b.yaml": []byte(Marker + "\nB\n"),
+		"run.sh":     []byte("#!/bin/sh\n" + Marker + "\n"),
 	}
+	addManifest(files)
 	os.WriteFile(filepath.Join(dir, "user.yaml"), []byte("mine\n"), 0o644)
 	if _, err := Write(dir, files); err != nil {
 		t.Fatal(err)
 	}
+	for p, mode := range map[string]os.FileMode{"a.yaml": 0o644, "run.sh": 0o755, ManifestName: 0o644} {
+		if st, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want %v", p, st.Mode().Perm(), mode)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ManifestName)); !strings.HasSuffix(string(b), "\na.yaml\nrun.sh\nsub/b.yaml\n") {
+		t.Errorf("manifest:\n%s", b)
+	}
 	// Drop sub/b.yaml: it is removed with its now-empty folder.
-	files = []File{files[0], {Path: ManifestName, Data: []byte(Marker + "\na.yaml\n"), Mode: 0o644}}
+	delete(files, "sub/b.yaml")
+	addManifest(files)
 	ch, err := Write(dir, files)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +87,7 @@ func TestWriteOwnership(t *testing.T) {
 	}
 	// A foreign file in the way: refuse and change nothing.
 	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("hand written\n"), 0o644)
-	files = append(files, File{Path: "c.yaml", Data: []byte(Marker + "\nC\n"), Mode: 0o644})
+	files["c.yaml"] = []byte(Marker + "\nC\n")
 	if _, err := Write(dir, files); err == nil || !strings.Contains(err.Error(), "c.yaml") {
 		t.Errorf("want a refusal naming c.yaml, got %v", err)
 	}

@@ -1,4 +1,4 @@
-package generators
+package kit
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,3 +12,9 @@ type Object interface {
 	metav1.Object
 	runtime.Object
 }
+
+// Kind is the object's kind from its TypeMeta.
+func Kind(o Object) string { return o.GetObjectKind().GroupVersionKind().Kind }
+
+// ID names an object uniquely: kind/namespace/name.
+func ID(o Object) string { return Kind(o) + "/" + o.GetNamespace() + "/" + o.GetName() }

@@ -1,4 +1,4 @@
-package servicemonitor
+package prometheus
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 const configDir = "/etc/prometheus/config"
@@ -16,22 +17,22 @@ const configDir = "/etc/prometheus/config"
 func deployment(c *v1alpha1.ModelPerformanceMetrics, data corev1.Volume, probe func(string, int32) *corev1.Probe) *appsv1.Deployment {
 	name := v1alpha1.PrometheusName
 	p := c.Spec.Prometheus
-	labels := kit.Labels(ComponentPrometheus, name)
+	labels := kit.Labels(Component, name)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: kit.Meta(c, ComponentPrometheus, name),
+		ObjectMeta: kit.Meta(c, Component, name),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: kit.Ptr(int32(1)),
+			Replicas: ptr.To(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: kit.Selector(name)},
 			// Recreate: the TSDB volume is ReadWriteOnce and locked by one server.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 			Template: corev1.PodTemplateSpec{
-				// The config checksum annotation is set by the renderer
+				// The config checksum annotation is set by the registry
 				// over every ConfigMap the pod mounts (rules included).
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           name,
-					AutomountServiceAccountToken: kit.Ptr(true),
+					AutomountServiceAccountToken: ptr.To(true),
 					SecurityContext:              kit.PodSecurity(c, kit.PrometheusUID),
 					Containers: []corev1.Container{{
 						Name:  "prometheus",
@@ -58,7 +59,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, data corev1.Volume, probe f
 					Volumes: []corev1.Volume{
 						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName}}}},
 						// Optional: Prometheus starts (with no rules) before the rules ConfigMap exists.
-						{Name: "rules", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.RulesConfigMapName}, Optional: kit.Ptr(true)}}},
+						{Name: "rules", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.RulesConfigMapName}, Optional: ptr.To(true)}}},
 						data,
 					},
 				},

@@ -1,10 +1,10 @@
-package render
+package manifest
 
 import (
 	"bytes"
 	"fmt"
 
-	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/yamlenc"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,7 +13,7 @@ import (
 // ToMap converts an object to its plain map form, with the fields a
 // serialized typed object carries but a manifest must not: creationTimestamp
 // null (anywhere, pod templates included) and an empty status.
-func ToMap(o generators.Object) (map[string]any, error) {
+func ToMap(o kit.Object) (map[string]any, error) {
 	var m map[string]any
 	if u, ok := o.(*unstructured.Unstructured); ok {
 		m = runtime.DeepCopyJSON(u.Object)
@@ -21,7 +21,7 @@ func ToMap(o generators.Object) (map[string]any, error) {
 		var err error
 		m, err = runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ID(o), err)
+			return nil, fmt.Errorf("%s: %w", kit.ID(o), err)
 		}
 	}
 	if m["apiVersion"] == nil || m["kind"] == nil || m["apiVersion"] == "" || m["kind"] == "" {
@@ -73,7 +73,7 @@ func clean(v any) {
 }
 
 // Encode writes one object as a YAML document (no leading "---").
-func Encode(o generators.Object) ([]byte, error) {
+func Encode(o kit.Object) ([]byte, error) {
 	m, err := ToMap(o)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func Encode(o generators.Object) ([]byte, error) {
 func EncodeValue(v any) ([]byte, error) { return yamlenc.Encode(v) }
 
 // Stream writes objects as one multi-document YAML stream.
-func Stream(objs []generators.Object) ([]byte, error) {
+func Stream(objs []kit.Object) ([]byte, error) {
 	var buf bytes.Buffer
 	for i, o := range objs {
 		b, err := Encode(o)

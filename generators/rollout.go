@@ -1,10 +1,9 @@
-package render
+package generators
 
 import (
 	"sort"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -20,7 +19,7 @@ import (
 //
 // Dashboard ConfigMaps are left out: Grafana's file provider reloads them
 // by itself, and a dashboard edit should not restart Grafana.
-func rollout(objs []generators.Object) {
+func rollout(objs []kit.Object) {
 	data := map[string]string{} // namespace/name -> checksum of a ConfigMap's data
 	for _, o := range objs {
 		cm, ok := o.(*corev1.ConfigMap)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 // gpuState is the simulated physical state of the GPUs, advanced by a
@@ -69,14 +71,14 @@ type dcgmCollector struct {
 }
 
 var dcgmHelp = []struct{ name, help string }{
-	{"DCGM_FI_DEV_SM_CLOCK", "SM clock frequency (in MHz)."},
-	{"DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C)."},
-	{"DCGM_FI_DEV_POWER_USAGE", "Power draw (in W)."},
-	{"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "Total energy consumption since boot (in mJ)."},
-	{"DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %)."},
-	{"DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB)."},
-	{"DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB)."},
-	{"DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active."},
+	{vm.DCGMSMClock, "SM clock frequency (in MHz)."},
+	{vm.DCGMGPUTemp, "GPU temperature (in C)."},
+	{vm.DCGMPowerUsage, "Power draw (in W)."},
+	{vm.DCGMTotalEnergyConsumption, "Total energy consumption since boot (in mJ)."},
+	{vm.DCGMGPUUtil, "GPU utilization (in %)."},
+	{vm.DCGMFBFree, "Framebuffer memory free (in MiB)."},
+	{vm.DCGMFBUsed, "Framebuffer memory used (in MiB)."},
+	{vm.DCGMGREngineActive, "Ratio of time the graphics engine is active."},
 }
 
 func newDCGMCollector(cfg Config, g *gpuState) *dcgmCollector {
@@ -124,13 +126,13 @@ func (c *dcgmCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- m
 			}
 		}
-		emit("DCGM_FI_DEV_SM_CLOCK", prometheus.GaugeValue, clock)
-		emit("DCGM_FI_DEV_GPU_TEMP", prometheus.GaugeValue, math.Round(temp+off))
-		emit("DCGM_FI_DEV_POWER_USAGE", prometheus.GaugeValue, power*(1+0.01*off))
-		emit("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", prometheus.CounterValue, math.Round(energy*(1+0.01*off)))
-		emit("DCGM_FI_DEV_GPU_UTIL", prometheus.GaugeValue, math.Round(util))
-		emit("DCGM_FI_DEV_FB_FREE", prometheus.GaugeValue, float64(c.cfg.GPUMemoryMiB)-used)
-		emit("DCGM_FI_DEV_FB_USED", prometheus.GaugeValue, used)
-		emit("DCGM_FI_PROF_GR_ENGINE_ACTIVE", prometheus.GaugeValue, active)
+		emit(vm.DCGMSMClock, prometheus.GaugeValue, clock)
+		emit(vm.DCGMGPUTemp, prometheus.GaugeValue, math.Round(temp+off))
+		emit(vm.DCGMPowerUsage, prometheus.GaugeValue, power*(1+0.01*off))
+		emit(vm.DCGMTotalEnergyConsumption, prometheus.CounterValue, math.Round(energy*(1+0.01*off)))
+		emit(vm.DCGMGPUUtil, prometheus.GaugeValue, math.Round(util))
+		emit(vm.DCGMFBFree, prometheus.GaugeValue, float64(c.cfg.GPUMemoryMiB)-used)
+		emit(vm.DCGMFBUsed, prometheus.GaugeValue, used)
+		emit(vm.DCGMGREngineActive, prometheus.GaugeValue, active)
 	}
 }

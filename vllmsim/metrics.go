@@ -2,6 +2,8 @@ package vllmsim
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 // Histogram buckets of vLLM V1 (vllm/v1/metrics/loggers.py).
@@ -14,25 +16,11 @@ var (
 		30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}
 )
 
-// Metric names the simulator serves, V1 first; the v0 names replace the
-// three renamed ones under MetricsCompat "v0".
+// Metric names the simulator serves, V1 first; the older names replace the
+// renamed ones under MetricsCompat "v0" (vllmmetrics.Names, NamesOlder).
 var (
-	MetricNamesV1 = []string{
-		"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
-		"vllm:time_to_first_token_seconds", "vllm:inter_token_latency_seconds",
-		"vllm:e2e_request_latency_seconds", "vllm:request_queue_time_seconds",
-		"vllm:request_prefill_time_seconds", "vllm:request_decode_time_seconds",
-		"vllm:prompt_tokens_total", "vllm:generation_tokens_total", "vllm:request_success_total",
-		"vllm:num_preemptions_total", "vllm:prefix_cache_queries_total", "vllm:prefix_cache_hits_total",
-	}
-	MetricNamesV0 = []string{
-		"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:gpu_cache_usage_perc",
-		"vllm:time_to_first_token_seconds", "vllm:time_per_output_token_seconds",
-		"vllm:e2e_request_latency_seconds", "vllm:request_queue_time_seconds",
-		"vllm:request_prefill_time_seconds", "vllm:request_decode_time_seconds",
-		"vllm:prompt_tokens_total", "vllm:generation_tokens_total", "vllm:request_success_total",
-		"vllm:num_preemptions_total", "vllm:gpu_prefix_cache_queries_total", "vllm:gpu_prefix_cache_hits_total",
-	}
+	MetricNamesV1 = vm.Names
+	MetricNamesV0 = vm.NamesOlder
 )
 
 // metrics are the engine's vLLM series in a private registry.
@@ -53,9 +41,9 @@ type gauges interface {
 
 func newMetrics(cfg Config, g gauges) *metrics {
 	v0 := cfg.MetricsCompat == "v0"
-	labels := prometheus.Labels{"model_name": cfg.Model}
+	labels := prometheus.Labels{vm.LabelModelName: cfg.Model}
 	if !v0 {
-		labels["engine"] = "0"
+		labels[vm.LabelEngine] = "0"
 	}
 	name := func(v1, old string) string {
 		if v0 {
@@ -78,25 +66,25 @@ func newMetrics(cfg Config, g gauges) *metrics {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: n, Help: help, ConstLabels: labels}, f))
 	}
 	m := &metrics{reg: reg}
-	gauge("vllm:num_requests_running", "Number of requests in model execution batches.", g.running)
-	gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.", g.waiting)
-	gauge(name("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"), "KV-cache usage. 1 means 100 percent usage.", g.kvUsage)
-	m.ttft = hist("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", ttftBuckets)
-	m.itl = hist(name("vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"),
+	gauge(vm.NumRequestsRunning, "Number of requests in model execution batches.", g.running)
+	gauge(vm.NumRequestsWaiting, "Number of requests waiting to be processed.", g.waiting)
+	gauge(name(vm.KVCacheUsagePerc, vm.GPUCacheUsagePerc), "KV-cache usage. 1 means 100 percent usage.", g.kvUsage)
+	m.ttft = hist(vm.TimeToFirstTokenSeconds, "Histogram of time to first token in seconds.", ttftBuckets)
+	m.itl = hist(name(vm.InterTokenLatencySeconds, vm.TimePerOutputTokenSeconds),
 		name("Histogram of inter-token latency in seconds.", "Histogram of time per output token in seconds."), itlBuckets)
-	m.e2e = hist("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", requestLatencyBuckets)
-	m.queueTime = hist("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets)
-	m.prefillTime = hist("vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", requestLatencyBuckets)
-	m.decodeTime = hist("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", requestLatencyBuckets)
-	m.promptTokens = counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.")
-	m.generationTokens = counter("vllm:generation_tokens_total", "Number of generation tokens processed.")
-	m.preemptions = counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.")
-	m.prefixQueries = counter(name("vllm:prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries_total"),
+	m.e2e = hist(vm.E2ERequestLatencySeconds, "Histogram of e2e request latency in seconds.", requestLatencyBuckets)
+	m.queueTime = hist(vm.RequestQueueTimeSeconds, "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets)
+	m.prefillTime = hist(vm.RequestPrefillTimeSeconds, "Histogram of time spent in PREFILL phase for request.", requestLatencyBuckets)
+	m.decodeTime = hist(vm.RequestDecodeTimeSeconds, "Histogram of time spent in DECODE phase for request.", requestLatencyBuckets)
+	m.promptTokens = counter(vm.PromptTokensTotal, "Number of prefill tokens processed.")
+	m.generationTokens = counter(vm.GenerationTokensTotal, "Number of generation tokens processed.")
+	m.preemptions = counter(vm.NumPreemptionsTotal, "Cumulative number of preemption from the engine.")
+	m.prefixQueries = counter(name(vm.PrefixCacheQueriesTotal, vm.GPUPrefixCacheQueriesTotal),
 		"Prefix cache queries, in terms of number of queried tokens.")
-	m.prefixHits = counter(name("vllm:prefix_cache_hits_total", "vllm:gpu_prefix_cache_hits_total"),
+	m.prefixHits = counter(name(vm.PrefixCacheHitsTotal, vm.GPUPrefixCacheHitsTotal),
 		"Prefix cache hits, in terms of number of cached tokens.")
-	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total",
-		Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{"finished_reason"})
+	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: vm.RequestSuccessTotal,
+		Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{vm.LabelFinishedReason})
 	reg.MustRegister(m.success)
 	for _, r := range []string{ReasonStop, ReasonLength, ReasonAbort, ReasonError} {
 		m.success.WithLabelValues(r) // every reason exists from the start, as in vLLM

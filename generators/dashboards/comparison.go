@@ -8,6 +8,7 @@ import (
 
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 func comparison(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
@@ -23,10 +24,10 @@ func comparison(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	}
 	// watts of a model's GPUs per output token per second = joules per token
 	power := func(modelVar string) string {
-		return fmt.Sprintf("sum(%s)", dcgmPlain(dcgmPower, podRegex(modelVar), nil))
+		return fmt.Sprintf("sum(%s)", dcgmPlain(vm.DCGMPowerUsage, podRegex(modelVar), nil))
 	}
 	jPerTok := func(modelVar, m string) string {
-		return fmt.Sprintf("%s / sum(%s)", power(modelVar), rate(mGenTok, vsel(m)))
+		return fmt.Sprintf("%s / sum(%s)", power(modelVar), rate(vm.GenerationTokensTotal, vsel(m)))
 	}
 	ttftLine := fmt.Sprintf("SLA %s", sla.TTFT.Degraded.Duration)
 
@@ -58,7 +59,7 @@ func comparison(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 		ShowThresholdMarkers(false).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)), spec{
 		title: "Efficiency: output tok/s per GPU (live)", unit: "suffix: tok/s/GPU", w: 8, h: 8, thresholds: neutral(), min: f64(0),
-		desc: "Live output token throughput (vllm:generation_tokens_total) divided by the model's GPU count from the config (" + gpuList(c) + ").",
+		desc: "Live output token throughput (" + vm.GenerationTokensTotal + ") divided by the model's GPU count from the config (" + gpuList(c) + ").",
 		queries: []query{
 			{expr: tokPerGPU(mA), legend: "$model_a"},
 			{expr: tokPerGPU(mB), legend: "$model_b"},
@@ -92,7 +93,7 @@ func comparison(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	})
 	b.add(ts(false), spec{
 		title: "Power per model (all its GPUs)", unit: "watt", w: 12, h: 8, thresholds: neutral(),
-		desc: "Power draw summed over the GPUs of each model's predictor pods (DCGM_FI_DEV_POWER_USAGE, pod or exported_pod matched on <model>-predictor-...).",
+		desc: "Power draw summed over the GPUs of each model's predictor pods (" + vm.DCGMPowerUsage + ", pod or exported_pod matched on <model>-predictor-...).",
 		queries: []query{
 			{expr: power(varModelA), legend: "$model_a"},
 			{expr: power(varModelB), legend: "$model_b"},

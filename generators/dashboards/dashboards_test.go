@@ -16,6 +16,7 @@ import (
 
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 func TestEveryQueryParses(t *testing.T) {
@@ -264,7 +265,7 @@ func TestBothGenerationsAndPodLabels(t *testing.T) {
 	for _, e := range exprs {
 		x := e.expr
 		pairs := [][2]string{
-			{mKV, mKVOld}, {mITL, mTPOTOld}, {mPrefixH, mPrefixHOld}, {mPrefixQ, mPrefixQOld},
+			{vm.KVCacheUsagePerc, vm.GPUCacheUsagePerc}, {vm.InterTokenLatencySeconds, vm.TimePerOutputTokenSeconds}, {vm.PrefixCacheHitsTotal, vm.GPUPrefixCacheHitsTotal}, {vm.PrefixCacheQueriesTotal, vm.GPUPrefixCacheQueriesTotal},
 			{`exported_pod=~`, `pod=~`},
 		}
 		for _, p := range pairs {

@@ -5,7 +5,7 @@
 // Every query is written to return a series whatever vLLM generation a model
 // server runs (V1 names or the older ones) and however DCGM pod labels arrive
 // (pod or exported_pod), and to count a pod once when several jobs scrape it
-// (rules.DedupScrapes: RHOAI's <isvc>-metrics ServiceMonitor next to ours);
+// (vllmmetrics.DedupScrapes: RHOAI's <isvc>-metrics ServiceMonitor next to ours);
 // the tests parse every query and run them against a real Prometheus that
 // scrapes every simulated pod under two jobs.
 package dashboards

@@ -21,6 +21,7 @@ import (
 
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/generators/rules"
 	"github.com/rhoai-demo/step07/internal/testtools"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
@@ -191,7 +192,7 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 	}
 	// both DCGM labellings reach the per-model GPU queries
 	for _, lbl := range []string{"pod", "exported_pod"} {
-		q := fmt.Sprintf(`count(%s{%s=~"mistral-3-(bf16|int4)-predictor.*"})`, dcgmPower, lbl)
+		q := fmt.Sprintf(`count(%s{%s=~"mistral-3-(bf16|int4)-predictor.*"})`, vm.DCGMPowerUsage, lbl)
 		if n, err := instant(ctx, base, q); err != nil || n == 0 {
 			t.Errorf("%s: no series (err %v)", q, err)
 		}
@@ -259,7 +260,7 @@ func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha
 		}
 	}
 	// and passes with it
-	if with, without, err := eval("sum by(model_name)(" + rules.DedupScrapes(rateGen) + ")"); err != nil || len(with) != 2 || sameResult(with, without) != "" {
+	if with, without, err := eval("sum by(model_name)(" + vm.DedupScrapes(rateGen) + ")"); err != nil || len(with) != 2 || sameResult(with, without) != "" {
 		t.Errorf("deduplicated rate: %v vs %v, err %v", with, without, err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 // SLA thresholds of the config as Grafana steps.
@@ -62,7 +63,7 @@ func st() *stat.PanelBuilder {
 func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	sel := vsel(mAll)
 	by := "model_name"
-	ttftDesc := "Time to first token: request arrival to the first generated token, from vLLM's histogram vllm:time_to_first_token_seconds. SLA colours from the config (excellent/acceptable/degraded)."
+	ttftDesc := "Time to first token: request arrival to the first generated token, from vLLM's histogram " + vm.TimeToFirstTokenSeconds + ". SLA colours from the config (excellent/acceptable/degraded)."
 
 	b.row("Service level (SLA)")
 	b.add(st(), spec{
@@ -72,17 +73,17 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	})
 	b.add(st(), spec{
 		title: "Reading speed", unit: "suffix: tok/s", w: 6, h: 5, thresholds: readingSteps(c),
-		desc:    "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds on older vLLM). Higher is better; SLA colours from the config.",
+		desc:    "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (" + vm.InterTokenLatencySeconds + ", or " + vm.TimePerOutputTokenSeconds + " on older vLLM). Higher is better; SLA colours from the config.",
 		queries: []query{{expr: readingSpeed(sel, by), legend: "{{model_name}}"}},
 	})
 	b.add(st(), spec{
 		title: "KV cache usage", unit: "percent", w: 6, h: 5, thresholds: kvSteps(c), min: f64(0), max: f64(100),
-		desc:    "GPU KV cache usage per model (vllm:kv_cache_usage_perc, or vllm:gpu_cache_usage_perc on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config.",
+		desc:    "GPU KV cache usage per model (" + vm.KVCacheUsagePerc + ", or " + vm.GPUCacheUsagePerc + " on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config.",
 		queries: []query{{expr: kvUsagePercent(sel, by), legend: "{{model_name}}"}},
 	})
 	b.add(st(), spec{
 		title: "Success rate", unit: "percent", w: 6, h: 5, thresholds: successSteps(c), min: f64(0), max: f64(100),
-		desc:    "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from vllm:request_success_total. SLA colours from the config.",
+		desc:    "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from " + vm.RequestSuccessTotal + ". SLA colours from the config.",
 		queries: []query{{expr: successPercent(sel, by), legend: "{{model_name}}"}},
 	})
 
@@ -101,7 +102,7 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	}
 	b.add(ts(false), spec{
 		title: "Inter-token latency (p50 / p95 / p99)", unit: "s", w: 12, h: 8, thresholds: neutral(), queries: qs,
-		desc: "Time between two generated tokens of one request: vllm:inter_token_latency_seconds (V1) or vllm:time_per_output_token_seconds (older vLLM).",
+		desc: "Time between two generated tokens of one request: " + vm.InterTokenLatencySeconds + " (V1) or " + vm.TimePerOutputTokenSeconds + " (older vLLM).",
 	})
 	b.add(ts(true), spec{
 		title: "Reading speed", unit: "suffix: tok/s", w: 12, h: 8, thresholds: readingSteps(c),
@@ -114,20 +115,20 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	}
 	b.add(ts(false), spec{
 		title: "End-to-end request latency (p50 / p95 / p99)", unit: "s", w: 12, h: 8, thresholds: neutral(), queries: qs,
-		desc: "Whole request latency seen by vLLM, queue time included (vllm:e2e_request_latency_seconds).",
+		desc: "Whole request latency seen by vLLM, queue time included (" + vm.E2ERequestLatencySeconds + ").",
 	})
 
 	b.row("Traffic and throughput")
 	b.add(ts(false), spec{
 		title: "Requests per second by outcome", unit: "reqps", w: 12, h: 8, thresholds: neutral(),
 		desc:    "Finished requests per second per model and finished_reason: stop (end of sequence), length (max_tokens reached), abort (client went away), error.",
-		queries: []query{{expr: fmt.Sprintf("sum by(model_name, finished_reason)(%s)", rate(mSuccess, sel)), legend: "{{model_name}} {{finished_reason}}"}},
+		queries: []query{{expr: fmt.Sprintf("sum by(model_name, finished_reason)(%s)", rate(vm.RequestSuccessTotal, sel)), legend: "{{model_name}} {{finished_reason}}"}},
 	})
 	b.add(ts(false), spec{
 		title: "Token throughput", unit: "suffix: tok/s", w: 12, h: 8, thresholds: neutral(),
-		desc: "Prompt (prefill) and generation (output) tokens per second per model (vllm:prompt_tokens_total, vllm:generation_tokens_total).",
+		desc: "Prompt (prefill) and generation (output) tokens per second per model (" + vm.PromptTokensTotal + ", " + vm.GenerationTokensTotal + ").",
 		queries: []query{
-			{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(mPromptTok, sel)), legend: "{{model_name}} prompt"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(vm.PromptTokensTotal, sel)), legend: "{{model_name}} prompt"},
 			{expr: genTokRate(sel, by), legend: "{{model_name}} generation"},
 		},
 	})
@@ -137,13 +138,13 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 		title: "Running vs waiting requests", unit: "short", w: 12, h: 8, thresholds: neutral(),
 		desc: "Requests in the running batch and requests waiting in the queue. Waiting > 0 for a sustained time means the server is past its capacity (max-num-seqs or KV cache).",
 		queries: []query{
-			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(mRunning, sel)), legend: "{{model_name}} running"},
-			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(mWaiting, sel)), legend: "{{model_name}} waiting"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(vm.NumRequestsRunning, sel)), legend: "{{model_name}} running"},
+			{expr: fmt.Sprintf("sum by(model_name)(%s)", gaugeOf(vm.NumRequestsWaiting, sel)), legend: "{{model_name}} waiting"},
 		},
 	})
 	b.add(ts(false), spec{
 		title: "Queue time (p50 / p95)", unit: "s", w: 12, h: 8, thresholds: neutral(),
-		desc: "Time requests spend waiting before being scheduled (vllm:request_queue_time_seconds).",
+		desc: "Time requests spend waiting before being scheduled (" + vm.RequestQueueTimeSeconds + ").",
 		queries: []query{
 			{expr: queueQ("0.5", sel, by), legend: "{{model_name}} p50"},
 			{expr: queueQ("0.95", sel, by), legend: "{{model_name}} p95"},
@@ -151,19 +152,19 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	})
 	b.add(ts(true), spec{
 		title: "KV cache usage", unit: "percent", w: 8, h: 8, thresholds: kvSteps(c), min: f64(0), max: f64(100),
-		desc:    "GPU KV cache usage per model with the SLA lines (excellent, acceptable, degraded). vllm:kv_cache_usage_perc or, on older vLLM, vllm:gpu_cache_usage_perc.",
+		desc:    "GPU KV cache usage per model with the SLA lines (excellent, acceptable, degraded). " + vm.KVCacheUsagePerc + " or, on older vLLM, " + vm.GPUCacheUsagePerc + ".",
 		queries: []query{{expr: kvUsagePercent(sel, by), legend: "{{model_name}}"}},
 	})
 	b.add(ts(false), spec{
 		title: "Preemptions", unit: "short", w: 8, h: 8, thresholds: neutral(),
-		desc:    "Requests preempted per second (vllm:num_preemptions_total): the KV cache ran out and running requests were evicted and recomputed.",
-		queries: []query{{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(mPreempt, sel)), legend: "{{model_name}}"}},
+		desc:    "Requests preempted per second (" + vm.NumPreemptionsTotal + "): the KV cache ran out and running requests were evicted and recomputed.",
+		queries: []query{{expr: fmt.Sprintf("sum by(model_name)(%s)", rate(vm.NumPreemptionsTotal, sel)), legend: "{{model_name}}"}},
 	})
 	b.add(ts(false), spec{
 		title: "Prefix cache hit rate", unit: "percent", w: 8, h: 8, thresholds: neutral(), min: f64(0), max: f64(100),
 		desc: "Share of prompt tokens served from the prefix cache: hits / queries (vllm:prefix_cache_*_total, or vllm:gpu_prefix_cache_*_total on older vLLM).",
 		queries: []query{{expr: fmt.Sprintf("100 * sum by(model_name)%s / sum by(model_name)%s",
-			rateEither(mPrefixH, mPrefixHOld, sel), rateEither(mPrefixQ, mPrefixQOld, sel)), legend: "{{model_name}}"}},
+			rateEither(vm.PrefixCacheHitsTotal, vm.GPUPrefixCacheHitsTotal, sel), rateEither(vm.PrefixCacheQueriesTotal, vm.GPUPrefixCacheQueriesTotal, sel)), legend: "{{model_name}}"}},
 	})
 	return b.err
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rhoai-demo/step07/generators/rules"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 // Template variable names.
@@ -35,10 +35,10 @@ const (
 )
 
 // dedup keeps one copy of each series of the same pod scraped by several jobs
-// (RHOAI's <isvc>-metrics ServiceMonitor next to ours): rules.DedupScrapes,
+// (RHOAI's <isvc>-metrics ServiceMonitor next to ours): vllmmetrics.DedupScrapes,
 // the one helper the rules use too. Every selector of vLLM and DCGM series
 // goes through it (via rate, gaugeOf and dcgm) before any sum or quantile.
-func dedup(expr string) string { return rules.DedupScrapes(expr) }
+func dedup(expr string) string { return vm.DedupScrapes(expr) }
 
 // rate of one counter (or histogram series) in the window, one copy per pod.
 func rate(metric, sel string) string {
@@ -71,72 +71,47 @@ func prefixComma(by string) string {
 	return ", " + by
 }
 
-// Metric names, vLLM V1 and the older (V0 / early V1) ones.
-const (
-	mRunning     = "vllm:num_requests_running"
-	mWaiting     = "vllm:num_requests_waiting"
-	mKV          = "vllm:kv_cache_usage_perc"
-	mKVOld       = "vllm:gpu_cache_usage_perc"
-	mTTFT        = "vllm:time_to_first_token_seconds"
-	mITL         = "vllm:inter_token_latency_seconds"
-	mTPOTOld     = "vllm:time_per_output_token_seconds"
-	mE2E         = "vllm:e2e_request_latency_seconds"
-	mQueueTime   = "vllm:request_queue_time_seconds"
-	mPromptTok   = "vllm:prompt_tokens_total"
-	mGenTok      = "vllm:generation_tokens_total"
-	mSuccess     = "vllm:request_success_total"
-	mPreempt     = "vllm:num_preemptions_total"
-	mPrefixQ     = "vllm:prefix_cache_queries_total"
-	mPrefixQOld  = "vllm:gpu_prefix_cache_queries_total"
-	mPrefixH     = "vllm:prefix_cache_hits_total"
-	mPrefixHOld  = "vllm:gpu_prefix_cache_hits_total"
-	dcgmPower    = "DCGM_FI_DEV_POWER_USAGE"
-	dcgmEnergy   = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
-	dcgmFBUsed   = "DCGM_FI_DEV_FB_USED"
-	dcgmFBFree   = "DCGM_FI_DEV_FB_FREE"
-	dcgmGREngine = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
-	dcgmUtil     = "DCGM_FI_DEV_GPU_UTIL"
-	dcgmTemp     = "DCGM_FI_DEV_GPU_TEMP"
-	dcgmSMClock  = "DCGM_FI_DEV_SM_CLOCK"
-)
-
 // ttftQ, itlQ, e2eQ, queueQ: quantiles of the latency histograms.
 func ttftQ(q, sel, by string) string {
-	return quantile(q, rate(mTTFT+"_bucket", sel), by)
+	return quantile(q, rate(vm.TimeToFirstTokenSeconds+"_bucket", sel), by)
 }
 
 func itlQ(q, sel, by string) string {
-	return quantile(q, rateEither(mITL+"_bucket", mTPOTOld+"_bucket", sel), by)
+	return quantile(q, rateEither(vm.InterTokenLatencySeconds+"_bucket", vm.TimePerOutputTokenSeconds+"_bucket", sel), by)
 }
 
-func e2eQ(q, sel, by string) string { return quantile(q, rate(mE2E+"_bucket", sel), by) }
+func e2eQ(q, sel, by string) string {
+	return quantile(q, rate(vm.E2ERequestLatencySeconds+"_bucket", sel), by)
+}
 
-func queueQ(q, sel, by string) string { return quantile(q, rate(mQueueTime+"_bucket", sel), by) }
+func queueQ(q, sel, by string) string {
+	return quantile(q, rate(vm.RequestQueueTimeSeconds+"_bucket", sel), by)
+}
 
 // readingSpeed is the tokens per second a user sees while the answer streams:
 // the inverse of the mean inter-token latency (V1) or time per output token
 // (older vLLM).
 func readingSpeed(sel, by string) string {
 	return fmt.Sprintf("sum by(%s)%s / sum by(%s)%s", by,
-		rateEither(mITL+"_count", mTPOTOld+"_count", sel), by,
-		rateEither(mITL+"_sum", mTPOTOld+"_sum", sel))
+		rateEither(vm.InterTokenLatencySeconds+"_count", vm.TimePerOutputTokenSeconds+"_count", sel), by,
+		rateEither(vm.InterTokenLatencySeconds+"_sum", vm.TimePerOutputTokenSeconds+"_sum", sel))
 }
 
 // kvUsagePercent is the KV cache usage in percent, either generation.
 func kvUsagePercent(sel, by string) string {
-	return fmt.Sprintf("100 * max by(%s)(%s or %s)", by, gaugeOf(mKV, sel), gaugeOf(mKVOld, sel))
+	return fmt.Sprintf("100 * max by(%s)(%s or %s)", by, gaugeOf(vm.KVCacheUsagePerc, sel), gaugeOf(vm.GPUCacheUsagePerc, sel))
 }
 
 // successPercent: requests that finished normally (stop or length) out of
 // all finished requests.
 func successPercent(sel, by string) string {
 	return fmt.Sprintf(`100 * sum by(%s)(%s) / sum by(%s)(%s)`, by,
-		rate(mSuccess, sel+`, finished_reason=~"stop|length"`), by, rate(mSuccess, sel))
+		rate(vm.RequestSuccessTotal, sel+`, finished_reason=~"stop|length"`), by, rate(vm.RequestSuccessTotal, sel))
 }
 
 // genTokRate is the output token throughput.
 func genTokRate(sel, by string) string {
-	return fmt.Sprintf("sum by(%s)(%s)", by, rate(mGenTok, sel))
+	return fmt.Sprintf("sum by(%s)(%s)", by, rate(vm.GenerationTokensTotal, sel))
 }
 
 // podRegex is the regex matching the predictor pods of a model (KServe names

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 func datasourceVar() cog.Builder[dashboard.VariableModel] {
@@ -36,13 +37,13 @@ func option(v string) dashboard.VariableOption {
 }
 
 func namespaceVar(c *v1alpha1.ModelPerformanceMetrics) cog.Builder[dashboard.VariableModel] {
-	return queryVar(varNamespace, "Namespace", fmt.Sprintf("label_values(%s, namespace)", mRunning)).
+	return queryVar(varNamespace, "Namespace", fmt.Sprintf("label_values(%s, namespace)", vm.NumRequestsRunning)).
 		Current(option(c.Spec.Namespace))
 }
 
 // modelQuery lists the served models of the namespace.
 func modelQuery() string {
-	return fmt.Sprintf(`label_values(%s{namespace="$namespace"}, model_name)`, mRunning)
+	return fmt.Sprintf(`label_values(%s{namespace="$namespace"}, model_name)`, vm.NumRequestsRunning)
 }
 
 // liveVars: datasource, namespace and a multi-valued model variable.

@@ -3,5 +3,5 @@
 // OpenShift user-workload monitoring, once as a Prometheus rules file in a
 // ConfigMap that the local Prometheus mounts at v1alpha1.RulesMountPath.
 // Both come from the same groups. Every vLLM selector goes through
-// DedupScrapes, so a pod scraped by several jobs counts once.
+// vllmmetrics.DedupScrapes, so a pod scraped by several jobs counts once.
 package rules

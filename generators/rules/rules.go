@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/internal/kit"
 )
 
@@ -72,49 +73,26 @@ type File struct {
 
 const by = "namespace, model_name"
 
-// ScrapeLabels are the labels in which the copies of one pod's series differ
-// when several scrape jobs read the same pod: the job, the Service and port
-// of a ServiceMonitor, and the scraped address.
-const ScrapeLabels = "job, service, endpoint, instance"
-
-// DedupScrapes keeps one copy of each series of expr (a selector, or rate()
-// of one) where several jobs scrape the same pod. On OpenShift AI 3.0
-// odh-model-controller creates a Service and ServiceMonitor <isvc>-metrics
-// for every vLLM InferenceService; next to ours (serviceMonitor: own) every
-// vLLM series then exists twice, differing only in ScrapeLabels, and a plain
-// sum() or histogram_quantile() counts it twice. max without() those labels
-// collapses the copies (equal values, or rates a scrape phase apart) before
-// any sum or quantile. instance goes too, since two scrape configs may reach
-// one pod at different addresses, so series identity rests on namespace and
-// pod (set by every scrape config this project generates or expects: the
-// ServiceMonitors, the local Prometheus's kubernetes_sd relabelling, the
-// tests' static targets) plus the metric's own labels (model_name, engine,
-// le, finished_reason): distinct pods and engines stay apart. Every query of
-// the rules and dashboards over vLLM series (and DCGM series) goes through it.
-func DedupScrapes(expr string) string {
-	return "max without(" + ScrapeLabels + ")(" + expr + ")"
-}
-
 // Groups returns the rule groups for a defaulted config.
 func Groups(c *v1alpha1.ModelPerformanceMetrics) []Group {
 	sla := c.Spec.Sweep.SLA
 	// rate of one counter or histogram series, and a gauge, one copy per pod
 	rate := func(metric string) string {
-		return DedupScrapes(fmt.Sprintf("rate(%s[%s])", metric, RateWindow))
+		return vm.DedupScrapes(fmt.Sprintf("rate(%s[%s])", metric, RateWindow))
 	}
-	gauge := DedupScrapes
+	gauge := vm.DedupScrapes
 	rec := []Rule{
 		{Record: RecTTFTP95, Expr: fmt.Sprintf(
-			"histogram_quantile(0.95, sum by(%s, le)(%s))", by, rate("vllm:time_to_first_token_seconds_bucket"))},
+			"histogram_quantile(0.95, sum by(%s, le)(%s))", by, rate(vm.TimeToFirstTokenSeconds+"_bucket"))},
 		{Record: RecReadingSpeed, Expr: fmt.Sprintf(
 			"sum by(%[1]s)(%[2]s or %[3]s)\n/\nsum by(%[1]s)(%[4]s or %[5]s)", by,
-			rate("vllm:inter_token_latency_seconds_count"), rate("vllm:time_per_output_token_seconds_count"),
-			rate("vllm:inter_token_latency_seconds_sum"), rate("vllm:time_per_output_token_seconds_sum"))},
-		{Record: RecKVCacheUsage, Expr: fmt.Sprintf("max by(%s)(%s or %s)", by, gauge("vllm:kv_cache_usage_perc"), gauge("vllm:gpu_cache_usage_perc"))},
-		{Record: RecQueue, Expr: fmt.Sprintf("sum by(%s)(%s)", by, gauge("vllm:num_requests_waiting"))},
+			rate(vm.InterTokenLatencySeconds+"_count"), rate(vm.TimePerOutputTokenSeconds+"_count"),
+			rate(vm.InterTokenLatencySeconds+"_sum"), rate(vm.TimePerOutputTokenSeconds+"_sum"))},
+		{Record: RecKVCacheUsage, Expr: fmt.Sprintf("max by(%s)(%s or %s)", by, gauge(vm.KVCacheUsagePerc), gauge(vm.GPUCacheUsagePerc))},
+		{Record: RecQueue, Expr: fmt.Sprintf("sum by(%s)(%s)", by, gauge(vm.NumRequestsWaiting))},
 		{Record: RecSuccessRatio, Expr: fmt.Sprintf(
 			"sum by(%[1]s)(%[2]s)\n/\nsum by(%[1]s)(%[3]s)", by,
-			rate(`vllm:request_success_total{finished_reason=~"stop|length"}`), rate("vllm:request_success_total"))},
+			rate(vm.RequestSuccessTotal+`{finished_reason=~"stop|length"}`), rate(vm.RequestSuccessTotal))},
 	}
 	ttft := sla.TTFT.Degraded.Seconds()
 	reading := sla.ReadingSpeed.Degraded

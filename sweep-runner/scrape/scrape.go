@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,18 +15,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
-)
-
-// Metric names.
-const (
-	Waiting       = "vllm:num_requests_waiting"
-	Running       = "vllm:num_requests_running"
-	KVCacheV1     = "vllm:kv_cache_usage_perc"
-	KVCacheV0     = "vllm:gpu_cache_usage_perc"
-	Preemptions   = "vllm:num_preemptions"
-	TTFTHistogram = "vllm:time_to_first_token_seconds"
 )
 
 // Sample is one scrape.
@@ -48,21 +40,23 @@ func Parse(r io.Reader, modelName string) (Sample, error) {
 		return Sample{}, err
 	}
 	s := Sample{OK: true}
-	s.Waiting, _ = sum(fams[Waiting], modelName)
-	s.Running, _ = sum(fams[Running], modelName)
-	if f := fams[KVCacheV1]; f != nil {
+	s.Waiting, _ = sum(fams[vm.NumRequestsWaiting], modelName)
+	s.Running, _ = sum(fams[vm.NumRequestsRunning], modelName)
+	if f := fams[vm.KVCacheUsagePerc]; f != nil {
 		s.KV, s.HasKV = maxOf(f, modelName)
 		s.Generation = "v1"
-	} else if f := fams[KVCacheV0]; f != nil {
+	} else if f := fams[vm.GPUCacheUsagePerc]; f != nil {
 		s.KV, s.HasKV = maxOf(f, modelName)
 		s.Generation = "v0"
 	}
-	if f := fams[Preemptions+"_total"]; f != nil {
+	// The counter's family, or (an exposition without the _total suffix)
+	// the same name without it.
+	if f := fams[vm.NumPreemptionsTotal]; f != nil {
 		s.Preemptions, _ = sum(f, modelName)
 	} else {
-		s.Preemptions, _ = sum(fams[Preemptions], modelName)
+		s.Preemptions, _ = sum(fams[strings.TrimSuffix(vm.NumPreemptionsTotal, "_total")], modelName)
 	}
-	s.TTFT = histogram(fams[TTFTHistogram], modelName)
+	s.TTFT = histogram(fams[vm.TimeToFirstTokenSeconds], modelName)
 	return s, nil
 }
 
@@ -74,7 +68,7 @@ func selected(f *dto.MetricFamily, modelName string) []*dto.Metric {
 	var out []*dto.Metric
 	for _, m := range f.GetMetric() {
 		for _, l := range m.GetLabel() {
-			if l.GetName() == "model_name" && l.GetValue() == modelName {
+			if l.GetName() == vm.LabelModelName && l.GetValue() == modelName {
 				out = append(out, m)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -33,7 +34,7 @@ func (r *Runner) measurePower(ctx context.Context, t v1alpha1.Target, s *results
 	case err != nil:
 		r.warnOnce("power", "GPU power not measured (steps keep no power_watts): %v", err)
 	case !ok:
-		r.warnOnce("power-"+t.Name, "GPU power of target %s not found in Prometheus (%s of pods matching %s-predictor…): power_watts left empty", t.Name, "DCGM_FI_DEV_POWER_USAGE", t.Model)
+		r.warnOnce("power-"+t.Name, "GPU power of target %s not found in Prometheus (%s of pods matching %s-predictor…): power_watts left empty", t.Name, vm.DCGMPowerUsage, t.Model)
 	default:
 		s.PowerWatts = &w
 	}

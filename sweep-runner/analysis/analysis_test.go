@@ -61,41 +61,6 @@ func TestHistogramQuantile(t *testing.T) {
 	}
 }
 
-func TestHistogramAccuracy(t *testing.T) {
-	var h Histogram
-	var vals []float64
-	for i := 1; i <= 10000; i++ {
-		d := time.Duration(i) * 10 * time.Microsecond // 10 µs .. 100 ms
-		h.Observe(d)
-		vals = append(vals, d.Seconds())
-	}
-	got, exact := h.Dist(), Dist(vals)
-	if got.Count != exact.Count || !near(got.Mean, exact.Mean, 1e-9) || got.Min != exact.Min || got.Max != exact.Max {
-		t.Fatalf("moments differ: %+v vs %+v", got, exact)
-	}
-	for name, pair := range map[string][2]float64{
-		"p50": {got.Percentiles.P50, exact.Percentiles.P50}, "p95": {got.Percentiles.P95, exact.Percentiles.P95},
-		"p99": {got.Percentiles.P99, exact.Percentiles.P99}, "p10": {got.Percentiles.P10, exact.Percentiles.P10},
-	} {
-		if rel := math.Abs(pair[0]-pair[1]) / pair[1]; rel > 0.006 {
-			t.Errorf("%s: %v vs exact %v (rel %.4f)", name, pair[0], pair[1], rel)
-		}
-	}
-	if rel := math.Abs(got.StdDev-exact.StdDev) / exact.StdDev; rel > 0.01 {
-		t.Errorf("std dev %v vs %v", got.StdDev, exact.StdDev)
-	}
-	if (new(Histogram).Dist() != results.Distribution{}) {
-		t.Error("empty histogram not zero")
-	}
-}
-
-func TestHistogramNoAlloc(t *testing.T) {
-	var h Histogram
-	if n := testing.AllocsPerRun(1000, func() { h.Observe(3 * time.Millisecond) }); n != 0 {
-		t.Errorf("Observe allocates %v", n)
-	}
-}
-
 func TestGrades(t *testing.T) {
 	for _, tc := range []struct {
 		v    float64

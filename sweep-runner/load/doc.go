@@ -34,7 +34,7 @@
 // = started, for the warmup, the window and the tail alike. A request also
 // has its own timeout (a timeout error). All times come from the monotonic
 // clock. Requests are collected under one mutex (a few thousand a second at
-// most); the inter-token gaps go to a lock-free log histogram, and their
-// skew against the server's own stamps (sim_t_ns) to a signed one
-// (SkewHistogram).
+// most); the inter-token gaps go to a lock-free log histogram
+// (sweep-runner/histogram), and their skew against the server's own stamps
+// (sim_t_ns) to another (signed: the skew can be negative).
 package load

@@ -12,6 +12,7 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/client"
+	"github.com/rhoai-demo/step07/sweep-runner/histogram"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
@@ -113,8 +114,9 @@ type Result struct {
 	TTFT, TPOT, E2E            []float64
 	PromptTokens, OutputTokens []float64
 	ServerTTFT, TTFTSkew       []float64
-	ITL                        *analysis.Histogram
-	ITLSkew                    *SkewHistogram
+	// ITL: the window requests' inter-token gaps; ITLSkew: their skew
+	// against the server's stamps (client gap minus server gap, signed).
+	ITL, ITLSkew *histogram.Histogram
 	// WindowOutputTokens arrived inside the window (any request);
 	// WindowPromptTokens are those of the window's requests.
 	WindowOutputTokens, WindowPromptTokens int64
@@ -171,8 +173,7 @@ type state struct {
 	refused   atomic.Pointer[RefusedError]
 	abort     context.CancelFunc
 
-	itl  *analysis.Histogram
-	skew *SkewHistogram
+	itl, skew *histogram.Histogram
 }
 
 // Run executes one step. It returns an error for an invalid config and a
@@ -196,7 +197,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := &state{cfg: &cfg, base: time.Now(), users: make([]userSlot, cfg.Concurrency),
-		abort: cancel, itl: new(analysis.Histogram), skew: new(SkewHistogram)}
+		abort: cancel, itl: new(histogram.Histogram), skew: new(histogram.Histogram)}
 	if cfg.Warmup <= 0 && !cfg.SteadyWarmup {
 		st.phase.Store(phaseWindow) // no warmup: the first requests are the window's
 	}

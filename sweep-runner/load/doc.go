@@ -37,4 +37,10 @@
 // most); the inter-token gaps go to a lock-free log histogram
 // (sweep-runner/histogram), and their skew against the server's own stamps
 // (sim_t_ns) to another (signed: the skew can be negative).
+//
+// Making requests and adding up their results are separate: a worker
+// builds a request, sends it and settles what came back (a stream cut
+// while silent becomes stalled) into an outcome; a tally, pure and tested
+// on synthetic outcomes, adds the outcomes up into the Result (counts,
+// censoring, per-request values, goodput against the SLA).
 package load

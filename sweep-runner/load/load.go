@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/histogram"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
@@ -144,14 +143,6 @@ const (
 	phaseTail
 )
 
-// record is one request's outcome.
-type record struct {
-	phase       int32
-	r           client.Result
-	prompt, out int
-	stalled     bool
-}
-
 // state is what the workers share with the controller.
 type state struct {
 	cfg     *Config
@@ -164,7 +155,7 @@ type state struct {
 	firstDone atomic.Int64
 
 	mu      sync.Mutex
-	records []record
+	records []outcome
 	winOK   int
 	winErr  int
 	winTTFT []float64
@@ -342,6 +333,8 @@ func (st *state) tokensSoFar() int64 {
 	return n
 }
 
+// loop is one user: it builds a request, sends it, settles the outcome and
+// hands it to the tally (add), then starts the next.
 func (st *state) loop(ctx context.Context, idx int) {
 	cfg := st.cfg
 	s := cfg.Client.NewStream()
@@ -352,16 +345,7 @@ func (st *state) loop(ctx context.Context, idx int) {
 	for ctx.Err() == nil {
 		ph := st.phase.Load()
 		n := cfg.Counter.Add(1)
-		out, words := cfg.OutputTokens, cfg.Prompt.Words
-		if cfg.Spread > 0 {
-			u := unit(n)
-			out = max(1, int(float64(cfg.OutputTokens)*(1+cfg.Spread*u)+0.5))
-			words = cfg.Prompt.WordsFor(int(float64(cfg.InputTokens)*(1+cfg.Spread*unit(n^0x9e3779b97f4a7c15))+0.5), cfg.InputTokens)
-		}
-		if first && cfg.Desync {
-			out = 1 + int((unit(n^0x5851f42d4c957f2d)+1)/2*float64(out))
-			out = min(out, max(1, cfg.OutputTokens))
-		}
+		out, words := cfg.lengths(n, first)
 		body := cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)
 		var obs client.Observer
 		s.ITLSkew = nil
@@ -371,53 +355,38 @@ func (st *state) loop(ctx context.Context, idx int) {
 		}
 		u.inflight.Store(ph + 1)
 		st.started.Add(1)
-		rec := record{phase: ph, out: out}
-		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &rec.r)
+		o := outcome{phase: ph, out: out}
+		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &o.r)
 		u.inflight.Store(0)
-		r := &rec.r
-		if r.End.IsZero() {
-			r.End = time.Now()
-		}
-		if r.Incomplete && cfg.StallAfter > 0 && !r.LastToken.IsZero() && r.End.Sub(r.LastToken) > cfg.StallAfter {
-			r.Incomplete, r.ErrKind, rec.stalled = false, results.ErrStalled, true
-		}
-		rec.prompt = r.PromptTokens
-		if !r.HasUsage {
-			rec.prompt = cfg.Prompt.Tokens
-		}
-		if first && !r.Incomplete {
+		o.settle(time.Now(), cfg.StallAfter, cfg.Prompt.Tokens)
+		if first && !o.r.Incomplete {
 			st.firstDone.Add(1)
 		}
 		first = false
-		st.add(rec)
-		st.checkRefusal(r)
-		// A server that refuses connections (down, restarting) is retried
-		// after a pause growing from 10 ms to 1 s, not in a busy loop that
-		// would start thousands of requests a second and bury the step's
-		// statistics in refusals.
-		if r.ErrKind == results.ErrConnect {
-			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
+		st.add(o)
+		st.checkRefusal(&o.r)
+		if backoff = nextBackoff(backoff, o.r.ErrKind); backoff > 0 {
 			pause(ctx, backoff)
-		} else {
-			backoff = 0
 		}
 	}
 }
 
-func (st *state) add(rec record) {
+// add keeps an outcome for the tally and counts the window's finished
+// requests for the controller (Progress).
+func (st *state) add(o outcome) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.records = append(st.records, rec)
-	if rec.phase != phaseWindow || rec.r.Incomplete {
+	st.records = append(st.records, o)
+	if o.phase != phaseWindow || o.r.Incomplete {
 		return
 	}
-	if rec.r.ErrKind == "" {
+	if o.r.ErrKind == "" {
 		st.winOK++
 	} else {
 		st.winErr++
 	}
-	if !rec.r.FirstToken.IsZero() {
-		st.winTTFT = append(st.winTTFT, rec.r.TTFT().Seconds())
+	if !o.r.FirstToken.IsZero() {
+		st.winTTFT = append(st.winTTFT, o.r.TTFT().Seconds())
 	}
 }
 
@@ -441,98 +410,16 @@ func (st *state) checkRefusal(r *client.Result) {
 	st.refuseRun.Store(0)
 }
 
-// aggregate turns the records into the result; tokens arrived inside the
-// window.
+// aggregate adds the outcomes up into the result; tokens: content chunks
+// that arrived inside the window.
 func (st *state) aggregate(res *Result, ws, we time.Time, tokens int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var usageTok, usageChunks int64
+	t := tally{res: res, ws: ws, we: we, sla: st.cfg.SLA}
 	for i := range st.records {
-		rec := &st.records[i]
-		r := &rec.r
-		res.BusySeconds += overlap(r.Start, r.End, ws, we).Seconds()
-		c := &res.Warmup
-		switch rec.phase {
-		case phaseWindow:
-			c = &res.Requests
-		case phaseTail:
-			c = &res.Tail
-		}
-		c.Started++
-		switch {
-		case r.Incomplete:
-			c.Incomplete++
-		case r.ErrKind != "":
-			c.Errored++
-		default:
-			c.Successful++
-		}
-		if r.ErrKind == "" && !r.Incomplete && r.HasUsage && r.Chunks > 0 {
-			usageTok += int64(r.CompletionTokens)
-			usageChunks += int64(r.Chunks)
-		}
-		if rec.phase != phaseWindow {
-			continue
-		}
-		if r.ErrKind != "" {
-			res.Errors[r.ErrKind]++
-		}
-		cutShort := r.Incomplete || rec.stalled
-		if cutShort {
-			res.Censored++
-		}
-		if r.ErrKind == "" && !r.Incomplete || r.Incomplete && r.Chunks > 0 {
-			res.WindowPromptTokens += int64(rec.prompt)
-		}
-		switch {
-		case !r.FirstToken.IsZero() && (r.ErrKind == "" || rec.stalled):
-			ttft := r.TTFT()
-			res.TTFT = append(res.TTFT, ttft.Seconds())
-			if r.HasServerTTFT {
-				res.ServerTTFT = append(res.ServerTTFT, r.ServerTTFT.Seconds())
-				res.TTFTSkew = append(res.TTFTSkew, (ttft - r.ServerTTFT).Seconds())
-			}
-		case r.FirstToken.IsZero() && (cutShort || r.ErrKind == results.ErrTimeout):
-			// Waited without a first token until it was cut or timed out:
-			// its TTFT is at least that wait.
-			res.TTFT = append(res.TTFT, r.End.Sub(r.Start).Seconds())
-		}
-		if cutShort {
-			if r.Chunks >= 2 {
-				res.TPOT = append(res.TPOT, r.LastToken.Sub(r.FirstToken).Seconds()/float64(r.Chunks-1))
-			}
-			continue
-		}
-		if r.ErrKind != "" {
-			continue
-		}
-		e2e := r.End.Sub(r.Start)
-		ntok := r.OutputTokens()
-		var tpot time.Duration
-		if ntok > 1 && !r.FirstToken.IsZero() {
-			tpot = (e2e - r.TTFT()) / time.Duration(ntok-1)
-		}
-		res.E2E = append(res.E2E, e2e.Seconds())
-		res.TPOT = append(res.TPOT, tpot.Seconds())
-		res.PromptTokens = append(res.PromptTokens, float64(rec.prompt))
-		res.OutputTokens = append(res.OutputTokens, float64(ntok))
-		if !r.HasUsage {
-			res.UsageMissing++
-		} else if r.CompletionTokens != r.Chunks {
-			res.TokenCountMismatches++
-		}
-		if ntok != rec.out {
-			res.OutputLengthMismatches++
-		}
-		if !r.FirstToken.IsZero() && analysis.GoodRequest(r.TTFT(), tpot, st.cfg.SLA) {
-			res.Good++
-		}
+		t.add(&st.records[i])
 	}
-	// Chunks that carry several tokens (usage says so) scale the count.
-	res.WindowOutputTokens = tokens
-	if usageChunks > 0 && usageTok != usageChunks {
-		res.WindowOutputTokens = int64(float64(tokens)*float64(usageTok)/float64(usageChunks) + 0.5)
-	}
+	t.close(tokens)
 }
 
 // pause waits d or until ctx ends; false when ctx ended.

@@ -323,7 +323,8 @@ func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner, stderr io
 		}
 		// A missing token or CA (e.g. the optional Secret of the generated
 		// Job) costs the power figures, never the sweep.
-		hc, err := power.NewHTTPClient(s.PrometheusCAFile)
+		q := &power.Querier{URL: u, TokenFile: s.PrometheusTokenFile, CAFile: s.PrometheusCAFile, PodRegex: f.podRegex}
+		err := q.Connect()
 		if err == nil && s.PrometheusTokenFile != "" {
 			_, err = os.Stat(s.PrometheusTokenFile)
 		}
@@ -331,7 +332,7 @@ func applyResultFlags(f *runFlags, fs *pflag.FlagSet, r *sweep.Runner, stderr io
 			fmt.Fprintf(stderr, "warning: GPU power not measured: %v\n", err)
 			return nil
 		}
-		r.Power = &power.Querier{URL: u, TokenFile: s.PrometheusTokenFile, PodRegex: f.podRegex, HTTP: hc}
+		r.Power = q
 	}
 	return nil
 }

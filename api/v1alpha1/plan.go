@@ -35,8 +35,9 @@ type PlanSpec struct {
 	PrometheusURL string `json:"prometheusURL,omitempty"`
 	// PrometheusTokenFile holds a bearer token for PrometheusURL (optional).
 	PrometheusTokenFile string `json:"prometheusTokenFile,omitempty"`
-	// PrometheusCAFile holds PEM certificates trusted, besides the system
-	// roots, for an https PrometheusURL (OpenShift's service CA; optional).
+	// PrometheusCAFile holds the PEM certificates trusted, instead of the
+	// system roots, for an https PrometheusURL (OpenShift's service CA;
+	// optional).
 	PrometheusCAFile string `json:"prometheusCAFile,omitempty"`
 	// RemoteWriteURL receives each finished step's summary (optional).
 	RemoteWriteURL string `json:"remoteWriteURL,omitempty"`

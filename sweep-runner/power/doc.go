@@ -4,5 +4,7 @@
 // exported_pod when the exporter was scraped without honorLabels) matches
 // the model's predictor pods, averaged over the window and summed over the
 // GPUs. Missing data is not an error: the caller leaves the step's power
-// empty.
+// empty. The queries go through client_golang's API client (api,
+// api/prometheus/v1) over an HTTP client that prometheus/common/config
+// builds from the bearer token file and the TLS CA file.
 package power

@@ -2,67 +2,89 @@ package power
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-)
 
-// Metric is the DCGM exporter's power gauge, in watts.
-const Metric = "DCGM_FI_DEV_POWER_USAGE"
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/config"
+	prommodel "github.com/prometheus/common/model"
+
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
+)
 
 // DefaultPodRegex matches KServe's predictor pods of a model; {model} is
 // replaced by the served model name (the InferenceService name), quoted.
 const DefaultPodRegex = "{model}-predictor.*"
 
-// Querier asks one Prometheus HTTP API.
+// Timeout bounds one query (the caller's context may end it sooner).
+const Timeout = 10 * time.Second
+
+// Querier asks one Prometheus HTTP API, through client_golang's API client
+// and an HTTP client built by prometheus/common from HTTPClientConfig.
 type Querier struct {
 	// URL is the API's base URL, e.g. http://perf-prometheus:9090 or
 	// https://thanos-querier.openshift-monitoring.svc.cluster.local:9091.
 	URL string
 	// TokenFile holds a bearer token, read at every query (tokens rotate).
 	TokenFile string
+	// CAFile holds the PEM certificates trusted for an https URL (e.g.
+	// OpenShift's service CA), re-read when it changes; "" trusts the
+	// system roots.
+	CAFile string
 	// PodRegex selects the GPUs' pods; {model} is replaced. Default
 	// DefaultPodRegex.
 	PodRegex string
-	// HTTP is the client (default: 10 s timeout; see NewHTTPClient for a CA).
-	HTTP *http.Client
+
+	mu  sync.Mutex
+	api promv1.API
 }
 
-// NewHTTPClient returns a client trusting the system roots plus the PEM
-// certificates in caFile (e.g. OpenShift's service CA); "" trusts the system
-// roots only.
-func NewHTTPClient(caFile string) (*http.Client, error) {
-	c := &http.Client{Timeout: 10 * time.Second}
-	if caFile == "" {
-		return c, nil
+// HTTPClientConfig is the client configuration of q: the bearer token file
+// and the TLS CA file, redirects followed.
+func (q *Querier) HTTPClientConfig() config.HTTPClientConfig {
+	c := config.DefaultHTTPClientConfig
+	c.BearerTokenFile = q.TokenFile
+	c.TLSConfig.CAFile = q.CAFile
+	return c
+}
+
+// Connect builds the API client; MeanWatts does on first use. It reads the
+// CA file, so an unreadable one, or one without a PEM certificate, is an
+// error here; the token file is read at every query.
+func (q *Querier) Connect() error {
+	_, err := q.client()
+	return err
+}
+
+func (q *Querier) client() (promv1.API, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.api != nil {
+		return q.api, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	cfg := q.HTTPClientConfig()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("prometheus client: %w", err)
+	}
+	hc, err := config.NewClientFromConfig(cfg, "power")
 	if err != nil {
-		return nil, fmt.Errorf("prometheus CA file: %w", err)
+		return nil, fmt.Errorf("prometheus client: %w", err)
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
+	hc.Timeout = Timeout
+	c, err := api.NewClient(api.Config{Address: q.URL, Client: hc})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus URL %q: %w", q.URL, err)
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("prometheus CA file %s holds no PEM certificate", caFile)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	c.Transport = tr
-	return c, nil
+	q.api = promv1.NewAPI(c)
+	return q.api, nil
 }
 
-// Selector returns the PromQL label matcher value selecting model's pods.
+// podRegex returns the PromQL label matcher value selecting model's pods.
 func (q *Querier) podRegex(model string) string {
 	re := q.PodRegex
 	if re == "" {
@@ -78,7 +100,7 @@ func (q *Querier) Query(model string, d time.Duration) string {
 	re := strconv.Quote(q.podRegex(model))
 	win := fmt.Sprintf("%dms", max(d.Milliseconds(), 1))
 	return fmt.Sprintf("sum(avg_over_time(%s{pod=~%s}[%s])) or sum(avg_over_time(%s{exported_pod=~%s}[%s]))",
-		Metric, re, win, Metric, re, win)
+		vm.DCGMPowerUsage, re, win, vm.DCGMPowerUsage, re, win)
 }
 
 // MeanWatts returns the mean total power of model's GPUs between start and
@@ -87,55 +109,21 @@ func (q *Querier) MeanWatts(ctx context.Context, model string, start, end time.T
 	if !end.After(start) {
 		return 0, false, nil
 	}
-	v := url.Values{"query": {q.Query(model, end.Sub(start))}, "time": {strconv.FormatFloat(float64(end.UnixMilli())/1000, 'f', 3, 64)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(q.URL, "/")+"/api/v1/query", strings.NewReader(v.Encode()))
+	c, err := q.client()
 	if err != nil {
-		return 0, false, fmt.Errorf("prometheus URL %q: %w", q.URL, err)
+		return 0, false, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if q.TokenFile != "" {
-		tok, err := os.ReadFile(q.TokenFile)
-		if err != nil {
-			return 0, false, fmt.Errorf("prometheus token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
-	}
-	hc := q.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := hc.Do(req)
+	// Evaluated at the window's end, to the millisecond.
+	v, _, _, err := c.Query(ctx, q.Query(model, end.Sub(start)), time.UnixMilli(end.UnixMilli()))
 	if err != nil {
 		return 0, false, fmt.Errorf("prometheus query: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return 0, false, fmt.Errorf("prometheus query: %w", err)
+	vec, isVec := v.(prommodel.Vector)
+	if !isVec {
+		return 0, false, fmt.Errorf("prometheus query: a %T answer, not a vector", v)
 	}
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return 0, false, fmt.Errorf("prometheus query: HTTP %d, not a Prometheus API answer: %.200s", resp.StatusCode, body)
-	}
-	if r.Status != "success" {
-		return 0, false, fmt.Errorf("prometheus query: HTTP %d: %s", resp.StatusCode, r.Error)
-	}
-	if len(r.Data.Result) == 0 {
+	if len(vec) == 0 {
 		return 0, false, nil
 	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	w, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, false, fmt.Errorf("prometheus query: value %q: %w", s, err)
-	}
-	return w, true, nil
+	return float64(vec[0].Value), true, nil
 }

@@ -2,6 +2,7 @@ package power
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"math"
 	"net/http"
@@ -119,7 +120,42 @@ func TestBearerTokenAndErrors(t *testing.T) {
 	if _, _, err := (&Querier{URL: "http://127.0.0.1:1"}).MeanWatts(context.Background(), "m", end.Add(-time.Second), end); err == nil {
 		t.Error("a refused connection was accepted")
 	}
-	if _, err := NewHTTPClient(tok); err == nil {
+	if err := (&Querier{URL: api.URL, CAFile: tok}).Connect(); err == nil {
 		t.Error("a CA file without certificates was accepted")
+	}
+}
+
+// TestTLSWithCAFile: an https Prometheus whose certificate the CA file
+// holds; the token file is re-read at every query (tokens rotate).
+func TestTLSWithCAFile(t *testing.T) {
+	var auth string
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"300"]}]}}`)
+	}))
+	defer api.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.crt")
+	cert := api.Certificate()
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600)
+	tok := filepath.Join(dir, "token")
+	os.WriteFile(tok, []byte("one"), 0o600)
+	end := time.Now()
+	if _, _, err := (&Querier{URL: api.URL}).MeanWatts(context.Background(), "m", end.Add(-time.Second), end); err == nil {
+		t.Error("an unknown CA was trusted")
+	}
+	q := &Querier{URL: api.URL, TokenFile: tok, CAFile: ca}
+	if err := q.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	if w, ok, err := q.MeanWatts(context.Background(), "m", end.Add(-time.Second), end); err != nil || !ok || w != 300 || auth != "Bearer one" {
+		t.Fatalf("got %v %v %v, Authorization %q", w, ok, err, auth)
+	}
+	os.WriteFile(tok, []byte("two\n"), 0o600)
+	if _, _, err := q.MeanWatts(context.Background(), "m", end.Add(-time.Second), end); err != nil || auth != "Bearer two" {
+		t.Errorf("after rotation: err %v, Authorization %q", err, auth)
+	}
+	if err := (&Querier{URL: api.URL, CAFile: filepath.Join(dir, "missing")}).Connect(); err == nil {
+		t.Error("a missing CA file was accepted")
 	}
 }

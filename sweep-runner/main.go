@@ -54,6 +54,8 @@ Usage:
   sweep-runner run --resume RUN_DIR   continue an interrupted run
   sweep-runner report RUN_DIR         rebuild summary.json, summary.csv, report.md, report.html and charts from steps.jsonl
   sweep-runner plan --users N RUN_DIR capacity plan: replicas, GPUs, cost and energy for N concurrent users
+  sweep-runner import guidellm FILE... import GuideLLM reports (benchmarks.json/.yaml) into a new run directory under --out
+  sweep-runner export guidellm RUN_DIR write a run directory as a GuideLLM report (guidellm-benchmarks.json)
   sweep-runner version                print the version
 
 Exit codes: 0 done, 1 failure, 2 bad input, 3 interrupted (resume with --resume).
@@ -78,6 +80,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "plan":
 		err = cmdPlan(args[1:], stdout, stderr)
+	case "import":
+		err = cmdImport(args[1:], stdout, stderr)
+	case "export":
+		err = cmdExport(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sweep-runner %s\n", version)
 		return exitOK

@@ -131,6 +131,9 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 	}
 	d.QueueRule = fmt.Sprintf("A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.",
 		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	if note := unknownServerNote(sum); note != "" {
+		d.QueueRule += " " + note
+	}
 	lines, err := Plan(sum, d.Users, opts.Costs)
 	if err != nil {
 		return nil, err
@@ -209,7 +212,7 @@ func htmlStepOf(s results.Step) htmlStep {
 		Requests: fmt.Sprintf("%d/%d/%d", s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete),
 		TTFTp50:  msv(s.Latency.TTFT.Percentiles.P50), TPOTp95: msv(s.Latency.TPOT.Percentiles.P95), ITLp95: msv(s.Latency.ITL.Percentiles.P95),
 		TokS: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecond), TokSGPU: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecondPerGPU),
-		Goodput: fmt.Sprintf("%.2f", s.Throughput.GoodputRequestsPerSecond), Queue: "-", Power: "-", TokPerJoule: "-",
+		Goodput: fmt.Sprintf("%.2f", s.Throughput.GoodputRequestsPerSecond), Queue: UnknownQueue, Power: "-", TokPerJoule: "-",
 	}
 	k := s.KPIs
 	h.TTFT = gradeCell{TTFTWithCI(s), s.Grades.TTFT}

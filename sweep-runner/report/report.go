@@ -235,6 +235,9 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded,
 		sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded,
 		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	if note := unknownServerNote(sum); note != "" {
+		fmt.Fprintf(&b, "\n%s\n", note)
+	}
 	lines, err := Plan(sum, opts.users(), opts.Costs)
 	if err != nil {
 		return "", err
@@ -256,7 +259,7 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		b.WriteString("| conc. | phase | warmup + window | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
 		b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
-			wait, kv := "-", "-"
+			wait, kv := UnknownQueue, "-"
 			if s.Server != nil && s.Server.Samples > 0 {
 				wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
 				if c := s.Confidence; c != nil && c.WaitingFraction != nil {

@@ -10,4 +10,8 @@
 // Exit codes: 0 done, 1 runtime failure, 2 bad input (invalid plan or flags,
 // unreachable or non-OpenAI target), 3 interrupted (SIGTERM/SIGINT; finished
 // steps are kept, continue with --resume).
+//
+// One file per subcommand: run.go (its flags are bound to
+// v1alpha1.PlanOverrides and merged by SweepPlan.Apply), report.go, plan.go;
+// main.go dispatches and maps errors to exit codes.
 package main

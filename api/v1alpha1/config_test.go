@@ -123,7 +123,7 @@ func TestErrorsCarryPaths(t *testing.T) {
 		"spec:\n  monitoring:\n    serviceMonitor: both\n":                                          `spec.monitoring.serviceMonitor: must be "platform"`,
 		"spec:\n  sweep:\n    timeZone: Mars/Olympus\n":                                             `spec.sweep.timeZone: unknown time zone "Mars/Olympus"`,
 		"spec:\n  sweep:\n    timeZone: Local\n":                                                    `spec.sweep.timeZone: "Local" is not an explicit time zone`,
-		"spec:\n  sweep:\n    keepRuns: -1\n":                                                       "spec.sweep.keepRuns: must be between 1 and 10000",
+		"spec:\n  sweep:\n    keepRuns: -1\n":                                                       "spec.sweep.keepRuns: must be within 1..10000",
 	}
 	for body, want := range cases {
 		_, err := LoadConfig([]byte(header + body))
@@ -254,12 +254,12 @@ func TestRHOAIDefaults(t *testing.T) {
 	if p.Spec.CAFile != ServiceCAMountPath+"/service-ca.crt" {
 		t.Errorf("a model behind the auth proxy needs the service CA: caFile %q", p.Spec.CAFile)
 	}
-	if c.Spec.Monitoring.ServiceMonitor != ServiceMonitorPlatform || c.Spec.Sweep.TimeZone != "UTC" || c.Spec.Sweep.KeepRuns != 30 || p.Spec.KeepRuns != 30 {
-		t.Errorf("defaults: serviceMonitor %q timeZone %q keepRuns %d/%d", c.Spec.Monitoring.ServiceMonitor, c.Spec.Sweep.TimeZone, c.Spec.Sweep.KeepRuns, p.Spec.KeepRuns)
+	if c.Spec.Monitoring.ServiceMonitor != ServiceMonitorPlatform || c.Spec.Sweep.TimeZone != "UTC" || *c.Spec.Sweep.KeepRuns != 30 || *p.Spec.KeepRuns != 30 {
+		t.Errorf("defaults: serviceMonitor %q timeZone %q keepRuns %d/%d", c.Spec.Monitoring.ServiceMonitor, c.Spec.Sweep.TimeZone, *c.Spec.Sweep.KeepRuns, *p.Spec.KeepRuns)
 	}
 	k := mustLoad(t, "spec:\n  platform: kubernetes\n  sweep:\n    timeZone: Europe/Paris\n    keepRuns: 3\n")
-	if k.Spec.Monitoring.ServiceMonitor != ServiceMonitorOwn || k.Plan().Spec.CAFile != "" || k.Plan().Spec.KeepRuns != 3 {
-		t.Errorf("kubernetes: serviceMonitor %q caFile %q keepRuns %d", k.Spec.Monitoring.ServiceMonitor, k.Plan().Spec.CAFile, k.Plan().Spec.KeepRuns)
+	if k.Spec.Monitoring.ServiceMonitor != ServiceMonitorOwn || k.Plan().Spec.CAFile != "" || *k.Plan().Spec.KeepRuns != 3 {
+		t.Errorf("kubernetes: serviceMonitor %q caFile %q keepRuns %d", k.Spec.Monitoring.ServiceMonitor, k.Plan().Spec.CAFile, *k.Plan().Spec.KeepRuns)
 	}
 	// An explicit Service on port 80 (no port in the URL) keeps /metrics on it.
 	e := mustLoad(t, "spec:\n  models:\n  - name: a\n    endpoint: http://vllm.private-ai.svc\n")

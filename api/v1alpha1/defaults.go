@@ -70,24 +70,17 @@ func DefaultScenarios() []Scenario {
 	}
 }
 
-// DefaultSweep returns the sweep defaults (models and images aside).
-func DefaultSweep() SweepSpec {
-	return SweepSpec{
-		Schedule:         "0 2 * * *",
-		TimeZone:         "UTC",
-		KeepRuns:         DefaultKeepRuns,
-		StartConcurrency: 1,
-		MaxConcurrency:   32,
-		StepDuration:     D(60 * time.Second),
-		Warmup:           D(10 * time.Second),
-		RequestTimeout:   D(120 * time.Second),
-		ActiveDeadline:   D(6 * time.Hour),
-		ReadyTimeout:     D(10 * time.Minute),
-		API:              APICompletions,
-		Scenarios:        DefaultScenarios(),
-		Results:          Results{Size: "5Gi"},
-	}
-}
+// Defaults of the settings only step07.yaml has: the CronJob's.
+const (
+	DefaultSchedule       = "0 2 * * *"
+	DefaultTimeZone       = "UTC"
+	DefaultActiveDeadline = 6 * time.Hour
+	// DefaultJobReadyTimeout is spec.sweep.readyTimeout's default: the Job
+	// waits for a predictor restarting or scaling from zero (a SweepPlan's
+	// own default, DefaultReadyTimeout, checks once).
+	DefaultJobReadyTimeout = 10 * time.Minute
+	DefaultResultsSize     = "5Gi"
+)
 
 // Default fills the SLA table's defaults into unset thresholds.
 func (s *SLA) Default() {
@@ -181,55 +174,21 @@ func (c *ModelPerformanceMetrics) Default() error {
 		}
 	}
 	sw := &s.Sweep
-	d := DefaultSweep()
 	if sw.Image == "" {
 		sw.Image = DefaultSweepImage
 	}
 	if sw.Schedule == "" {
-		sw.Schedule = d.Schedule
+		sw.Schedule = DefaultSchedule
 	}
 	if sw.TimeZone == "" {
-		sw.TimeZone = d.TimeZone
+		sw.TimeZone = DefaultTimeZone
 	}
-	if sw.KeepRuns == 0 {
-		sw.KeepRuns = d.KeepRuns
-	}
-	if len(sw.Concurrency) == 0 {
-		if sw.StartConcurrency == 0 {
-			sw.StartConcurrency = d.StartConcurrency
-		}
-		if sw.MaxConcurrency == 0 {
-			sw.MaxConcurrency = d.MaxConcurrency
-		}
-	}
-	if sw.StepDuration.IsZero() {
-		sw.StepDuration = d.StepDuration
-	}
-	if sw.Warmup.IsZero() {
-		sw.Warmup = d.Warmup
-	}
-	if sw.RequestTimeout.IsZero() {
-		sw.RequestTimeout = d.RequestTimeout
-	}
-	if sw.ActiveDeadline.IsZero() {
-		sw.ActiveDeadline = d.ActiveDeadline
-	}
-	if sw.ReadyTimeout.IsZero() {
-		sw.ReadyTimeout = d.ReadyTimeout
-	}
-	if sw.API == "" {
-		sw.API = d.API
-	}
-	if sw.Bisect == nil {
-		sw.Bisect = ptr(true)
-	}
-	if sw.Scenarios == nil {
-		sw.Scenarios = d.Scenarios
-	}
+	setDefault(&sw.ActiveDeadline, D(DefaultActiveDeadline))
+	setDefault(&sw.ReadyTimeout, D(DefaultJobReadyTimeout))
+	sw.SweepSettings.Default()
 	if sw.Results.Size == "" {
-		sw.Results.Size = d.Results.Size
+		sw.Results.Size = DefaultResultsSize
 	}
-	sw.SLA.Default()
 	a := &s.ArgoCD
 	if a.RepoURL == "" {
 		a.RepoURL = "https://github.com/rhoai-demo/step07.git"
@@ -272,23 +231,9 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 		Kind:       PlanKind,
 		Metadata:   ObjectMeta{Name: SweepPlanName, Namespace: s.Namespace},
 		Spec: PlanSpec{
-			Concurrency:      sw.Concurrency,
-			StartConcurrency: sw.StartConcurrency,
-			MaxConcurrency:   sw.MaxConcurrency,
-			StepDuration:     sw.StepDuration,
-			Warmup:           sw.Warmup,
-			RequestTimeout:   sw.RequestTimeout,
-			ReadyTimeout:     sw.ReadyTimeout,
-			API:              sw.API,
-			Bisect:           sw.Bisect,
-			Scenarios:        sw.Scenarios,
-			SLA:              sw.SLA,
-			MinRequests:      DefaultMinRequests,
-			MaxRequests:      DefaultMaxRequests,
-			MaxWindow:        D(max(DefaultMaxWindow, sw.StepDuration.Duration)),
-			KeepRuns:         sw.KeepRuns,
-			PrometheusURL:    fmt.Sprintf("http://%s.%s.svc:%d", PrometheusName, s.Namespace, PrometheusPort),
-			RemoteWriteURL:   fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
+			SweepSettings:  sw.SweepSettings.clone(),
+			PrometheusURL:  fmt.Sprintf("http://%s.%s.svc:%d", PrometheusName, s.Namespace, PrometheusPort),
+			RemoteWriteURL: fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
 		},
 	}
 	if sw.APIKeySecret != "" {

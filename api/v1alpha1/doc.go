@@ -4,5 +4,7 @@
 // the step-07 GitOps tree; SweepPlan is what step07gen writes into the sweep
 // ConfigMap and what sweep-runner reads. Both have Default() and Validate();
 // Validate reports every problem at once, each naming its field path and the
-// fix, so a user can correct a config in one pass.
+// fix, so a user can correct a config in one pass. The sweep settings the
+// two share are one struct, SweepSettings, inline in both; PlanOverrides
+// lays settings given on a command line over a SweepPlan.
 package v1alpha1

@@ -15,13 +15,13 @@ func TestPlanKeepRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Spec.KeepRuns != DefaultKeepRuns || DefaultKeepRuns != 30 {
-		t.Errorf("default keepRuns %d, want 30", p.Spec.KeepRuns)
+	if *p.Spec.KeepRuns != DefaultKeepRuns || DefaultKeepRuns != 30 {
+		t.Errorf("default keepRuns %d, want 30", *p.Spec.KeepRuns)
 	}
-	if p, err := LoadPlan([]byte(planHeader + "  keepRuns: 3\n")); err != nil || p.Spec.KeepRuns != 3 {
+	if p, err := LoadPlan([]byte(planHeader + "  keepRuns: 3\n")); err != nil || *p.Spec.KeepRuns != 3 {
 		t.Errorf("keepRuns 3: %v %v", p, err)
 	}
-	for _, bad := range []string{"-1", "10001"} {
+	for _, bad := range []string{"-1", "0", "10001"} {
 		_, err := LoadPlan([]byte(planHeader + "  keepRuns: " + bad + "\n"))
 		var errs Errors
 		if !errors.As(err, &errs) || !strings.Contains(err.Error(), "spec.keepRuns: must be within 1..10000") || !strings.Contains(err.Error(), "got "+bad) {

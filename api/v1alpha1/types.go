@@ -172,37 +172,19 @@ type MonitoringSpec struct {
 	ServiceMonitor string `json:"serviceMonitor,omitempty"`
 }
 
-// SweepSpec configures the scheduled load test.
+// SweepSpec configures the scheduled load test: the Job around the sweep,
+// and the sweep settings it shares with the SweepPlan it generates (inline:
+// spec.sweep.warmup is the plan's spec.warmup).
 type SweepSpec struct {
 	Image    string `json:"image,omitempty"`
 	Schedule string `json:"schedule,omitempty"`
 	// TimeZone of the schedule, an IANA name (default UTC); without it the
 	// schedule follows the controller-manager's zone.
-	TimeZone string `json:"timeZone,omitempty"`
-	// KeepRuns is how many run directories the results volume keeps
-	// (default 30); older ones are removed after a run completes.
-	KeepRuns int `json:"keepRuns,omitempty"`
-	// Concurrency is an explicit list of steps; when empty the sweep doubles
-	// from StartConcurrency up to MaxConcurrency.
-	Concurrency      []int    `json:"concurrency,omitempty"`
-	StartConcurrency int      `json:"startConcurrency,omitempty"`
-	MaxConcurrency   int      `json:"maxConcurrency,omitempty"`
-	StepDuration     Duration `json:"stepDuration,omitzero"`
-	Warmup           Duration `json:"warmup,omitzero"`
-	RequestTimeout   Duration `json:"requestTimeout,omitzero"`
-	// ActiveDeadline bounds the whole Job.
-	ActiveDeadline Duration `json:"activeDeadline,omitzero"`
-	// ReadyTimeout is how long the Job waits for a target that is not
-	// reachable yet or answers 5xx/429 (a predictor restarting or scaling
-	// from zero) before it gives up (default 10m).
-	ReadyTimeout Duration `json:"readyTimeout,omitzero"`
-	// API is completions or chat.
-	API string `json:"api,omitempty"`
-	// Bisect pins the exact breaking point after the doubling (default true).
-	Bisect    *bool      `json:"bisect,omitempty"`
-	Scenarios []Scenario `json:"scenarios,omitempty"`
-	SLA       SLA        `json:"sla,omitzero"`
-	Results   Results    `json:"results,omitzero"`
+	TimeZone      string `json:"timeZone,omitempty"`
+	SweepSettings `json:",inline"`
+	// ActiveDeadline bounds the whole Job (default 6h; at least 1m).
+	ActiveDeadline *Duration `json:"activeDeadline,omitempty"`
+	Results        Results   `json:"results,omitzero"`
 	// APIKeySecret names a Secret (key api-key) holding the model endpoints' API key.
 	APIKeySecret string `json:"apiKeySecret,omitempty"`
 }

@@ -161,22 +161,13 @@ func (c *ModelPerformanceMetrics) Validate() error {
 		errs.Add("spec.sweep.schedule", "invalid cron schedule %q: use five fields such as \"0 2 * * *\" (daily at 02:00)", sw.Schedule)
 	}
 	validateTimeZone(&errs, "spec.sweep.timeZone", sw.TimeZone)
-	if sw.KeepRuns < 1 || sw.KeepRuns > 10000 {
-		errs.Add("spec.sweep.keepRuns", "must be between 1 and 10000 (run directories kept on the results volume), got %d", sw.KeepRuns)
-	}
-	validateConcurrency(&errs, "spec.sweep", sw.Concurrency, sw.StartConcurrency, sw.MaxConcurrency)
-	validateTiming(&errs, "spec.sweep", sw.StepDuration, sw.Warmup, sw.RequestTimeout)
-	if sw.ActiveDeadline.Duration < 60e9 {
+	sw.SweepSettings.validate(&errs, "spec.sweep")
+	deadline, ready := val(sw.ActiveDeadline).Duration, val(sw.ReadyTimeout).Duration
+	if deadline < 60e9 {
 		errs.Add("spec.sweep.activeDeadline", "must be at least 1m")
+	} else if ready <= 24*time.Hour && ready >= deadline {
+		errs.Add("spec.sweep.readyTimeout", "must be shorter than activeDeadline (%s), or the Job would end while it waits", deadline)
 	}
-	if sw.ReadyTimeout.Duration > 24*time.Hour {
-		errs.Add("spec.sweep.readyTimeout", "must be at most 24h")
-	} else if sw.ReadyTimeout.Duration >= sw.ActiveDeadline.Duration && sw.ActiveDeadline.Duration >= 60e9 {
-		errs.Add("spec.sweep.readyTimeout", "must be shorter than activeDeadline (%s), or the Job would end while it waits", sw.ActiveDeadline.Duration)
-	}
-	validateAPI(&errs, "spec.sweep.api", sw.API)
-	validateScenarios(&errs, "spec.sweep.scenarios", sw.Scenarios)
-	sw.SLA.validate(&errs, "spec.sweep.sla")
 	quantity(&errs, "spec.sweep.results.size", sw.Results.Size)
 	if sw.Results.StorageClassName != "" {
 		dns1123sub(&errs, "spec.sweep.results.storageClassName", sw.Results.StorageClassName)

@@ -77,11 +77,13 @@ func timeToAnswer(ctx context.Context, o *options, logw io.Writer) (*Answer, err
 
 func sweepOnce(ctx context.Context, o *options, s *sim, name string, set func(*v1alpha1.PlanSpec)) (*SweepTime, error) {
 	plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
-		Targets:          []v1alpha1.Target{{Name: "sim", URL: s.URL, Model: s.Model}},
-		Scenarios:        []v1alpha1.Scenario{{Name: "S", InputTokens: 64, OutputTokens: 24}},
-		StartConcurrency: 1, MaxConcurrency: 32,
-		StepDuration: v1alpha1.D(o.answerStep), Warmup: v1alpha1.D(o.answerStep / 5),
-		RequestTimeout: v1alpha1.D(20 * time.Second),
+		Targets: []v1alpha1.Target{{Name: "sim", URL: s.URL, Model: s.Model}},
+		SweepSettings: v1alpha1.SweepSettings{
+			Scenarios:        []v1alpha1.Scenario{{Name: "S", InputTokens: 64, OutputTokens: 24}},
+			StartConcurrency: v1alpha1.Ptr(1), MaxConcurrency: v1alpha1.Ptr(32),
+			StepDuration: v1alpha1.DP(o.answerStep), Warmup: v1alpha1.DP(o.answerStep / 5),
+			RequestTimeout: v1alpha1.DP(20 * time.Second),
+		},
 	}}
 	set(&plan.Spec)
 	if err := plan.Default(); err != nil {

@@ -81,3 +81,28 @@ func TestGenerateDiffFn(t *testing.T) {
 		t.Fatalf("KRM bad config: exit %d %s", code, stderr)
 	}
 }
+
+// An explicit zero in step07.yaml is the plan's: warmup: 0s stays no warmup
+// and readyTimeout: 0s a single check, not the defaults 10s and 10m.
+func TestExplicitZeroSweepSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "step07.yaml")
+	os.WriteFile(cfg, []byte("apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: ModelPerformanceMetrics\nspec:\n  sweep:\n    warmup: 0s\n    readyTimeout: 0s\n"), 0o644)
+	out := filepath.Join(dir, "tree")
+	if _, stderr, code := call("", "generate", "--config", cfg, "--out", out); code != 0 {
+		t.Fatalf("generate: exit %d %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "base", "guidellm", "configmap-guidellm-sweep-plan.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := string(b)
+	for _, want := range []string{"\n      warmup: 0s\n", "\n      readyTimeout: 0s\n"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "warmup: 10s") || strings.Contains(plan, "readyTimeout: 10m") {
+		t.Errorf("an explicit 0s became the default:\n%s", plan)
+	}
+}

@@ -231,9 +231,11 @@ func TestNextResumesWithoutRepeating(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
-		Targets:        []v1alpha1.Target{{Name: "bf16", URL: "http://a", GPUs: 4}, {Name: "int4", URL: "http://b", GPUs: 1}},
-		Scenarios:      []v1alpha1.Scenario{{Name: "A", InputTokens: 256, OutputTokens: 128}},
-		MaxConcurrency: 4, StartConcurrency: 1,
+		Targets: []v1alpha1.Target{{Name: "bf16", URL: "http://a", GPUs: 4}, {Name: "int4", URL: "http://b", GPUs: 1}},
+		SweepSettings: v1alpha1.SweepSettings{
+			Scenarios:      []v1alpha1.Scenario{{Name: "A", InputTokens: 256, OutputTokens: 128}},
+			MaxConcurrency: v1alpha1.Ptr(4), StartConcurrency: v1alpha1.Ptr(1),
+		},
 	}}
 	if err := plan.Default(); err != nil {
 		t.Fatal(err)

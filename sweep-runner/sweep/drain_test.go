@@ -29,7 +29,7 @@ func TestStepsStartOnADrainedServer(t *testing.T) {
 	}))
 	t.Cleanup(sticky.Close)
 	plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: sticky.URL, Model: "m1"}}, 1, 1)
-	plan.Spec.Concurrency, plan.Spec.StartConcurrency, plan.Spec.MaxConcurrency = []int{6}, 0, 0
+	plan.Spec.Concurrency, plan.Spec.StartConcurrency, plan.Spec.MaxConcurrency = []int{6}, nil, nil
 	plan.Spec.Scenarios = []v1alpha1.Scenario{{Name: "S", InputTokens: 64, OutputTokens: 96}}
 	r, _ := newRunner(t, plan, t.TempDir())
 	if err := r.Run(context.Background()); err != nil {

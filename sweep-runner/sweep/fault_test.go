@@ -36,11 +36,11 @@ func fastSim(t *testing.T, f vllmsim.Faults) *vllmsim.Server {
 func faultPlan(t *testing.T, url string, conc []int, step, timeout time.Duration) *v1alpha1.SweepPlan {
 	t.Helper()
 	plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: url, Model: "m1"}}, 1, 1)
-	plan.Spec.Concurrency, plan.Spec.StartConcurrency, plan.Spec.MaxConcurrency = conc, 0, 0
+	plan.Spec.Concurrency, plan.Spec.StartConcurrency, plan.Spec.MaxConcurrency = conc, nil, nil
 	no := false
 	plan.Spec.Bisect = &no
-	plan.Spec.StepDuration = v1alpha1.D(step)
-	plan.Spec.RequestTimeout = v1alpha1.D(timeout)
+	plan.Spec.StepDuration = v1alpha1.DP(step)
+	plan.Spec.RequestTimeout = v1alpha1.DP(timeout)
 	if err := plan.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -51,11 +51,13 @@ func TestBreakingPointMatchesGroundTruth(t *testing.T) {
 			}
 			srv := simWith(t, cfg)
 			plan := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
-				Targets:   []v1alpha1.Target{{Name: "int4", URL: srv.URL, Model: "m"}},
-				Scenarios: []v1alpha1.Scenario{tc.scenario}, StartConcurrency: tc.start, MaxConcurrency: tc.max,
-				StepDuration: v1alpha1.D(2 * time.Second), Warmup: v1alpha1.D(200 * time.Millisecond),
-				RequestTimeout: v1alpha1.D(30 * time.Second), MinRequests: 20, MaxRequests: 100, MaxWindow: v1alpha1.D(40 * time.Second),
-				TimeScale: tc.scale,
+				Targets: []v1alpha1.Target{{Name: "int4", URL: srv.URL, Model: "m"}},
+				SweepSettings: v1alpha1.SweepSettings{
+					Scenarios: []v1alpha1.Scenario{tc.scenario}, StartConcurrency: v1alpha1.Ptr(tc.start), MaxConcurrency: v1alpha1.Ptr(tc.max),
+					StepDuration: v1alpha1.DP(2 * time.Second), Warmup: v1alpha1.DP(200 * time.Millisecond),
+					RequestTimeout: v1alpha1.DP(30 * time.Second), MinRequests: v1alpha1.Ptr(20), MaxRequests: v1alpha1.Ptr(100), MaxWindow: v1alpha1.DP(40 * time.Second),
+					TimeScale: tc.scale,
+				},
 			}}
 			if err := plan.Default(); err != nil {
 				t.Fatal(err)

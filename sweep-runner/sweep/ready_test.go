@@ -35,7 +35,7 @@ func TestCheckWaitsForATargetThatIsNotReady(t *testing.T) {
 
 	check := func(model string, ready time.Duration) (error, time.Duration) {
 		plan := testPlan(t, []v1alpha1.Target{{Name: "t", URL: starting.URL, Model: model}}, 1, 1)
-		plan.Spec.ReadyTimeout = v1alpha1.D(ready)
+		plan.Spec.ReadyTimeout = v1alpha1.DP(ready)
 		start := time.Now()
 		err := New(plan).Check(context.Background())
 		return err, time.Since(start)

@@ -150,10 +150,10 @@ func removeUnlessLocked(dir string) (bool, error) {
 // KeepRuns is the number of run directories the plan keeps (its default
 // when unset, e.g. in a plan written before keepRuns existed).
 func KeepRuns(p *v1alpha1.SweepPlan) int {
-	if p.Spec.KeepRuns < 1 {
+	if p.Spec.KeepRuns == nil || *p.Spec.KeepRuns < 1 {
 		return v1alpha1.DefaultKeepRuns
 	}
-	return p.Spec.KeepRuns
+	return *p.Spec.KeepRuns
 }
 
 // PruneRuns removes the run directories beside this one beyond the plan's

@@ -195,7 +195,7 @@ func TestPruneRunsOnlyAfterComplete(t *testing.T) {
 				fakeRun(t, out, n)
 			}
 			// The run of this runner is the oldest, as when resumed.
-			r := &Runner{Plan: &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{KeepRuns: 2}}, RunDir: filepath.Join(out, "20240101T020000Z"), State: results.Run{Status: status}}
+			r := &Runner{Plan: &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{SweepSettings: v1alpha1.SweepSettings{KeepRuns: v1alpha1.Ptr(2)}}}, RunDir: filepath.Join(out, "20240101T020000Z"), State: results.Run{Status: status}}
 			removed, err := r.PruneRuns()
 			if err != nil {
 				t.Fatal(err)

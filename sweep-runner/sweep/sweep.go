@@ -202,7 +202,10 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 	}
 	c, ok := r.clients[t.Name]
 	if !ok {
-		maxC := r.Plan.Spec.MaxConcurrency
+		maxC := 0
+		if m := r.Plan.Spec.MaxConcurrency; m != nil {
+			maxC = *m
+		}
 		for _, c := range r.Plan.Spec.Concurrency {
 			maxC = max(maxC, c)
 		}
@@ -444,14 +447,14 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	cfg := load.Config{
 		Client: r.client(t), Prompt: prompt, Concurrency: conc,
 		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
-		Duration: spec.StepDuration.Duration, MinRequests: spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
+		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
 		Desync: true, Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
 		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
 		Counter: &r.counter, SLA: sla,
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
 	cfg.Decide = func(p load.Progress) bool {
-		if p.Successful+p.Errored >= spec.MaxRequests {
+		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
 		}
 		return provisionalClear(p, rec.Samples(), time.Now(), sla)

@@ -49,13 +49,16 @@ var shortScenario = v1alpha1.Scenario{Name: "S", InputTokens: 64, OutputTokens: 
 func testPlan(t *testing.T, targets []v1alpha1.Target, start, maxC int) *v1alpha1.SweepPlan {
 	t.Helper()
 	p := &v1alpha1.SweepPlan{Spec: v1alpha1.PlanSpec{
-		Targets: targets, Scenarios: []v1alpha1.Scenario{shortScenario},
-		StartConcurrency: start, MaxConcurrency: maxC,
-		StepDuration: v1alpha1.D(1500 * time.Millisecond), Warmup: v1alpha1.D(300 * time.Millisecond),
-		RequestTimeout: v1alpha1.D(20 * time.Second),
-		// Few requests per window keep these tests short; the statistics
-		// of a window are tested in load and analysis.
-		MinRequests: 10, MaxRequests: 10,
+		Targets: targets,
+		SweepSettings: v1alpha1.SweepSettings{
+			Scenarios:        []v1alpha1.Scenario{shortScenario},
+			StartConcurrency: v1alpha1.Ptr(start), MaxConcurrency: v1alpha1.Ptr(maxC),
+			StepDuration: v1alpha1.DP(1500 * time.Millisecond), Warmup: v1alpha1.DP(300 * time.Millisecond),
+			RequestTimeout: v1alpha1.DP(20 * time.Second),
+			// Few requests per window keep these tests short; the statistics
+			// of a window are tested in load and analysis.
+			MinRequests: v1alpha1.Ptr(10), MaxRequests: v1alpha1.Ptr(10),
+		},
 	}}
 	if err := p.Default(); err != nil {
 		t.Fatal(err)
@@ -215,7 +218,7 @@ func contains(l []string, s string) bool {
 func TestInterruptAndResume(t *testing.T) {
 	srv := sim(t, "m1", 4)
 	plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: srv.URL, Model: "m1"}}, 1, 8)
-	plan.Spec.StepDuration = v1alpha1.D(time.Second)
+	plan.Spec.StepDuration = v1alpha1.DP(time.Second)
 	out := t.TempDir()
 	r, pw := newRunner(t, plan, out)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -287,7 +290,7 @@ func TestInterruptAndResume(t *testing.T) {
 func TestOfflineReport(t *testing.T) {
 	srv := sim(t, "m1", 2)
 	plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: srv.URL, Model: "m1"}}, 1, 4)
-	plan.Spec.StepDuration = v1alpha1.D(time.Second)
+	plan.Spec.StepDuration = v1alpha1.DP(time.Second)
 	r, _ := newRunner(t, plan, t.TempDir())
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -362,7 +365,7 @@ func TestMalformedChunks(t *testing.T) {
 	plan := testPlan(t, []v1alpha1.Target{{Name: "bad", URL: srv.URL, Model: "m1"}}, 1, 1)
 	plan.Spec.Concurrency = []int{4}
 	plan.Spec.Scenarios = []v1alpha1.Scenario{{Name: "S", InputTokens: 10, OutputTokens: 5}}
-	plan.Spec.StepDuration = v1alpha1.D(time.Second)
+	plan.Spec.StepDuration = v1alpha1.DP(time.Second)
 	r, _ := newRunner(t, plan, t.TempDir())
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)

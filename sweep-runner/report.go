@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rhoai-demo/step07/sweep-runner/report"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+)
+
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.Int("users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
+	var costs []string
+	fs.StringArrayVar(&costs, "gpu-hour-cost", nil, "MODEL=PRICE: price of one GPU hour of a target (by name or served model), over the plan's gpuHourCost (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sweep-runner report [--users N] RUN_DIR\n\nRebuilds summary.json, summary.csv, report.md, report.html and the PNG charts from the run's plan.yaml and steps.jsonl, offline.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("report needs exactly one RUN_DIR")
+	}
+	dir := fs.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+		return usagef("%s is not a run directory (no %s)", dir, results.PlanFile)
+	}
+	if _, _, _, err := report.Load(dir); err != nil {
+		return usagef("%v", err)
+	}
+	if *users < 1 {
+		return usagef("--users must be at least 1")
+	}
+	prices, err := parseCosts(costs)
+	if err != nil {
+		return err
+	}
+	sum, err := report.RebuildOpts(dir, report.Options{PlanUsers: *users, Costs: prices})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, report.SizingTable(sum))
+	fmt.Fprintf(stdout, "\nreport: %s and %s\n", filepath.Join(dir, results.ReportMD), filepath.Join(dir, report.ReportHTML))
+	return nil
+}
+
+// parseCosts reads MODEL=PRICE pairs.
+func parseCosts(vals []string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, v := range vals {
+		for _, kv := range strings.Split(v, ",") {
+			name, price, ok := strings.Cut(kv, "=")
+			p, err := strconv.ParseFloat(strings.TrimSpace(price), 64)
+			if !ok || strings.TrimSpace(name) == "" || err != nil || p < 0 {
+				return nil, usagef("--gpu-hour-cost %q: want MODEL=PRICE with a non-negative price per GPU hour", kv)
+			}
+			out[strings.TrimSpace(name)] = p
+		}
+	}
+	return out, nil
+}

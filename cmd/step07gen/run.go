@@ -81,27 +81,34 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func flags(name, usage string, stderr io.Writer) *pflag.FlagSet {
+// command is one subcommand: its flags and the help text above them.
+type command struct {
+	*pflag.FlagSet
+	usage string
+}
+
+func newCommand(name, usage string) *command {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard) // parse errors are printed by parse, once
 	fs.Usage = func() {}
-	usages[fs] = func(w io.Writer) { fmt.Fprintf(w, "%s\n\nFlags:\n%s", usage, fs.FlagUsages()) }
-	return fs
+	return &command{FlagSet: fs, usage: usage}
 }
 
-// usages prints each flag set's help; a map because pflag's Usage has no writer.
-var usages = map[*pflag.FlagSet]func(io.Writer){}
+// printUsage writes the command's help: its usage text, then its flags.
+func (c *command) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nFlags:\n%s", c.usage, c.FlagUsages())
+}
 
 // parse handles --help (exit 0, usage on stdout) and bad flags (exit 2).
-func parse(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
-	help := fs.BoolP("help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "step07gen %s: %v\n\n", fs.Name(), err)
-		usages[fs](stderr)
+func (c *command) parse(args []string, stdout, stderr io.Writer) (int, bool) {
+	help := c.BoolP("help", "h", false, "show this help")
+	if err := c.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "step07gen %s: %v\n\n", c.Name(), err)
+		c.printUsage(stderr)
 		return exitUsage, false
 	}
 	if *help {
-		usages[fs](stdout)
+		c.printUsage(stdout)
 		return exitOK, false
 	}
 	return 0, true
@@ -162,11 +169,11 @@ func generate(args []string, stdout, stderr io.Writer, diffOnly bool) int {
 	if diffOnly {
 		name, usage = "diff", "step07gen diff --config FILE --out DIR\n\nExit 0 when DIR holds exactly what generate would write; exit 1 with a\nunified diff otherwise. Writes nothing."
 	}
-	fs := flags(name, usage, stderr)
+	fs := newCommand(name, usage)
 	config := fs.String("config", "", "the ModelPerformanceMetrics config (step07.yaml)")
 	out := fs.String("out", "", "the tree folder")
 	execPath := fs.String("krm-exec-path", tree.DefaultExecPath, "exec path of step07gen written into krm/step07.yaml, relative to the krm folder")
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
+	if code, ok := fs.parse(args, stdout, stderr); !ok {
 		return code
 	}
 	var problems []string
@@ -215,8 +222,8 @@ func generate(args []string, stdout, stderr io.Writer, diffOnly bool) int {
 }
 
 func fn(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flags("fn", "step07gen fn FILE\n\nPrints the objects generated from FILE as one YAML stream (what ArgoCD's\nplugin applies). Without FILE, reads a ResourceList on stdin (the KRM function).", stderr)
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
+	fs := newCommand("fn", "step07gen fn FILE\n\nPrints the objects generated from FILE as one YAML stream (what ArgoCD's\nplugin applies). Without FILE, reads a ResourceList on stdin (the KRM function).")
+	if code, ok := fs.parse(args, stdout, stderr); !ok {
 		return code
 	}
 	switch fs.NArg() {

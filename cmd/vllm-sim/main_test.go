@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +60,27 @@ func TestHelpVersionAndShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "dcgm listening") || !strings.Contains(logs.String(), "stopped") ||
 		!strings.Contains(logs.String(), "time scale 1:") {
 		t.Fatalf("logs %q", logs.String())
+	}
+}
+
+// The flags are bound onto the loaded profile: a profile file's values stay
+// where no flag is given (faults included), and a flag given replaces its
+// value, a list flag the whole list.
+func TestFlagsOverrideProfileFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "p.yaml")
+	os.WriteFile(file, []byte("profile: mistral-int4-tp1\nmaxNumSeqs: 7\nseed: 9\nfaults:\n  error_rate: 0.25\n  error_codes: [503]\n  max_waiting: 4\n"), 0o644)
+	cfg, _, err := parse([]string{"--profile-file", file}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Model != "mistral-3-int4" || cfg.MaxNumSeqs != 7 || cfg.Seed != 9 || cfg.Faults.ErrorRate != 0.25 || len(cfg.Faults.ErrorCodes) != 1 || cfg.Faults.MaxWaiting != 4 {
+		t.Fatalf("profile file not kept: %+v", cfg)
+	}
+	cfg, _, err = parse([]string{"--profile-file", file, "--max-num-seqs", "3", "--error-codes", "429,500", "--max-waiting", "0", "--prefix-caching=false"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxNumSeqs != 3 || cfg.Seed != 9 || cfg.Faults.ErrorRate != 0.25 || fmt.Sprint(cfg.Faults.ErrorCodes) != "[429 500]" || cfg.Faults.MaxWaiting != 0 || cfg.PrefixCaching {
+		t.Fatalf("flags over the profile file: %+v", cfg)
 	}
 }

@@ -124,6 +124,9 @@ func (s *SweepSettings) Default() {
 	if s.Scenarios == nil {
 		s.Scenarios = DefaultScenarios()
 	}
+	for i := range s.Scenarios {
+		s.Scenarios[i].defaultWorkload()
+	}
 	s.SLA.Default()
 	setDefault(&s.MinRequests, DefaultMinRequests)
 	setDefault(&s.MaxRequests, max(DefaultMaxRequests, *s.MinRequests))
@@ -173,6 +176,9 @@ func (s SweepSettings) clone() SweepSettings {
 	c := s
 	c.Concurrency = cloneSlice(s.Concurrency)
 	c.Scenarios = cloneSlice(s.Scenarios)
+	for i := range c.Scenarios {
+		c.Scenarios[i] = c.Scenarios[i].clone()
+	}
 	c.StartConcurrency, c.MaxConcurrency = clonePtr(s.StartConcurrency), clonePtr(s.MaxConcurrency)
 	c.StepDuration, c.Warmup, c.RequestTimeout = clonePtr(s.StepDuration), clonePtr(s.Warmup), clonePtr(s.RequestTimeout)
 	c.ReadyTimeout, c.MaxWindow = clonePtr(s.ReadyTimeout), clonePtr(s.MaxWindow)

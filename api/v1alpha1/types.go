@@ -197,6 +197,13 @@ type Scenario struct {
 	OutputTokens int    `json:"outputTokens"`
 	// Spread varies lengths uniformly by +-Spread (0..0.9) of the nominal value.
 	Spread float64 `json:"spread,omitempty"`
+	// The population (workload.go): think time between a user's requests,
+	// turns of a conversation, a system prompt shared by every user, or
+	// open-loop arrivals at a rate instead of users.
+	ThinkTime          *ThinkTime `json:"thinkTime,omitempty"`
+	Turns              *Turns     `json:"turns,omitempty"`
+	SharedPrefixTokens int        `json:"sharedPrefixTokens,omitempty"`
+	Arrival            *Arrival   `json:"arrival,omitempty"`
 }
 
 // Results is the results PVC.

@@ -271,6 +271,7 @@ func validateScenarios(errs *Errors, f string, sc []Scenario) {
 		if s.Spread < 0 || s.Spread > 0.9 {
 			errs.Add(p+".spread", "must be between 0 and 0.9")
 		}
+		s.validateWorkload(errs, p)
 	}
 }
 

@@ -5,13 +5,14 @@ export GOTOOLCHAIN := local
 export GOFLAGS := -mod=readonly -buildvcs=false
 TOOLS := $(CURDIR)/.tools/bin
 KUSTOMIZE_VERSION := v5.8.2
+DEADCODE_VERSION := v0.52.0
 TREE := gitops/step-07-model-performance-metrics
 CONFIG := $(TREE)/step07.yaml
 FUZZTIME ?= 30s
 VERSION ?= 0.1.0
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build generate verify-generated test tools demo bench fuzz fmt vet clean
+.PHONY: all build generate verify-generated test tools demo bench fuzz fmt vet check clean
 
 all: build
 
@@ -33,6 +34,8 @@ tools:
 	@mkdir -p $(TOOLS)
 	@test -x $(TOOLS)/kustomize || GOBIN=$(TOOLS) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	@GO=$(GO) hack/kube-tools.sh
+	@$(GO) version -m $(TOOLS)/deadcode 2>/dev/null | grep -q "golang.org/x/tools	$(DEADCODE_VERSION)" || \
+		GOBIN=$(TOOLS) GOFLAGS= $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
 	@if [ "$$(id -u)" = 0 ] && { ! command -v prometheus >/dev/null || ! command -v chromium >/dev/null; }; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus chromium >/dev/null; \
 	fi
@@ -42,6 +45,14 @@ test: tools build
 
 vet:
 	$(GO) vet ./...
+
+# check is CI's hygiene: go vet, a tidy module (go.mod and go.sum as
+# `go mod tidy` would write them) and no unreachable function (deadcode,
+# with the tests as roots: a helper only tests use is not dead).
+check: tools
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	@out=$$($(TOOLS)/deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi; echo "deadcode: none unreachable"
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')

@@ -140,9 +140,6 @@ func (e *engine) add(s *seq) {
 // cancel marks a request aborted; the next begin drops it and frees its blocks.
 func (e *engine) cancel(s *seq) { s.cancelled = true }
 
-// idle reports whether nothing is waiting or running.
-func (e *engine) idle() bool { return len(e.waiting) == 0 && e.numRunning() == 0 }
-
 func (e *engine) dropCancelled(now time.Time) {
 	kept := e.waiting[:0]
 	for _, s := range e.waiting {

@@ -152,7 +152,6 @@ func dcgmFn(fn func(string) string) func(string) string {
 	}
 }
 
-func rateFn(s string) string     { return "rate(" + s + rateWindow + ")" }
 func increaseFn(s string) string { return "increase(" + s + "[$__range])" }
 
 // gpuTable is the config's GPU count per model as an instant vector, one

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"sort"
-	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
@@ -144,6 +143,3 @@ func ratio(a, b float64) float64 {
 	}
 	return a / b
 }
-
-// Seconds converts a duration to float seconds.
-func Seconds(d time.Duration) float64 { return d.Seconds() }

@@ -108,9 +108,6 @@ func CertPool(caFile string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// BaseURL of the server.
-func (c *Client) BaseURL() string { return c.base }
-
 // CloseIdle closes idle connections.
 func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
 

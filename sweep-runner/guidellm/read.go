@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -101,8 +100,6 @@ type node struct {
 	bad     bool
 }
 
-func root(v any) node { return node{v: v} }
-
 func joinPath(path, key string) string {
 	if path == "" {
 		return key
@@ -130,27 +127,6 @@ func (c *checker) get(n node, k string) node {
 
 // has reports whether n is present (not absent, not null, not under a bad value).
 func (n node) has() bool { return !n.missing && !n.bad }
-
-// list returns the elements of an array node (nil after reporting a problem).
-func (c *checker) list(n node) []node {
-	if !n.has() {
-		if n.missing {
-			c.add(n.path, "missing")
-		}
-		return nil
-	}
-	l, ok := n.v.([]any)
-	if !ok {
-		c.add(n.path, "must be a list, got %s", kindOf(n.v))
-		return nil
-	}
-	out := make([]node, len(l))
-	for i, v := range l {
-		p := fmt.Sprintf("%s[%d]", n.path, i)
-		out[i] = node{path: p, v: v, missing: v == nil}
-	}
-	return out
-}
 
 // num reads a required finite number.
 func (c *checker) num(n node) float64 {
@@ -317,13 +293,3 @@ func decodeValue(raw json.RawMessage) (any, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// sortedKeys of a generic object, for stable messages.
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

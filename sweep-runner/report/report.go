@@ -57,12 +57,6 @@ func RebuildOpts(runDir string, opts Options) (*results.Summary, error) {
 // ReportHTML is the self-contained HTML report of a run directory.
 const ReportHTML = "report.html"
 
-// WriteAll writes summary.json, summary.csv, report.md, report.html and the
-// PNG charts with the default options.
-func WriteAll(runDir string, sum *results.Summary) error {
-	return WriteAllOpts(runDir, sum, Options{})
-}
-
 // WriteAllOpts writes every report of a run directory.
 func WriteAllOpts(runDir string, sum *results.Summary, opts Options) error {
 	if err := results.WriteJSON(filepath.Join(runDir, results.SummaryJSON), sum); err != nil {
@@ -178,15 +172,6 @@ func ms(sec float64, ok bool) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f ms", sec*1000)
-}
-
-// Markdown renders report.md without chart links and with the default plan.
-func Markdown(sum *results.Summary) string {
-	md, err := MarkdownOpts(sum, Options{}, nil)
-	if err != nil {
-		return err.Error()
-	}
-	return md
 }
 
 // MarkdownOpts renders report.md: the sizing table, the capacity plan for

@@ -195,14 +195,6 @@ func (s *Scraper) Once(ctx context.Context) (Sample, error) {
 	return smp, err
 }
 
-// Run scrapes every Interval until ctx ends and returns the samples (failed
-// scrapes included with OK false).
-func (s *Scraper) Run(ctx context.Context) []Sample {
-	var rec Recorder
-	s.RunInto(ctx, &rec)
-	return rec.samples
-}
-
 // Recorder holds the samples of a running scraper; Samples may be read
 // while it runs (a window whose end depends on them).
 type Recorder struct {

@@ -45,7 +45,7 @@ func TestAPIServer(t *testing.T) {
 	var nss []string
 	seen := map[string]bool{}
 	for _, tr := range trees {
-		for _, ns := range []string{tr.namespace, tr.argoNamespace} {
+		for _, ns := range []string{tr.namespace, tr.argoNamespace, tr.dcgmNamespace} {
 			if !seen[ns] {
 				seen[ns] = true
 				nss = append(nss, ns)
@@ -152,10 +152,12 @@ spec:
 	t.Logf("TestAPIServer total %v", time.Since(begin).Round(time.Millisecond))
 }
 
-// apiServerTree is one generated tree and the namespaces its config names.
+// apiServerTree is one generated tree and the namespaces its config names
+// (the GPU operator's too: the local Prometheus has a Role there).
 type apiServerTree struct {
 	name, dir, rel                     string
 	platform, namespace, argoNamespace string
+	dcgmNamespace                      string
 }
 
 // apiServerTrees: every golden config's tree and the committed tree, with
@@ -172,6 +174,7 @@ func apiServerTrees(t *testing.T) []apiServerTree {
 		out = append(out, apiServerTree{
 			name: name, dir: dir, rel: filepath.ToSlash(rel),
 			platform: c.Spec.Platform, namespace: c.Spec.Namespace, argoNamespace: c.Spec.ArgoCD.Namespace,
+			dcgmNamespace: c.Spec.Monitoring.DCGMNamespace,
 		})
 	}
 	for _, name := range configs(t, "valid") {
@@ -201,7 +204,7 @@ func restrictedNamespaces(names []string) string {
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: %[1]s
+  name: %[1]q
   labels:
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/warn: restricted
@@ -211,7 +214,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: default
-  namespace: %[1]s
+  namespace: %[1]q
 `, ns)
 	}
 	return b.String()

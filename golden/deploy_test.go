@@ -44,8 +44,8 @@ esac
 		}
 		return string(out)
 	}
-	out := run("--dry-run") // 25 objects + 3 NetworkPolicies; no ServiceMonitor (RHOAI's is reused)
-	if !strings.Contains(out, "dry run: would apply 28 objects from .") || strings.Contains(out, "ServiceMonitor/") || !strings.Contains(out, "CronJob/guidellm-sweep") || strings.Contains(out, "Application/") {
+	out := run("--dry-run") // 27 objects (the DCGM Role and RoleBinding in the GPU operator's namespace among them) + 3 NetworkPolicies; no ServiceMonitor (RHOAI's is reused)
+	if !strings.Contains(out, "dry run: would apply 30 objects from .") || strings.Contains(out, "ServiceMonitor/") || !strings.Contains(out, "CronJob/guidellm-sweep") || strings.Contains(out, "Application/") {
 		t.Errorf("dry run:\n%s", out)
 	}
 	if b, _ := os.ReadFile(log); strings.Contains(string(b), "apply") {

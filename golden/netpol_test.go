@@ -198,7 +198,8 @@ func TestNetworkPolicyFlows(t *testing.T) {
 			if !openshift {
 				ingressNS = c.Spec.NetworkPolicies.IngressNamespace
 			}
-			for _, n := range []string{ns, "elsewhere", "kube-system", "openshift-dns", "openshift-monitoring", "openshift-user-workload-monitoring", ingressNS} {
+			dcgmNS := c.Spec.Monitoring.DCGMNamespace
+			for _, n := range []string{ns, "elsewhere", "kube-system", "openshift-dns", "openshift-monitoring", "openshift-user-workload-monitoring", ingressNS, dcgmNS} {
 				cl.nsLabels[n] = map[string]string{"kubernetes.io/metadata.name": n}
 			}
 			if openshift {
@@ -235,6 +236,8 @@ func TestNetworkPolicyFlows(t *testing.T) {
 			kubeSystemOther := endpoint{name: "kube-system/metrics-server", ns: "kube-system", labels: map[string]string{"k8s-app": "metrics-server"}}
 			thanos := endpoint{name: "thanos-querier", ns: "openshift-monitoring", labels: map[string]string{"app.kubernetes.io/name": "thanos-query"}}
 			uwm := endpoint{name: "user-workload prometheus", ns: "openshift-user-workload-monitoring", labels: map[string]string{"app.kubernetes.io/name": "prometheus"}}
+			dcgmExporter := endpoint{name: "nvidia-dcgm-exporter in " + dcgmNS, ns: dcgmNS, labels: map[string]string{"app": "nvidia-dcgm-exporter"}}
+			strangerOn9400 := endpoint{name: "a pod in elsewhere", ns: "elsewhere", labels: map[string]string{"app": "nvidia-dcgm-exporter"}}
 			stranger := endpoint{name: "notebook in " + ns, ns: ns, labels: map[string]string{"app": "notebook"}}
 			// Another namespace's pod copying Grafana's labels must not pass for Grafana.
 			impostor := endpoint{name: "impostor", ns: "elsewhere", labels: pods[v1alpha1.GrafanaName].Labels}
@@ -277,6 +280,10 @@ func TestNetworkPolicyFlows(t *testing.T) {
 				{prom, apiServer, 6443, tcp, true, "kubernetes_sd"},
 				{prom, apiServer, 443, tcp, true, "kubernetes_sd"},
 				{prom, internet, 443, tcp, !restrictProm, "Prometheus egress (restricted with apiServerCIDRs)"},
+				{prom, dcgmExporter, 9400, tcp, true, "Prometheus scrapes the DCGM exporter (gpu-metrics)"},
+				{prom, dcgmExporter, 9401, tcp, !restrictProm, "only the exporter's port (when restricted)"},
+				{prom, strangerOn9400, 9400, tcp, !restrictProm, "9400 in the DCGM namespace only (when restricted)"},
+				{sweep, dcgmExporter, 9400, tcp, false, "the sweep reads GPU power from the local Prometheus"},
 				{graf, thanos, 9091, tcp, true, "Grafana's egress is not restricted"},
 				{graf, predictor(c.Spec.Models[0].Name, ns), 8080, tcp, true, "Grafana's egress is not restricted"},
 			}

@@ -112,7 +112,8 @@ func TestObjects(t *testing.T) {
 					checkApplication(t, c, doc)
 					continue
 				}
-				if kind != "ClusterRoleBinding" && o.GetNamespace() != c.Spec.Namespace && !(kind == "ConfigMap" && o.GetNamespace() == c.Spec.ArgoCD.Namespace) {
+				dcgmRBAC := (kind == "Role" || kind == "RoleBinding") && o.GetNamespace() == c.Spec.Monitoring.DCGMNamespace && o.GetName() == c.PrometheusDCGMRoleName()
+				if kind != "ClusterRoleBinding" && o.GetNamespace() != c.Spec.Namespace && !(kind == "ConfigMap" && o.GetNamespace() == c.Spec.ArgoCD.Namespace) && !dcgmRBAC {
 					t.Errorf("%s: namespace %q, want %q", id, o.GetNamespace(), c.Spec.Namespace)
 				}
 				v, ok := typed(kind)
@@ -266,7 +267,7 @@ func checkConfigMap(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id string
 			if err := yaml.Unmarshal([]byte(v), &cfg); err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}
-			if cfg.Global.ScrapeInterval != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) || len(cfg.ScrapeConfigs) != len(c.Spec.Models) ||
+			if cfg.Global.ScrapeInterval != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) || len(cfg.ScrapeConfigs) != len(c.Spec.Models)+1 ||
 				len(cfg.RuleFiles) != 1 || cfg.RuleFiles[0] != v1alpha1.RulesMountPath+"/*.yaml" {
 				t.Errorf("%s: prometheus.yml: %+v", id, cfg)
 			}

@@ -192,9 +192,16 @@ func TestRBAC(t *testing.T) {
 				t.Fatal("no Role: Prometheus needs one for kubernetes_sd")
 			}
 			roles := map[string]bool{}
+			dcgmRoles := 0
 			for _, r := range d.roles {
-				roles[r.Name] = true
-				if r.Namespace != c.Spec.Namespace {
+				roles[r.Namespace+"/"+r.Name] = true
+				switch {
+				case r.Namespace == c.Spec.Namespace:
+				case r.Namespace == c.Spec.Monitoring.DCGMNamespace && r.Name == c.PrometheusDCGMRoleName():
+					// kubernetes_sd of the DCGM exporter, in the GPU
+					// operator's namespace
+					dcgmRoles++
+				default:
 					t.Errorf("Role %s in namespace %q", r.Name, r.Namespace)
 				}
 				for _, rule := range r.Rules {
@@ -220,13 +227,22 @@ func TestRBAC(t *testing.T) {
 					}
 				}
 			}
+			if want := map[bool]int{true: 1}[c.ScrapesDCGMElsewhere()]; dcgmRoles != want {
+				t.Errorf("%d Roles in the DCGM namespace %q, want %d", dcgmRoles, c.Spec.Monitoring.DCGMNamespace, want)
+			}
 			for _, rb := range d.roleBindings {
-				if rb.RoleRef.Kind != "Role" || !roles[rb.RoleRef.Name] {
-					t.Errorf("RoleBinding %s binds %s %s, not a generated Role", rb.Name, rb.RoleRef.Kind, rb.RoleRef.Name)
+				// a Role of the binding's own namespace
+				if rb.RoleRef.Kind != "Role" || !roles[rb.Namespace+"/"+rb.RoleRef.Name] {
+					t.Errorf("RoleBinding %s/%s binds %s %s, not a generated Role of its namespace", rb.Namespace, rb.Name, rb.RoleRef.Kind, rb.RoleRef.Name)
 				}
 				for _, s := range rb.Subjects {
 					if s.Kind != "ServiceAccount" || s.Namespace != c.Spec.Namespace {
 						t.Errorf("RoleBinding %s: subject %+v", rb.Name, s)
+					}
+					// outside the config's namespace only Prometheus
+					// (DCGM discovery) is granted anything
+					if rb.Namespace != c.Spec.Namespace && s.Name != v1alpha1.PrometheusName {
+						t.Errorf("RoleBinding %s/%s: subject %+v", rb.Namespace, rb.Name, s)
 					}
 				}
 			}
@@ -314,8 +330,8 @@ func TestSecretsComeFromSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Secret volumes: the API key, and on OpenShift the token Secret the
-			// platform fills (read-only metrics); nothing else.
+			// Secret volumes: the API key; nothing else (GPU power comes from
+			// the local Prometheus: no monitoring token in the sweep).
 			var vol *corev1.Volume
 			for i := range sweep.Volumes {
 				s := sweep.Volumes[i].Secret
@@ -323,7 +339,6 @@ func TestSecretsComeFromSecrets(t *testing.T) {
 				case s == nil:
 				case s.SecretName == c.Spec.Sweep.APIKeySecret:
 					vol = &sweep.Volumes[i]
-				case s.SecretName == "perf-grafana-token" && c.Spec.Platform == v1alpha1.PlatformOpenShift:
 				default:
 					t.Errorf("sweep mounts Secret %s", s.SecretName)
 				}

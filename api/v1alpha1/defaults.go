@@ -22,13 +22,10 @@ const (
 	PlanMountPath    = "/etc/sweep"
 	PlanFileName     = "plan.yaml"
 	APIKeyMountPath  = "/var/run/secrets/model-api-key"
-	// ThanosTokenMountPath and ServiceCAMountPath hold, in the sweep Job on
-	// OpenShift, the token of Grafana's ServiceAccount (the one
-	// cluster-monitoring-view binding) and the service CA, so sweep-runner can
-	// read DCGM power from the Thanos Querier.
-	ThanosTokenMountPath = "/var/run/secrets/thanos-token"
-	ServiceCAMountPath   = "/var/run/secrets/service-ca"
-	APIKeyFileName       = "api-key"
+	// ServiceCAMountPath holds, in the sweep Job on OpenShift, the service
+	// CA that signs the model auth proxies' certificates.
+	ServiceCAMountPath = "/var/run/secrets/service-ca"
+	APIKeyFileName     = "api-key"
 	// RulesConfigMapName holds the recording and alerting rules the local
 	// Prometheus loads (the same groups as the PrometheusRule).
 	RulesConfigMapName = "perf-prometheus-rules"
@@ -231,7 +228,11 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 		Kind:       PlanKind,
 		Metadata:   ObjectMeta{Name: SweepPlanName, Namespace: s.Namespace},
 		Spec: PlanSpec{
-			SweepSettings:  sw.SweepSettings.clone(),
+			SweepSettings: sw.SweepSettings.clone(),
+			// GPU power, like every series the sweep reads: the local
+			// Prometheus scrapes the DCGM exporter at the scrape interval
+			// on every platform, needing no token, no TLS and no
+			// cluster-wide grant.
 			PrometheusURL:  fmt.Sprintf("http://%s.%s.svc:%d", PrometheusName, s.Namespace, PrometheusPort),
 			RemoteWriteURL: fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
 		},
@@ -241,13 +242,6 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 	}
 	if c.NeedsServiceCA() {
 		p.Spec.CAFile = ServiceCAMountPath + "/service-ca.crt"
-	}
-	if c.PowerFromThanos() {
-		// DCGM metrics live in the platform Prometheus (the GPU operator's
-		// namespace is cluster-monitored), not in the local one.
-		p.Spec.PrometheusURL = s.Monitoring.ThanosQuerierURL
-		p.Spec.PrometheusTokenFile = ThanosTokenMountPath + "/token"
-		p.Spec.PrometheusCAFile = ServiceCAMountPath + "/service-ca.crt"
 	}
 	for _, m := range s.Models {
 		p.Spec.Targets = append(p.Spec.Targets, Target{
@@ -263,20 +257,10 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 	return p
 }
 
-// PowerFromThanos reports whether the sweep reads GPU power from the Thanos
-// Querier (OpenShift with a Thanos URL: the same condition under which
-// Grafana gets its token Secret and service CA, which the sweep Job mounts).
-func (c *ModelPerformanceMetrics) PowerFromThanos() bool {
-	return c.Spec.Platform == PlatformOpenShift && c.Spec.Monitoring.ThanosQuerierURL != ""
-}
-
 // NeedsServiceCA reports whether the sweep Job mounts the OpenShift service
-// CA: to read power from the Thanos Querier, or to reach a model behind its
-// auth proxy (whose serving certificate the service CA signs).
+// CA: to reach a model behind its auth proxy (whose serving certificate the
+// service CA signs).
 func (c *ModelPerformanceMetrics) NeedsServiceCA() bool {
-	if c.PowerFromThanos() {
-		return true
-	}
 	for _, m := range c.Spec.Models {
 		if m.AuthProxy {
 			return true

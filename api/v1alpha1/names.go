@@ -13,11 +13,12 @@ import "sort"
 const (
 	// GrafanaTokenSecretName is the long-lived token Secret of Grafana's
 	// ServiceAccount (OpenShift with a Thanos Querier). Its
-	// cluster-monitoring-view binding is the one cluster-scoped grant; the
-	// sweep Job mounts the token to read GPU power from the Thanos Querier.
+	// cluster-monitoring-view binding is the one cluster-scoped grant; only
+	// Grafana mounts the token.
 	GrafanaTokenSecretName = GrafanaName + "-token"
 	// GrafanaServiceCAName is the ConfigMap the service CA operator fills
-	// with service-ca.crt; Grafana and the sweep Job mount it.
+	// with service-ca.crt; Grafana mounts it, and the sweep Job when a model
+	// sits behind its auth proxy.
 	GrafanaServiceCAName = GrafanaName + "-service-ca"
 	// GrafanaProxyCookieSecret names the Secret (key session_secret, 32
 	// random bytes) the user creates for the OAuth proxy: a generator without
@@ -28,6 +29,48 @@ const (
 	GrafanaHTTPPort  = 3000
 	GrafanaProxyPort = 8443
 )
+
+// Grafana's provisioned datasources: the dashboards bind every panel to one
+// by uid (the local Prometheus holds every series they read), so no
+// datasource variable can point a panel at a server without its series.
+const (
+	// LocalDatasourceUID is perf-prometheus, Grafana's default datasource:
+	// the vLLM series at the scrape interval, DCGM at the same interval
+	// (see DCGMExporterService) and the sweep results it receives by remote
+	// write.
+	LocalDatasourceUID = PrometheusName
+	// ThanosDatasourceUID is the Thanos Querier (OpenShift): the platform
+	// and user-workload Prometheus, for Explore; no generated panel reads it.
+	ThanosDatasourceUID = "thanos-querier"
+)
+
+// The NVIDIA GPU operator's DCGM exporter: a Service in
+// spec.monitoring.dcgmNamespace whose port gpu-metrics (9400) serves the GPU
+// series. The local Prometheus discovers it (kubernetes_sd, a Role there)
+// and its NetworkPolicy lets it scrape that port.
+const (
+	DCGMExporterService  = "nvidia-dcgm-exporter"
+	DCGMExporterPortName = "gpu-metrics"
+	DCGMExporterPort     = 9400
+)
+
+// ScrapesDCGMElsewhere reports whether the DCGM exporter runs outside the
+// config's namespace, so that the local Prometheus needs a Role in
+// spec.monitoring.dcgmNamespace (and, when its egress is restricted, an
+// egress rule to that namespace). With dcgmNamespace set to the config's own
+// namespace (a cluster without the GPU operator, whose namespace does not
+// exist) neither is generated: the DCGM job looks for the exporter there,
+// under the Prometheus Role of that namespace, and finds none.
+func (c *ModelPerformanceMetrics) ScrapesDCGMElsewhere() bool {
+	return c.Spec.Monitoring.DCGMNamespace != "" && c.Spec.Monitoring.DCGMNamespace != c.Spec.Namespace
+}
+
+// PrometheusDCGMRoleName names the Role and RoleBinding of the local
+// Prometheus in the DCGM namespace: unique per config namespace, since two
+// step-07 installs share the GPU operator's namespace.
+func (c *ModelPerformanceMetrics) PrometheusDCGMRoleName() string {
+	return c.Spec.Namespace + "-" + PrometheusName + "-dcgm"
+}
 
 // GrafanaOAuthProxy reports whether the OpenShift OAuth proxy sits in front
 // of Grafana: spec.grafana.oauthProxy, on OpenShift only.

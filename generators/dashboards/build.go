@@ -9,14 +9,20 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 )
 
 // gridWidth is Grafana's grid: 24 columns.
 const gridWidth = 24
 
-// dsRef points panels and queries at the dashboard's datasource variable.
+// dsRef points panels, queries and variables at the local Prometheus by
+// uid: it holds every series the dashboards read (vLLM and DCGM at the
+// scrape interval, the sweep results it receives by remote write), on
+// OpenShift as on Kubernetes. No datasource variable: switching one panel's
+// source would leave the others without their series.
 func dsRef() common.DataSourceRef {
-	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + varDatasource + "}")}
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(v1alpha1.LocalDatasourceUID)}
 }
 
 // query is one PromQL target of a panel.

@@ -127,8 +127,8 @@ func TestStructure(t *testing.T) {
 			_ = json.Unmarshal(v.Query, &q)
 			vars[v.Name] = v.Type + " " + q
 		}
-		if !strings.HasPrefix(vars[varDatasource], "datasource prometheus") {
-			t.Errorf("%s: no prometheus datasource variable: %q", d.UID, vars[varDatasource])
+		if _, ok := vars["datasource"]; ok {
+			t.Errorf("%s: a datasource variable: every panel reads the local Prometheus by uid", d.UID)
 		}
 		if !strings.HasPrefix(vars[varNamespace], "query label_values(") {
 			t.Errorf("%s: namespace variable is not label_values: %q", d.UID, vars[varNamespace])
@@ -170,8 +170,8 @@ func TestStructure(t *testing.T) {
 			if p.FieldConfig == nil || p.FieldConfig.Defaults.Unit == "" {
 				t.Errorf("%s / %q: no unit", d.UID, p.Title)
 			}
-			if p.Datasource == nil || p.Datasource.UID != "${datasource}" {
-				t.Errorf("%s / %q: datasource is not the variable: %+v", d.UID, p.Title, p.Datasource)
+			if p.Datasource == nil || p.Datasource.UID != v1alpha1.LocalDatasourceUID {
+				t.Errorf("%s / %q: datasource is not the local Prometheus: %+v", d.UID, p.Title, p.Datasource)
 			}
 			if len(p.Targets) == 0 {
 				t.Errorf("%s / %q: no query", d.UID, p.Title)

@@ -6,6 +6,11 @@
 // server runs (V1 names or the older ones) and however DCGM pod labels arrive
 // (pod or exported_pod), and to count a pod once when several jobs scrape it
 // (vllmmetrics.DedupScrapes: RHOAI's <isvc>-metrics ServiceMonitor next to ours);
-// the tests parse every query and run them against a real Prometheus that
-// scrapes every simulated pod under two jobs.
+// the tests parse every query and run them against real Prometheus servers
+// laid out as on the cluster (the local one and the platform's behind the
+// Thanos Querier), each scraping every simulated pod under two jobs.
+//
+// Every panel, query and variable reads the local Prometheus by uid
+// (v1alpha1.LocalDatasourceUID): it holds the vLLM and DCGM series at the
+// scrape interval and the sweep results, so there is no datasource variable.
 package dashboards

@@ -16,16 +16,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
+	promgen "github.com/rhoai-demo/step07/generators/prometheus"
 	"github.com/rhoai-demo/step07/generators/rules"
 	"github.com/rhoai-demo/step07/internal/testtools"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/vllmsim"
+	"sigs.k8s.io/yaml"
 )
 
 // e2eRunID is the run id of the sweep results the test writes.
@@ -35,18 +38,36 @@ const e2eRunID = "20260101T020000Z"
 // <isvc>-metrics ServiceMonitor does next to ours.
 const dupJob = "vllm-rhoai-metrics"
 
-// TestE2EEveryQueryReturnsData runs a real Prometheus (Debian package)
-// scraping two simulated vLLM servers, one with V1 metric names and one with
-// the older names, each under two jobs at two addresses (ours and dupJob, as
-// on OpenShift AI where RHOAI's <isvc>-metrics ServiceMonitor scrapes the pod
-// too), and their DCGM listeners (one scraped so that the pod label stays
-// pod, once more so that it arrives as exported_pod), loads the generated
-// rules, sends load, writes sweep results by remote write with the shared
-// series names, and checks that every query of every dashboard returns at
-// least one series: once with the acceptance check's variable substitution
-// (a matcher holding a variable matches anything) and once with real values
-// (so that model and pod matching is exercised). Then it checks that no
-// query double counts (see noDoubleCounting).
+// TestE2EEveryQueryReturnsData runs the cluster's monitoring topology with
+// two real Prometheus servers (Debian package) and checks that every panel
+// finds its series in the datasource it reads, as Grafana resolves it when
+// the dashboard opens and nobody touches a variable:
+//
+//   - "local" is perf-prometheus: it scrapes the simulated vLLM servers,
+//     and whatever else the generated prometheus.yml scrapes (the DCGM
+//     exporter, when a job discovers it in spec.monitoring.dcgmNamespace:
+//     that job's relabelling runs here on the labels kubernetes_sd would
+//     give the GPU operator's nvidia-dcgm-exporter endpoints), loads the
+//     generated rules and receives the sweep's remote write (the plan's
+//     remoteWriteURL).
+//   - "platform" is what the Thanos Querier answers from on OpenShift: the
+//     platform Prometheus scraping the DCGM exporter (the workload's pod
+//     label arrives as exported_pod) and user-workload monitoring scraping
+//     the simulators. It receives no remote write.
+//
+// Each datasource of the generated datasources ConfigMap maps to its server
+// by URL. The simulators are one with V1 metric names and one with the
+// older names, each scraped under two jobs at two addresses by each server
+// (ours and dupJob, as on OpenShift AI where RHOAI's <isvc>-metrics
+// ServiceMonitor scrapes the pod too). The test sends load, writes sweep
+// results by remote write with the shared series names, and checks that
+// every query of every dashboard and every query variable returns at least
+// one series from the server of its datasource: once with the acceptance
+// check's variable substitution (a matcher holding a variable matches
+// anything) and once with real values (so that model and pod matching is
+// exercised). A panel bound to a datasource without its series, or one that
+// needs a variable switched, fails. Then it checks that no query double
+// counts (see noDoubleCounting).
 func TestE2EEveryQueryReturnsData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: skipped in -short mode")
@@ -81,43 +102,73 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		s.api = httptest.NewServer(srv.Handler())
 		s.dcgm = httptest.NewServer(srv.DCGMHandler())
 		t.Cleanup(func() { s.api.Close(); s.dcgm.Close(); srv.Close() })
-		s.scrape = newSnapshotter(t, s.api.URL+"/metrics", 2, time.Second)
+		// listeners: local vllm, local dupJob, platform vllm, platform dupJob
+		s.scrape = newSnapshotter(t, s.api.URL+"/metrics", 4, time.Second)
 	}
 	hostport := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	// another Service's port in the GPU operator's namespace: the local
+	// Prometheus must not scrape it
+	var decoyHits atomic.Int64
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		decoyHits.Add(1)
+		fmt.Fprintln(w, "node_status_ok 1")
+	}))
+	t.Cleanup(decoy.Close)
 
-	dir := t.TempDir()
 	c := defaulted(t)
+	if c.Spec.Platform != v1alpha1.PlatformOpenShift || c.Spec.Monitoring.ThanosQuerierURL == "" {
+		t.Fatalf("the demo config is not OpenShift with a Thanos Querier: %s, %q", c.Spec.Platform, c.Spec.Monitoring.ThanosQuerierURL)
+	}
 	rulesFile, err := rules.RulesFile(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global: {scrape_interval: 1s, evaluation_interval: 1s}\nrule_files: [%s]\nscrape_configs:\n", filepath.Join(dir, "rules.yaml"))
-	// every simulator under two jobs at two addresses (as two scrape
-	// configs reaching one pod on different ports), with the same pod
-	// labels, through its snapshotter so that both jobs store the same
-	// samples
-	for i, job := range []string{"vllm", dupJob} {
-		fmt.Fprintf(&cfg, "- job_name: %s\n  scrape_interval: 250ms\n  scrape_timeout: 250ms\n  static_configs:\n", job)
-		for _, s := range sims {
-			fmt.Fprintf(&cfg, "  - targets: ['%s']\n    labels: {namespace: private-ai, pod: %s}\n", s.scrape.addrs[i], s.pod)
+	vllmJobs := func(cfg *strings.Builder, first int) {
+		// every simulator under two jobs at two addresses (as two scrape
+		// configs reaching one pod on different ports), with the same pod
+		// labels, through its snapshotter so that both jobs store the same
+		// samples
+		for i, job := range []string{"vllm", dupJob} {
+			fmt.Fprintf(cfg, "- job_name: %s\n  scrape_interval: 250ms\n  scrape_timeout: 250ms\n  static_configs:\n", job)
+			for _, s := range sims {
+				fmt.Fprintf(cfg, "  - targets: ['%s']\n    labels: {namespace: private-ai, pod: %s}\n", s.scrape.addrs[first+i], s.pod)
+			}
 		}
 	}
-	// as the acceptance check: the target has a namespace but no pod label,
-	// so DCGM's pod label stays "pod"
-	fmt.Fprintf(&cfg, "- job_name: dcgm\n  static_configs:\n  - targets: ['%s', '%s']\n    labels: {namespace: nvidia-gpu-operator}\n",
-		hostport(sims[0].dcgm.URL), hostport(sims[1].dcgm.URL))
-	// as OpenShift's platform Prometheus: the target is the exporter pod, so
-	// the workload's pod label arrives as exported_pod
-	fmt.Fprintf(&cfg, "- job_name: dcgm-openshift\n  static_configs:\n  - targets: ['%s', '%s']\n    labels: {namespace: nvidia-gpu-operator, pod: nvidia-dcgm-exporter-x1}\n",
-		hostport(sims[0].dcgm.URL), hostport(sims[1].dcgm.URL))
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
+	header := func(dir string) *strings.Builder {
+		if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesFile, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var cfg strings.Builder
+		fmt.Fprintf(&cfg, "global: {scrape_interval: 1s, evaluation_interval: 1s}\nrule_files: [%s]\nscrape_configs:\n", filepath.Join(dir, "rules.yaml"))
+		return &cfg
 	}
-	base := startPrometheus(t, ctx, prom, dir)
+
+	// local: perf-prometheus as generated
+	localDir := t.TempDir()
+	localCfg := header(localDir)
+	vllmJobs(localCfg, 0)
+	var exporters []string
+	for _, s := range sims {
+		exporters = append(exporters, hostport(s.dcgm.URL))
+	}
+	localDCGM := generatedDCGMJobs(t, c, exporters, hostport(decoy.URL))
+	localCfg.WriteString(localDCGM)
+	writeFile(t, filepath.Join(localDir, "prometheus.yml"), localCfg.String())
+
+	// platform: OpenShift's platform Prometheus and user-workload monitoring
+	// behind the Thanos Querier. The target is the exporter pod, so the
+	// workload's pod label arrives as exported_pod.
+	platformDir := t.TempDir()
+	platformCfg := header(platformDir)
+	vllmJobs(platformCfg, 2)
+	fmt.Fprintf(platformCfg, "- job_name: nvidia-dcgm-exporter\n  static_configs:\n  - targets: ['%s', '%s']\n    labels: {namespace: nvidia-gpu-operator, pod: nvidia-dcgm-exporter-x1}\n",
+		hostport(sims[0].dcgm.URL), hostport(sims[1].dcgm.URL))
+	writeFile(t, filepath.Join(platformDir, "prometheus.yml"), platformCfg.String())
+
+	local := startPrometheus(t, ctx, prom, localDir, true)
+	platform := startPrometheus(t, ctx, prom, platformDir, false)
+	servers := datasourceServers(t, c, local, platform)
 
 	// Prometheus applies new targets a few seconds after it starts: wait
 	// until every job has scraped a few snapshots
@@ -149,13 +200,25 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		}
 	}
 
-	// sweep results, as sweep-runner writes them (see sweepSamples)
-	rw, err := remotewrite.New(base+"/api/v1/write", remotewrite.Options{})
+	// sweep results, as sweep-runner writes them (see sweepSamples), to
+	// the plan's remote-write URL: the local Prometheus
+	if rwURL := c.Plan().Spec.RemoteWriteURL; !strings.HasPrefix(hostOf(rwURL), v1alpha1.PrometheusName+".") {
+		t.Fatalf("the plan remote-writes to %s, not to the local Prometheus", rwURL)
+	}
+	samples := sweepSamples(c, time.Now())
+	rw, err := remotewrite.New(local+"/api/v1/write", remotewrite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rw.Write(ctx, sweepSamples(c, time.Now())); err != nil {
+	if err := rw.Write(ctx, samples); err != nil {
 		t.Fatalf("remote write: %v", err)
+	}
+	// the platform Prometheus receives none
+	if resp, err := http.Post(platform+"/api/v1/write", "application/x-protobuf", strings.NewReader("")); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode/100 == 2 {
+			t.Fatalf("the platform Prometheus accepts remote write (%s)", resp.Status)
+		}
 	}
 	time.Sleep(time.Until(loadStart.Add(5 * time.Second)))
 	during := time.Now() // requests running and waiting
@@ -177,38 +240,199 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 		"$model", "(mistral-3-bf16|mistral-3-int4)",
 		"$scenario", "A", "$run_id", e2eRunID)
 	ds := build(t, c)
-	exprs := allExprs(t, ds)
-	var empty []string
-	for _, e := range exprs {
-		for _, q := range []struct{ mode, expr string }{{"acceptance", subst(e.expr)}, {"real", real.Replace(e.expr)}} {
-			n, err := instant(ctx, base, q.expr)
+	q := resolvedQueries(t, ds, provisionedDatasources(t, c))
+	empty := append([]string(nil), q.problems...)
+	onServer := map[string]int{}
+	for _, e := range q.exprs {
+		base, ok := servers[e.ds]
+		if !ok {
+			empty = append(empty, fmt.Sprintf("%s / %q: datasource %s has no server", e.uid, e.title, e.ds))
+			continue
+		}
+		onServer[e.ds]++
+		for _, sq := range []struct{ mode, expr string }{{"acceptance", subst(e.expr)}, {"real", real.Replace(e.expr)}} {
+			n, err := instant(ctx, base, sq.expr)
 			if err != nil || n == 0 {
-				empty = append(empty, fmt.Sprintf("%s / %q (%s substitution): %d series, err %v\n    %s", e.uid, e.title, q.mode, n, err, q.expr))
+				empty = append(empty, fmt.Sprintf("%s / %q on %s (%s substitution): %d series, err %v\n    %s", e.uid, e.title, e.ds, sq.mode, n, err, sq.expr))
 			}
 		}
 	}
-	if len(empty) > 0 {
-		t.Errorf("%d of %d queries return no data:\n%s", len(empty), 2*len(exprs), strings.Join(empty, "\n"))
-	}
-	// both DCGM labellings reach the per-model GPU queries
-	for _, lbl := range []string{"pod", "exported_pod"} {
-		q := fmt.Sprintf(`count(%s{%s=~"mistral-3-(bf16|int4)-predictor.*"})`, vm.DCGMPowerUsage, lbl)
-		if n, err := instant(ctx, base, q); err != nil || n == 0 {
-			t.Errorf("%s: no series (err %v)", q, err)
+	for _, v := range q.vars {
+		pq, err := labelValuesPromQL(v.query)
+		if err == nil {
+			var n int
+			n, err = instant(ctx, servers[v.ds], real.Replace(pq))
+			if err == nil && n == 0 {
+				err = fmt.Errorf("no values")
+			}
+		}
+		if err != nil {
+			empty = append(empty, fmt.Sprintf("%s: variable %s on %s: %v\n    %s", v.uid, v.name, v.ds, err, v.query))
 		}
 	}
+	if len(empty) > 0 {
+		t.Errorf("%d of %d queries and variables return no data from the datasource they read:\n%s", len(empty), 2*len(q.exprs)+len(q.vars), strings.Join(empty, "\n"))
+	}
+	// the topology: DCGM's workload pod label arrives as exported_pod on
+	// the platform; the local Prometheus keeps it as pod when it scrapes
+	// the exporter, and scrapes no other Service of the GPU operator
+	mustCount := func(base, q string, want bool) {
+		n, err := instant(ctx, base, q)
+		if err != nil || (n > 0) != want {
+			t.Errorf("%s on %s: %d series (err %v), want data: %v", q, base, n, err, want)
+		}
+	}
+	perModel := func(lbl string) string {
+		return fmt.Sprintf(`count(%s{%s=~"mistral-3-(bf16|int4)-predictor.*"})`, vm.DCGMPowerUsage, lbl)
+	}
+	mustCount(platform, perModel("exported_pod"), true)
+	if localDCGM != "" {
+		mustCount(local, perModel("pod"), true)
+		mustCount(local, fmt.Sprintf(`count(%s{exported_pod!=""})`, vm.DCGMPowerUsage), false)
+		mustCount(local, fmt.Sprintf(`count(%s{namespace="private-ai"})`, vm.DCGMPowerUsage), true)
+		if n := decoyHits.Load(); n > 0 {
+			t.Errorf("the local Prometheus scraped another Service of the GPU operator's namespace %d times", n)
+		}
+	}
+	mustCount(platform, fmt.Sprintf("count(%s)", sm.TTFTSeconds), false)
 	// every recording rule yields a series for both generations
 	for _, r := range []string{rules.RecTTFTP95, rules.RecReadingSpeed, rules.RecKVCacheUsage, rules.RecQueue, rules.RecSuccessRatio} {
 		for _, s := range sims {
 			q := fmt.Sprintf(`%s{model_name=%q, namespace="private-ai"}`, r, s.model)
-			if n, err := instant(ctx, base, q); err != nil || n != 1 {
+			if n, err := instant(ctx, local, q); err != nil || n != 1 {
 				t.Errorf("recording rule %s for %s (%s names): %d series, err %v", r, s.model, s.compat, n, err)
 			}
 		}
 	}
-	t.Logf("%d queries in %d dashboards checked in two substitutions; requests completed: %v", len(exprs), len(ds), done)
+	t.Logf("%d queries in %d dashboards (per datasource: %v) and %d variables checked in two substitutions; local Prometheus scrapes DCGM: %v; requests completed: %v",
+		len(q.exprs), len(ds), onServer, len(q.vars), localDCGM != "", done)
 
-	noDoubleCounting(t, ctx, base, c, exprs, real, during, time.Now())
+	noDoubleCounting(t, ctx, local, servers, c, q.exprs, real, during, time.Now())
+}
+
+// datasourceServers maps the uid of each datasource Grafana is provisioned
+// with to the test server standing for it: the local Prometheus's Service
+// to local, the Thanos Querier to platform.
+func datasourceServers(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, local, platform string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, d := range provisionedDatasources(t, c) {
+		switch {
+		case strings.HasPrefix(hostOf(d.URL), v1alpha1.PrometheusName+"."+c.Spec.Namespace+"."):
+			out[d.UID] = local
+		case d.URL == c.Spec.Monitoring.ThanosQuerierURL:
+			out[d.UID] = platform
+		default:
+			t.Fatalf("datasource %s (%s): no server stands for it", d.UID, d.URL)
+		}
+	}
+	return out
+}
+
+// generatedDCGMJobs returns the scrape configs of the generated
+// prometheus.yml that discover targets in spec.monitoring.dcgmNamespace, as
+// YAML list items, with kubernetes_sd replaced by static targets carrying
+// the meta labels kubernetes_sd (roles endpoints, endpointslice and pod)
+// gives the GPU operator's exporter pods behind Service nvidia-dcgm-exporter
+// port gpu-metrics 9400 (one per GPU node: exporters), and one endpoint of
+// another Service of that namespace (decoy). The generated relabelling
+// decides what is scraped and which labels stay. Empty when the generated
+// Prometheus scrapes nothing there.
+func generatedDCGMJobs(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, exporters []string, decoy string) string {
+	t.Helper()
+	cfg, err := promgen.Config(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		ScrapeConfigs []map[string]any `json:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	ns := c.Spec.Monitoring.DCGMNamespace
+	target := func(addr, service, port, pod, node string) map[string]any {
+		l := map[string]any{
+			"__meta_kubernetes_namespace":                               ns,
+			"__meta_kubernetes_service_name":                            service,
+			"__meta_kubernetes_service_label_app":                       service,
+			"__meta_kubernetes_endpoints_name":                          service,
+			"__meta_kubernetes_endpoint_port_name":                      port,
+			"__meta_kubernetes_endpoint_port_protocol":                  "TCP",
+			"__meta_kubernetes_endpoint_ready":                          "true",
+			"__meta_kubernetes_endpoint_node_name":                      node,
+			"__meta_kubernetes_endpoint_address_target_kind":            "Pod",
+			"__meta_kubernetes_endpoint_address_target_name":            pod,
+			"__meta_kubernetes_endpointslice_name":                      service + "-x7k2p",
+			"__meta_kubernetes_endpointslice_port_name":                 port,
+			"__meta_kubernetes_endpointslice_port_protocol":             "TCP",
+			"__meta_kubernetes_endpointslice_endpoint_conditions_ready": "true",
+			"__meta_kubernetes_endpointslice_endpoint_node_name":        node,
+			"__meta_kubernetes_endpointslice_address_target_kind":       "Pod",
+			"__meta_kubernetes_endpointslice_address_target_name":       pod,
+			"__meta_kubernetes_pod_name":                                pod,
+			"__meta_kubernetes_pod_label_app":                           service,
+			"__meta_kubernetes_pod_container_name":                      service,
+			"__meta_kubernetes_pod_container_port_name":                 "metrics",
+			"__meta_kubernetes_pod_container_port_number":               "9400",
+			"__meta_kubernetes_pod_container_port_protocol":             "TCP",
+			"__meta_kubernetes_pod_phase":                               "Running",
+			"__meta_kubernetes_pod_ready":                               "true",
+			"__meta_kubernetes_pod_node_name":                           node,
+			"__meta_kubernetes_pod_controller_kind":                     "DaemonSet",
+			"__meta_kubernetes_pod_controller_name":                     service,
+		}
+		return map[string]any{"targets": []string{addr}, "labels": l}
+	}
+	var statics []any
+	for i, addr := range exporters {
+		statics = append(statics, target(addr, "nvidia-dcgm-exporter", "gpu-metrics", fmt.Sprintf("nvidia-dcgm-exporter-x%d", i+1), fmt.Sprintf("gpu-node-%d", i+1)))
+	}
+	statics = append(statics, target(decoy, "nvidia-node-status-exporter", "node-status", "nvidia-node-status-exporter-x1", "gpu-node-1"))
+	var jobs []map[string]any
+	for _, sc := range parsed.ScrapeConfigs {
+		sds, _ := sc["kubernetes_sd_configs"].([]any)
+		inDCGM := false
+		for _, sd := range sds {
+			m, _ := sd.(map[string]any)
+			nss, _ := m["namespaces"].(map[string]any)
+			names, _ := nss["names"].([]any)
+			for _, n := range names {
+				inDCGM = inDCGM || n == ns
+			}
+		}
+		if !inDCGM {
+			continue
+		}
+		delete(sc, "kubernetes_sd_configs")
+		sc["static_configs"] = statics
+		// the test's pace, not the cluster's
+		sc["scrape_interval"], sc["scrape_timeout"] = "1s", "1s"
+		jobs = append(jobs, sc)
+	}
+	if len(jobs) == 0 {
+		return ""
+	}
+	b, err := yaml.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // noDoubleCounting evaluates every dashboard query (real substitution) and
@@ -218,9 +442,10 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 // a relative 1e-9), so a pod scraped by two jobs counts once. It first shows
 // under load that the check catches double counting: a plain sum of rates
 // or of a gauge, or a dedup that keeps instance, differs by a factor 2.
-func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha1.ModelPerformanceMetrics, exprs []panelExpr, real *strings.Replacer, during, after time.Time) {
+func noDoubleCounting(t *testing.T, ctx context.Context, local string, servers map[string]string, c *v1alpha1.ModelPerformanceMetrics, exprs []panelExpr, real *strings.Replacer, during, after time.Time) {
 	t.Helper()
 	at := during
+	base := local
 	eval := func(expr string) (with, without map[string]float64, err error) {
 		ex, err := excludeJob(expr, dupJob)
 		if err != nil {
@@ -264,10 +489,12 @@ func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha
 		t.Errorf("deduplicated rate: %v vs %v, err %v", with, without, err)
 	}
 
-	type named struct{ name, expr string }
+	// each panel query on the server of its datasource, the rules on the
+	// local Prometheus, which loads them
+	type named struct{ name, expr, base string }
 	var all []named
 	for _, e := range exprs {
-		all = append(all, named{e.uid + " / " + e.title, real.Replace(e.expr)})
+		all = append(all, named{e.uid + " / " + e.title, real.Replace(e.expr), servers[e.ds]})
 	}
 	recorded := map[string]string{}
 	for _, g := range rules.Groups(c) {
@@ -283,7 +510,7 @@ func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha
 			for rec, e := range recorded {
 				expr = strings.ReplaceAll(expr, rec, "("+e+")")
 			}
-			all = append(all, named{"rule " + r.Record + r.Alert, expr})
+			all = append(all, named{"rule " + r.Record + r.Alert, expr, local})
 		}
 	}
 	vllm := 0
@@ -299,6 +526,7 @@ func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha
 		at = when.at
 		var bad []string
 		for _, q := range all {
+			base = q.base
 			with, without, err := eval(q.expr)
 			switch {
 			case err != nil:
@@ -316,7 +544,7 @@ func noDoubleCounting(t *testing.T, ctx context.Context, base string, c *v1alpha
 			t.Errorf("%s: %d of %d queries differ with and without the duplicate job %s:\n%s", when.name, len(bad), len(all), dupJob, strings.Join(bad, "\n"))
 			// both jobs should hold the same samples: if not, the
 			// snapshotter missed a scrape
-			n, err := queryAt(ctx, base, `count_over_time(vllm:generation_tokens_total[10m])`, at)
+			n, err := queryAt(ctx, local, `count_over_time(vllm:generation_tokens_total[10m])`, at)
 			t.Logf("samples per job: %v (err %v)", n, err)
 		}
 	}
@@ -369,7 +597,9 @@ func sweepSamples(c *v1alpha1.ModelPerformanceMetrics, now time.Time) []remotewr
 	return out
 }
 
-func startPrometheus(t *testing.T, ctx context.Context, bin, dir string) string {
+// startPrometheus runs Prometheus on dir/prometheus.yml, with the
+// remote-write receiver when remoteWrite.
+func startPrometheus(t *testing.T, ctx context.Context, bin, dir string, remoteWrite bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -378,12 +608,16 @@ func startPrometheus(t *testing.T, ctx context.Context, bin, dir string) string 
 	addr := ln.Addr().String()
 	ln.Close()
 	var log bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.enable-remote-write-receiver",
-		"--log.level=warn")
+	args := []string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+		"--log.level=warn",
+	}
+	if remoteWrite {
+		args = append(args, "--web.enable-remote-write-receiver")
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

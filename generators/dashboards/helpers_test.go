@@ -40,15 +40,13 @@ type jpanel struct {
 	Description string                    `json:"description"`
 	GridPos     *struct{ H, W, X, Y int } `json:"gridPos"`
 	Targets     []struct {
-		Expr    string `json:"expr"`
-		RefID   string `json:"refId"`
-		Instant bool   `json:"instant"`
-		Format  string `json:"format"`
+		Expr       string  `json:"expr"`
+		RefID      string  `json:"refId"`
+		Instant    bool    `json:"instant"`
+		Format     string  `json:"format"`
+		Datasource *jdsRef `json:"datasource"`
 	} `json:"targets"`
-	Datasource *struct {
-		Type string `json:"type"`
-		UID  string `json:"uid"`
-	} `json:"datasource"`
+	Datasource  *jdsRef `json:"datasource"`
 	FieldConfig *struct {
 		Defaults struct {
 			Unit       string `json:"unit"`
@@ -63,19 +61,29 @@ type jpanel struct {
 	Panels []jpanel `json:"panels"`
 }
 
+// jdsRef is a datasource reference of a panel, target or variable.
+type jdsRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+// jvar is one template variable.
+type jvar struct {
+	Type       string          `json:"type"`
+	Name       string          `json:"name"`
+	Query      json.RawMessage `json:"query"`
+	Datasource *jdsRef         `json:"datasource"`
+	Current    *struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"current"`
+}
+
 type jdash struct {
 	UID        string   `json:"uid"`
 	Title      string   `json:"title"`
 	Panels     []jpanel `json:"panels"`
 	Templating struct {
-		List []struct {
-			Type    string          `json:"type"`
-			Name    string          `json:"name"`
-			Query   json.RawMessage `json:"query"`
-			Current *struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"current"`
-		} `json:"list"`
+		List []jvar `json:"list"`
 	} `json:"templating"`
 }
 
@@ -125,7 +133,12 @@ func subst(e string) string {
 }
 
 // exprs lists every (dashboard uid, panel title, expr) of the dashboards.
-type panelExpr struct{ uid, title, expr string }
+type panelExpr struct {
+	uid, title, expr string
+	// ds is the uid of the datasource the query reads, as Grafana resolves
+	// it (see datasources.resolve); set by the e2e test only.
+	ds string
+}
 
 func allExprs(t testing.TB, ds []Dashboard) []panelExpr {
 	t.Helper()
@@ -134,7 +147,7 @@ func allExprs(t testing.TB, ds []Dashboard) []panelExpr {
 		for _, p := range flat(parseDash(t, d).Panels) {
 			for _, tg := range p.Targets {
 				if tg.Expr != "" {
-					out = append(out, panelExpr{d.UID, p.Title, tg.Expr})
+					out = append(out, panelExpr{uid: d.UID, title: p.Title, expr: tg.Expr})
 				}
 			}
 		}

@@ -9,13 +9,12 @@ import (
 
 // Template variable names.
 const (
-	varDatasource = "datasource"
-	varNamespace  = "namespace"
-	varModel      = "model"
-	varModelA     = "model_a"
-	varModelB     = "model_b"
-	varScenario   = "scenario"
-	varRunID      = "run_id"
+	varNamespace = "namespace"
+	varModel     = "model"
+	varModelA    = "model_a"
+	varModelB    = "model_b"
+	varScenario  = "scenario"
+	varRunID     = "run_id"
 )
 
 // rateWindow is Grafana's rate interval, at least four scrape intervals.

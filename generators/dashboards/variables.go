@@ -11,12 +11,6 @@ import (
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
-func datasourceVar() cog.Builder[dashboard.VariableModel] {
-	return dashboard.NewDatasourceVariableBuilder(varDatasource).
-		Label("Datasource").
-		Type("prometheus")
-}
-
 // queryVar is a label_values variable refreshed with the time range.
 func queryVar(name, label, q string) *dashboard.QueryVariableBuilder {
 	return dashboard.NewQueryVariableBuilder(name).
@@ -46,10 +40,9 @@ func modelQuery() string {
 	return fmt.Sprintf(`label_values(%s{namespace="$namespace"}, model_name)`, vm.NumRequestsRunning)
 }
 
-// liveVars: datasource, namespace and a multi-valued model variable.
+// liveVars: namespace and a multi-valued model variable.
 func liveVars(c *v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard.VariableModel] {
 	return []cog.Builder[dashboard.VariableModel]{
-		datasourceVar(),
 		namespaceVar(c),
 		queryVar(varModel, "Model", modelQuery()).Multi(true).IncludeAll(true),
 	}
@@ -85,7 +78,6 @@ func runVar(modelMatch string) *dashboard.QueryVariableBuilder {
 // config's first two models (BF16 and INT4 in the demo).
 func comparisonVars(c *v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard.VariableModel] {
 	return []cog.Builder[dashboard.VariableModel]{
-		datasourceVar(),
 		namespaceVar(c),
 		queryVar(varModelA, "Model A", modelQuery()).Current(option(modelDefault(c, 0))),
 		queryVar(varModelB, "Model B", modelQuery()).Current(option(modelDefault(c, 1))),
@@ -94,11 +86,10 @@ func comparisonVars(c *v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard
 	}
 }
 
-// sweepVars: datasource, namespace (of the live series, for consistency),
+// sweepVars: namespace (of the live series, for consistency),
 // models and scenarios of the sweep series, and the run.
 func sweepVars(c *v1alpha1.ModelPerformanceMetrics) []cog.Builder[dashboard.VariableModel] {
 	return []cog.Builder[dashboard.VariableModel]{
-		datasourceVar(),
 		namespaceVar(c),
 		queryVar(varModel, "Model", fmt.Sprintf(`label_values(%s, %s)`, sweepmetrics.TTFTSeconds, sweepmetrics.LabelModel)).Multi(true).IncludeAll(true),
 		scenarioVar("$model").Multi(true).IncludeAll(true),

@@ -27,8 +27,8 @@ const (
 	DashboardProvider    = Name + "-dashboard-provider"
 	DashboardsMountPath  = "/etc/grafana/dashboards"
 	ServiceCAMountPath   = "/etc/grafana/service-ca"
-	LocalDatasourceUID   = "perf-prometheus"
-	ThanosDatasourceUID  = "thanos-querier"
+	LocalDatasourceUID   = v1alpha1.LocalDatasourceUID
+	ThanosDatasourceUID  = v1alpha1.ThanosDatasourceUID
 	tokenEnv             = "THANOS_TOKEN"
 	httpPort             = v1alpha1.GrafanaHTTPPort
 	clusterMonitoringRef = "cluster-monitoring-view"

@@ -68,20 +68,10 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 			Items:      []corev1.KeyToPath{{Key: v1alpha1.APIKeyFileName, Path: v1alpha1.APIKeyFileName}},
 		}}})
 	}
-	if c.PowerFromThanos() {
-		// GPU power from the Thanos Querier: Grafana's ServiceAccount token
-		// (its cluster-monitoring-view binding is the only cluster-scoped
-		// grant). Optional: without it the sweep runs and only leaves power
-		// empty.
-		mounts = append(mounts, corev1.VolumeMount{Name: "thanos-token", MountPath: v1alpha1.ThanosTokenMountPath, ReadOnly: true})
-		volumes = append(volumes, corev1.Volume{Name: "thanos-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: v1alpha1.GrafanaTokenSecretName, Optional: ptr.To(true),
-			Items: []corev1.KeyToPath{{Key: "token", Path: "token"}},
-		}}})
-	}
 	if c.NeedsServiceCA() {
-		// The service CA signs the Thanos Querier's and the model auth
-		// proxies' serving certificates.
+		// The service CA signs the model auth proxies' serving
+		// certificates. (GPU power comes from the local Prometheus: the
+		// Job holds no monitoring token.)
 		mounts = append(mounts, corev1.VolumeMount{Name: "service-ca", MountPath: v1alpha1.ServiceCAMountPath, ReadOnly: true})
 		volumes = append(volumes, corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.GrafanaServiceCAName}, Optional: ptr.To(true),

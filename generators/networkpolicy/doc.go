@@ -9,7 +9,9 @@
 //     scrapes are egress. Egress: not restricted unless
 //     spec.networkPolicies.apiServerCIDRs is set (kubernetes_sd needs the API
 //     server, whose addresses differ per cluster); then the models' predictor
-//     pods on their metrics ports, DNS and those CIDRs on 443/6443.
+//     pods on their metrics ports, the DCGM exporter's namespace
+//     (spec.monitoring.dcgmNamespace) on 9400, DNS and those CIDRs on
+//     443/6443.
 //   - perf-grafana ingress: the router (OpenShift: namespaces labelled
 //     policy-group.network.openshift.io/ingress; Kubernetes: the ingress
 //     controller's namespace) on the serving port only: 8443 (the OAuth
@@ -17,9 +19,9 @@
 //     not restricted: the OAuth proxy talks to the OAuth and API servers.
 //   - guidellm-sweep: no ingress at all; egress to the models' predictor
 //     pods (80, 8080, the metrics port and the endpoint URL's port), to
-//     the Prometheus URLs of the plan (the local Prometheus on 9090; the
-//     Thanos Querier in openshift-monitoring on 9091/9092 only when the
-//     plan points there) and to DNS.
+//     the Prometheus URLs of the plan (the local Prometheus on 9090, which
+//     holds GPU power too; the Thanos Querier in openshift-monitoring on
+//     9091/9092 only if a plan pointed there) and to DNS.
 //
 // Ports are pod ports: NetworkPolicies are evaluated after a Service's
 // port translation (80 -> 8080 on the predictor Service, 53 -> 5353 on

@@ -87,6 +87,12 @@ func prometheus(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy
 			Ports: tcp(m.MetricsPort),
 		})
 	}
+	// and the DCGM exporter in its namespace on its metrics port (the GPU
+	// operator's pod labels are its own business: namespace and port only).
+	p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{
+		To:    []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: c.Spec.Monitoring.DCGMNamespace}}}},
+		Ports: tcp(v1alpha1.DCGMExporterPort),
+	})
 	p.Spec.Egress = append(p.Spec.Egress, dns(c))
 	var blocks []networkingv1.NetworkPolicyPeer
 	for _, cidr := range np.APIServerCIDRs {

@@ -64,10 +64,9 @@ func TestEndpointElsewhere(t *testing.T) {
 	}
 }
 
-// The sweep reaches the Prometheus the plan names: the local one by default
-// (on OpenShift the plan reads GPU power from the Thanos Querier, see
-// TestSweepEgressReachesThanosForPower), the Thanos Querier only when a URL
-// points at openshift-monitoring.
+// The sweep reaches the Prometheus the plan names: the local one, which
+// holds GPU power on every platform (see TestSweepReadsPowerLocally), the
+// Thanos Querier only when a URL points at openshift-monitoring.
 func TestPrometheusEgressFollowsThePlan(t *testing.T) {
 	c := load(t, "spec: {platform: kubernetes}\n")
 	plan := c.Plan()
@@ -84,14 +83,40 @@ func TestPrometheusEgressFollowsThePlan(t *testing.T) {
 	}
 }
 
-// On OpenShift the plan reads DCGM power from the Thanos Querier (the
-// platform Prometheus holds the GPU operator's metrics): the sweep may reach
-// it, and remote-writes to the local Prometheus.
-func TestSweepEgressReachesThanosForPower(t *testing.T) {
+// On OpenShift too the plan reads DCGM power from the local Prometheus,
+// which scrapes the exporter: the sweep reaches that Prometheus only, not
+// the Thanos Querier.
+func TestSweepReadsPowerLocally(t *testing.T) {
 	c := load(t, "spec: {platform: openshift}\n")
 	plan := c.Plan()
 	got := prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)
-	if len(got) != 2 || got[0].Ports[0].Port.IntVal != 9090 || got[1].To[0].NamespaceSelector.MatchLabels[NamespaceNameLabel] != MonitoringNamespace {
+	if len(got) != 1 || got[0].Ports[0].Port.IntVal != 9090 || got[0].To[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != v1alpha1.PrometheusName {
 		t.Errorf("openshift: %+v", got)
+	}
+}
+
+// With its egress restricted, Prometheus may reach the DCGM exporter's
+// namespace on 9400, and nothing else there.
+func TestPrometheusEgressToDCGM(t *testing.T) {
+	c := load(t, "spec:\n  monitoring: {dcgmNamespace: gpu-operator}\n  networkPolicies: {apiServerCIDRs: [10.0.0.1/32]}\n")
+	objs, _ := Objects(c)
+	found := 0
+	for _, o := range objs {
+		if o.GetName() != v1alpha1.PrometheusName {
+			continue
+		}
+		for _, r := range o.(*networkingv1.NetworkPolicy).Spec.Egress {
+			for _, peer := range r.To {
+				if peer.NamespaceSelector != nil && peer.NamespaceSelector.MatchLabels[NamespaceNameLabel] == "gpu-operator" {
+					found++
+					if len(r.Ports) != 1 || r.Ports[0].Port.IntVal != v1alpha1.DCGMExporterPort {
+						t.Errorf("DCGM egress ports %+v", r.Ports)
+					}
+				}
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d egress peers in the DCGM namespace, want 1", found)
 	}
 }

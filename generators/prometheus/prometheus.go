@@ -68,6 +68,9 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 		},
 	}
 	out := []kit.Object{sa, role, rb, cm, svc}
+	if c.ScrapesDCGMElsewhere() {
+		out = append(out, dcgmRBAC(c)...)
+	}
 
 	st := c.Spec.Prometheus.Storage
 	data := corev1.Volume{Name: "data"}
@@ -104,9 +107,48 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	return out, nil
 }
 
+// dcgmRBAC is the Role and RoleBinding that let the local Prometheus
+// discover the DCGM exporter's endpoints in spec.monitoring.dcgmNamespace:
+// the same read-only verbs as its Role in the config's namespace, nothing
+// cluster-wide.
+func dcgmRBAC(c *v1alpha1.ModelPerformanceMetrics) []kit.Object {
+	name := c.PrometheusDCGMRoleName()
+	meta := func() metav1.ObjectMeta {
+		m := kit.Meta(c, Component, name)
+		m.Namespace = c.Spec.Monitoring.DCGMNamespace
+		return m
+	}
+	return []kit.Object{
+		&rbacv1.Role{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+			ObjectMeta: meta(),
+			Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{""},
+				Resources: []string{"endpoints", "pods", "services"},
+				Verbs:     []string{"get", "list", "watch"},
+			}},
+		},
+		&rbacv1.RoleBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+			ObjectMeta: meta(),
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: v1alpha1.PrometheusName, Namespace: c.Spec.Namespace}},
+		},
+	}
+}
+
+// DCGMJobName is the scrape job of the DCGM exporter.
+const DCGMJobName = "dcgm-exporter"
+
 // Config renders prometheus.yml: the global scrape interval, the rules
-// files, and one kubernetes_sd job per model keeping only that model's
-// predictor pods and their metrics port.
+// files, one kubernetes_sd job per model keeping only that model's
+// predictor pods and their metrics port, and the DCGM job: the GPU
+// operator's nvidia-dcgm-exporter Service endpoints (port gpu-metrics) in
+// spec.monitoring.dcgmNamespace, at the same interval, so the power of a
+// sweep step is seen at the resolution of its tokens. The DCGM job sets no
+// pod or namespace target label: the exporter's own pod, namespace and
+// container labels (the workload holding the GPU) stay as they are, not
+// renamed exported_pod, and the dashboards match them on pod.
 func Config(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)
 	type relabel struct {
@@ -160,6 +202,20 @@ func Config(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
 			},
 		})
 	}
+	mo := c.Spec.Monitoring
+	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, job{
+		JobName:        DCGMJobName,
+		MetricsPath:    "/metrics",
+		ScrapeInterval: interval,
+		SDConfigs:      []sd{{Role: "endpoints", Namespaces: map[string][]string{"names": {mo.DCGMNamespace}}}},
+		Relabel: []relabel{
+			{
+				SourceLabels: []string{"__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"},
+				Regex:        v1alpha1.DCGMExporterService + ";" + v1alpha1.DCGMExporterPortName,
+				Action:       "keep",
+			},
+		},
+	})
 	b, err := yamlenc.Marshal(cfg)
 	if err != nil {
 		return "", err

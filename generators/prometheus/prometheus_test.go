@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/testtools"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -65,14 +67,26 @@ func TestPrometheusConfigChecks(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(cfg), &parsed); err != nil {
 				t.Fatal(err)
 			}
+			jobs := 0
 			for _, sc := range parsed["scrape_configs"].([]any) {
 				m := sc.(map[string]any)
 				sd := m["kubernetes_sd_configs"].([]any)[0].(map[string]any)
-				if sd["role"] != "pod" || len(sd["namespaces"].(map[string]any)["names"].([]any)) != 1 {
-					t.Errorf("kubernetes_sd_configs: %v", sd)
+				names := sd["namespaces"].(map[string]any)["names"].([]any)
+				// one pod job per model in the config's namespace, the
+				// DCGM exporter's endpoints in its namespace
+				want := map[bool][2]string{false: {"pod", c.Spec.Namespace}, true: {"endpoints", c.Spec.Monitoring.DCGMNamespace}}[m["job_name"] == prometheus.DCGMJobName]
+				if sd["role"] != want[0] || len(names) != 1 || names[0] != want[1] {
+					t.Errorf("%s: kubernetes_sd_configs: %v, want role %s in %s", m["job_name"], sd, want[0], want[1])
 				}
+				if m["scrape_interval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+					t.Errorf("%s: scrape_interval %v", m["job_name"], m["scrape_interval"])
+				}
+				jobs++
 				delete(m, "kubernetes_sd_configs")
 				m["static_configs"] = []any{map[string]any{"targets": []any{"127.0.0.1:8080"}}}
+			}
+			if jobs != len(c.Spec.Models)+1 {
+				t.Errorf("%d scrape jobs, want one per model and the DCGM exporter", jobs)
 			}
 			b, _ := yaml.Marshal(parsed)
 			p := filepath.Join(dir, "prometheus.yml")
@@ -85,5 +99,63 @@ func TestPrometheusConfigChecks(t *testing.T) {
 				t.Errorf("rules not loaded:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestDCGMRBAC: outside the config's namespace the DCGM exporter is
+// discovered with a Role and RoleBinding in spec.monitoring.dcgmNamespace,
+// named after the config's namespace (two installs share the GPU
+// operator's namespace), read-only, bound to perf-prometheus's
+// ServiceAccount; with dcgmNamespace the config's own namespace, the
+// Prometheus Role there covers it and nothing more is generated.
+func TestDCGMRBAC(t *testing.T) {
+	rbacIn := func(spec string) (*v1alpha1.ModelPerformanceMetrics, []*rbacv1.Role, []*rbacv1.RoleBinding) {
+		c := load(t, spec)
+		objs, err := prometheus.Objects(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []*rbacv1.Role
+		var rbs []*rbacv1.RoleBinding
+		for _, o := range objs {
+			switch x := o.(type) {
+			case *rbacv1.Role:
+				roles = append(roles, x)
+			case *rbacv1.RoleBinding:
+				rbs = append(rbs, x)
+			}
+		}
+		return c, roles, rbs
+	}
+	c, roles, rbs := rbacIn("spec: {namespace: team-a, monitoring: {dcgmNamespace: gpu-operator}}\n")
+	if len(roles) != 2 || len(rbs) != 2 {
+		t.Fatalf("%d Roles, %d RoleBindings; want perf-prometheus's and the DCGM ones", len(roles), len(rbs))
+	}
+	r, rb := roles[1], rbs[1]
+	if r.Namespace != "gpu-operator" || r.Name != "team-a-perf-prometheus-dcgm" || r.Name != c.PrometheusDCGMRoleName() {
+		t.Errorf("DCGM Role %s/%s", r.Namespace, r.Name)
+	}
+	if fmt.Sprint(r.Rules) != fmt.Sprint(roles[0].Rules) {
+		t.Errorf("DCGM Role rules %v, want the namespace Role's %v", r.Rules, roles[0].Rules)
+	}
+	if rb.Namespace != "gpu-operator" || rb.RoleRef.Name != r.Name || rb.RoleRef.Kind != "Role" ||
+		len(rb.Subjects) != 1 || rb.Subjects[0] != (rbacv1.Subject{Kind: "ServiceAccount", Name: v1alpha1.PrometheusName, Namespace: "team-a"}) {
+		t.Errorf("DCGM RoleBinding %+v", rb)
+	}
+	if _, roles, rbs := rbacIn("spec: {namespace: team-a, monitoring: {dcgmNamespace: team-a}}\n"); len(roles) != 1 || len(rbs) != 1 {
+		t.Errorf("dcgmNamespace = namespace: %d Roles, %d RoleBindings, want 1 and 1", len(roles), len(rbs))
+	}
+	cfg, err := prometheus.Config(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"job_name: " + prometheus.DCGMJobName,
+		"regex: " + v1alpha1.DCGMExporterService + ";" + v1alpha1.DCGMExporterPortName,
+		"- gpu-operator\n",
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("prometheus.yml lacks %q:\n%s", want, cfg)
+		}
 	}
 }

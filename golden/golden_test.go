@@ -145,6 +145,7 @@ func TestExpectedMessages(t *testing.T) {
 		"duplicate-key":              `(file): invalid YAML: yaml: unmarshal errors: line 5: key "namespace" already set in map`,
 		"integer-overflow":           "spec.sweep.maxConcurrency: must be an integer",
 		"concurrency-zero-unordered": "spec.sweep.concurrency[2]: must be greater than the step before it (8)",
+		"shards-out-of-range":        "spec.sweep.shards: must be within 1..64",
 	}
 	for name, msg := range want {
 		b, err := os.ReadFile(filepath.Join("testdata", "invalid", name+".err"))

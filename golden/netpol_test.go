@@ -287,6 +287,42 @@ func TestNetworkPolicyFlows(t *testing.T) {
 				{graf, thanos, 9091, tcp, true, "Grafana's egress is not restricted"},
 				{graf, predictor(c.Spec.Models[0].Name, ns), 8080, tcp, true, "Grafana's egress is not restricted"},
 			}
+			// Two shards of one Indexed Job (its pods carry their index):
+			// with shards > 1 they talk on the coordination port, both ways,
+			// and on nothing else; with one shard nothing reaches the sweep.
+			sharded := c.Spec.Sweep.ShardCount() > 1
+			shard := func(i string) endpoint {
+				e := pod(v1alpha1.SweepName, map[string]string{"job-name": "guidellm-sweep-29000000", "batch.kubernetes.io/job-name": "guidellm-sweep-29000000",
+					"controller-uid": "u", "batch.kubernetes.io/job-completion-index": i})
+				e.name = "sweep shard " + i
+				return e
+			}
+			shard0, shard1 := shard("0"), shard("1")
+			foreignShard := endpoint{name: "sweep labels in elsewhere", ns: "elsewhere", labels: shard1.labels}
+			coord := v1alpha1.SweepCoordPort
+			fl = append(fl,
+				flow{shard1, shard0, coord, tcp, sharded, "a worker dials the coordinator (shards > 1 only)"},
+				flow{shard0, shard1, coord, tcp, sharded, "shard to shard on the coordination port (shards > 1 only)"},
+				flow{shard1, shard0, 8080, tcp, false, "shards talk on the coordination port only"},
+				flow{shard0, shard1, coord + 1, tcp, false, "shards talk on the coordination port only"},
+				flow{shard1, shard0, coord, udp, false, "TCP only"},
+				flow{stranger, shard0, coord, tcp, false, "only the sweep's pods reach the coordination port"},
+				flow{prom, shard0, coord, tcp, false, "only the sweep's pods reach the coordination port"},
+				flow{graf, shard0, coord, tcp, false, "only the sweep's pods reach the coordination port"},
+				flow{router, shard0, coord, tcp, false, "only the sweep's pods reach the coordination port"},
+				flow{foreignShard, shard0, coord, tcp, false, "the sweep's labels in another namespace"},
+				flow{shard0, foreignShard, coord, tcp, false, "the sweep's labels in another namespace"},
+				flow{shard0, stranger, coord, tcp, false, "the shards dial no other pod on the coordination port"},
+				flow{shard0, prom, coord, tcp, false, "the shards dial no other pod on the coordination port"},
+			)
+			for _, p := range cl.policies {
+				if p.Name != v1alpha1.SweepName {
+					continue
+				}
+				if want := map[bool]int{false: 0, true: 1}[sharded]; len(p.Spec.Ingress) != want {
+					t.Errorf("sweep policy: %d ingress rules, want %d (shards %d)", len(p.Spec.Ingress), want, c.Spec.Sweep.ShardCount())
+				}
+			}
 			if serving != 3000 {
 				fl = append(fl, flow{router, graf, 3000, tcp, false, "with the OAuth proxy Grafana itself is unreachable"})
 			} else {

@@ -142,8 +142,13 @@ func TestObjects(t *testing.T) {
 						t.Errorf("%s: schedule %q", id, x.Spec.Schedule)
 					}
 					args := strings.Join(append(x.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Command, x.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args...), " ")
-					if args != "sweep-runner run --plan /etc/sweep/plan.yaml --out /results" {
-						t.Errorf("%s: runs %q", id, args)
+					want := "sweep-runner run --plan /etc/sweep/plan.yaml --out /results"
+					if n := c.Spec.Sweep.ShardCount(); n > 1 {
+						// The sharded runtime's flags (README, "Sharded sweep").
+						want += fmt.Sprintf(" --shards %d --shard-index $(JOB_COMPLETION_INDEX) --coordinator $(JOB_NAME)-0.guidellm-sweep-shards:7070", n)
+					}
+					if args != want {
+						t.Errorf("%s: runs %q, want %q", id, args, want)
 					}
 					pods = append(pods, x.Spec.JobTemplate.Spec.Template)
 				case *corev1.Service:

@@ -148,7 +148,9 @@ func TestPodTemplatesHardened(t *testing.T) {
 					}
 				}
 			}
-			// The servers serve; the sweep does not listen at all.
+			// The servers serve; the sweep declares no port (sharded, index 0
+			// listens on the coordination port, which the headless Service
+			// names by number: the one-shot sweep has no probe to offer).
 			for _, w := range []string{v1alpha1.PrometheusName, v1alpha1.GrafanaName} {
 				for _, ctr := range pods[w].Spec.Containers {
 					if len(ctr.Ports) == 0 {

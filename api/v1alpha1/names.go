@@ -100,6 +100,16 @@ const ArgoCDApplicationName = "step07-model-performance-metrics"
 // CronJob's template.
 const OnDemandCommand = "oc create job --from=cronjob/" + SweepName + " " + SweepName + "-manual-$(date +%s)"
 
+// The sharded sweep (spec.sweep.shards > 1): the headless Service that is
+// the sweep pods' subdomain, so shard i of Job J is reachable as
+// J-i.guidellm-sweep-shards, and the coordination port on which index 0
+// listens and the shards talk (the Service and the sweep's NetworkPolicy).
+const (
+	SweepShardsServiceName = SweepName + "-shards"
+	SweepCoordPortName     = "coord"
+	SweepCoordPort         = 7070
+)
+
 // Labels RHOAI (KServe) puts on predictor pods and Services: the
 // ServiceMonitors, the local Prometheus's relabelling and the
 // NetworkPolicies select the predictors by them.

@@ -15,7 +15,7 @@ import (
 // stepDuration: 0s, minRequests: 0 ...) is reported by Validate instead of
 // being replaced by the default. Read the pointers after Default, which
 // sets every one of them (StartConcurrency and MaxConcurrency only when
-// Concurrency is empty).
+// Concurrency is empty; not Shards, read through ShardCount).
 type SweepSettings struct {
 	// Concurrency is an explicit list of steps (every step runs); when empty
 	// the sweep doubles from StartConcurrency up to MaxConcurrency.
@@ -66,6 +66,13 @@ type SweepSettings struct {
 	// its reading-speed thresholds divided by it. 0 and 1 both mean real
 	// time, so a plain value is enough: unset and 0 mean the same.
 	TimeScale float64 `json:"timeScale,omitempty"`
+	// Shards splits the sweep's load over this many sweep-runner processes
+	// (1..64; unset is 1: one process). In step07.yaml more than 1 makes the
+	// CronJob's Job an Indexed Job of that many pods: index 0 coordinates
+	// and writes the results, the others generate load (README, "Sharded
+	// sweep"). Default leaves it unset (no shards: 1 in every plan); read
+	// it with ShardCount. An explicit 0 is reported by Validate.
+	Shards *int `json:"shards,omitempty"`
 }
 
 // Defaults of the sweep settings.
@@ -83,6 +90,9 @@ const (
 	DefaultMaxRequests = 200
 	DefaultMaxWindow   = 5 * time.Minute
 	DefaultKeepRuns    = 30
+	// DefaultShards is one process; MaxShards bounds spec.sweep.shards.
+	DefaultShards = 1
+	MaxShards     = 64
 )
 
 // Ptr returns a pointer to v (for the optional settings).
@@ -169,6 +179,17 @@ func (s *SweepSettings) validate(errs *Errors, f string) {
 	if s.TimeScale != 0 && !(s.TimeScale > 0 && s.TimeScale <= 100) {
 		errs.Add(f+".timeScale", "must be within (0, 100] (1: real time; vllm-sim --time-scale F needs the same F), got %g", s.TimeScale)
 	}
+	if n := s.ShardCount(); n < 1 || n > MaxShards {
+		errs.Add(f+".shards", "must be within 1..%d (sweep-runner processes sharing the load; 1: one process), got %d", MaxShards, n)
+	}
+}
+
+// ShardCount is the number of shards: Shards, or DefaultShards when unset.
+func (s SweepSettings) ShardCount() int {
+	if s.Shards == nil {
+		return DefaultShards
+	}
+	return *s.Shards
 }
 
 // clone copies the settings deeply: nothing of the copy aliases s.
@@ -184,6 +205,7 @@ func (s SweepSettings) clone() SweepSettings {
 	c.ReadyTimeout, c.MaxWindow = clonePtr(s.ReadyTimeout), clonePtr(s.MaxWindow)
 	c.Bisect = clonePtr(s.Bisect)
 	c.MinRequests, c.MaxRequests, c.KeepRuns = clonePtr(s.MinRequests), clonePtr(s.MaxRequests), clonePtr(s.KeepRuns)
+	c.Shards = clonePtr(s.Shards)
 	return c
 }
 

@@ -57,13 +57,13 @@ func TestSharedSettingsValidation(t *testing.T) {
 		settings string
 		want     []string
 	}{
-		{"stepDuration: 0s\n  minRequests: 0\n  keepRuns: 0\n  startConcurrency: 0\n  maxConcurrency: 0\n  requestTimeout: 0s\n  timeScale: 101\n",
+		{"stepDuration: 0s\n  minRequests: 0\n  keepRuns: 0\n  startConcurrency: 0\n  maxConcurrency: 0\n  requestTimeout: 0s\n  timeScale: 101\n  shards: 0\n",
 			[]string{"startConcurrency: must be at least 1", "maxConcurrency: must be at least 1", "stepDuration: must be at least 1s",
 				"requestTimeout: must be at least 1s", "minRequests: must be within 1..100000, got 0", "keepRuns: must be within 1..10000",
-				"timeScale: must be within (0, 100]"}},
-		{"maxRequests: 0\n  maxWindow: 0s\n  readyTimeout: 25h\n",
+				"timeScale: must be within (0, 100]", "shards: must be within 1..64"}},
+		{"maxRequests: 0\n  maxWindow: 0s\n  readyTimeout: 25h\n  shards: 65\n",
 			[]string{"readyTimeout: must be at most 24h", "maxRequests: must be within minRequests (20)..1000000, got 0",
-				"maxWindow: must be at least stepDuration (1m0s) and at most 24h, got 0s"}},
+				"maxWindow: must be at least stepDuration (1m0s) and at most 24h, got 0s", "shards: must be within 1..64"}},
 	} {
 		_, perr := LoadPlan([]byte(planHeader + "  " + tc.settings))
 		_, cerr := LoadConfig([]byte(header + "spec:\n  sweep:\n    activeDeadline: 48h\n    " + strings.ReplaceAll(tc.settings, "\n  ", "\n    ")))
@@ -96,7 +96,7 @@ func TestSharedSettingsValidation(t *testing.T) {
 func TestConfigSettingsAreThePlans(t *testing.T) {
 	body := "spec:\n  sweep:\n    concurrency: [2, 8]\n    stepDuration: 20m\n    warmup: 1s\n    requestTimeout: 30s\n    readyTimeout: 1m\n" +
 		"    api: chat\n    bisect: false\n    scenarios:\n    - {name: X, inputTokens: 1, outputTokens: 2}\n    sla:\n      queueFraction: 0.25\n" +
-		"    minRequests: 40\n    maxRequests: 80\n    maxWindow: 30m\n    keepRuns: 7\n    timeScale: 0.5\n"
+		"    minRequests: 40\n    maxRequests: 80\n    maxWindow: 30m\n    keepRuns: 7\n    timeScale: 0.5\n    shards: 4\n"
 	c := mustLoad(t, body)
 	p := c.Plan()
 	if d := cmp.Diff(c.Spec.Sweep.SweepSettings, p.Spec.SweepSettings); d != "" {
@@ -127,7 +127,7 @@ func TestStrictDecoderInlineSettings(t *testing.T) {
 	for _, want := range []string{
 		`spec.sweep.warmup: must be a duration string such as "30s", got number 5`,
 		`spec.sweep.keepRuns: must be an integer, got string "x"`,
-		"spec.sweep.bogus: unknown field; known fields here: activeDeadline, api, apiKeySecret, bisect, concurrency, image, keepRuns, maxConcurrency, maxRequests, maxWindow, minRequests, readyTimeout, requestTimeout, results, scenarios, schedule, sla, startConcurrency, stepDuration, timeScale, timeZone, warmup",
+		"spec.sweep.bogus: unknown field; known fields here: activeDeadline, api, apiKeySecret, bisect, concurrency, image, keepRuns, maxConcurrency, maxRequests, maxWindow, minRequests, readyTimeout, requestTimeout, results, scenarios, schedule, shards, sla, startConcurrency, stepDuration, timeScale, timeZone, warmup",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("config: lacks %q:\n%v", want, err)
@@ -137,6 +137,34 @@ func TestStrictDecoderInlineSettings(t *testing.T) {
 	for _, want := range []string{"spec.maxWindow: must be a duration string", "spec.SweepSettings: unknown field"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("plan: lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// Shards: unset is one shard and stays out of the plan (the trees of
+// configs without shards do not change); a value given reaches the plan.
+func TestShards(t *testing.T) {
+	d := mustLoad(t, "spec: {}\n").Plan()
+	if d.Spec.Shards != nil || d.Spec.ShardCount() != 1 {
+		t.Errorf("unset: plan shards %v, count %d; want unset and 1", d.Spec.Shards, d.Spec.ShardCount())
+	}
+	if b, err := yaml.Marshal(d); err != nil || strings.Contains(string(b), "shards") {
+		t.Errorf("unset shards written to the plan (%v):\n%s", err, b)
+	}
+	p := mustLoad(t, "spec:\n  sweep:\n    shards: 3\n").Plan()
+	if p.Spec.ShardCount() != 3 {
+		t.Errorf("shards: 3 gives %d in the plan", p.Spec.ShardCount())
+	}
+	b, err := yaml.Marshal(p)
+	if err != nil || !strings.Contains(string(b), "\n  shards: 3\n") {
+		t.Errorf("written plan lacks shards: 3 (%v):\n%s", err, b)
+	}
+	if got, err := LoadPlan(b); err != nil || got.Spec.ShardCount() != 3 {
+		t.Errorf("loaded plan: %v, %v", got, err)
+	}
+	for _, n := range []string{"1", "64"} {
+		if _, err := LoadConfig([]byte(header + "spec:\n  sweep:\n    shards: " + n + "\n")); err != nil {
+			t.Errorf("shards: %s: %v", n, err)
 		}
 	}
 }

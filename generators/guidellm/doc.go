@@ -3,6 +3,9 @@
 // sweep-runner reads, derived from the config by Plan()), and the CronJob
 // (concurrencyPolicy Forbid, history limits, activeDeadlineSeconds, no
 // retries) whose container runs `sweep-runner run --plan ... --out /results`.
+// With spec.sweep.shards > 1 the Job is an Indexed Job of that many shards
+// (index 0 coordinates), in the subdomain of a headless Service
+// (guidellm-sweep-shards, port coord 7070); see shard in shards.go.
 //
 // It emits no Job: a committed Job would be re-created or reported OutOfSync
 // by ArgoCD on every sync. An on-demand sweep is started from the CronJob

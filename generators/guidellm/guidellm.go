@@ -14,7 +14,8 @@ import (
 // Component is the base/ folder of these objects.
 const Component = "guidellm"
 
-// Objects returns the results PVC, the plan ConfigMap and the CronJob.
+// Objects returns the results PVC, the plan ConfigMap and the CronJob, and
+// with spec.sweep.shards > 1 the shards' headless Service.
 func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	plan, err := PlanYAML(c)
 	if err != nil {
@@ -37,7 +38,11 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepPlanName),
 		Data:       map[string]string{v1alpha1.PlanFileName: plan},
 	}
-	return []kit.Object{pvc, cm, CronJob(c)}, nil
+	out := []kit.Object{pvc, cm, CronJob(c)}
+	if sw.ShardCount() > 1 {
+		out = append(out, shardsService(c))
+	}
+	return out, nil
 }
 
 // PlanYAML is the SweepPlan sweep-runner reads, as YAML.
@@ -79,7 +84,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 		}}})
 	}
 	deadline := int64(sw.ActiveDeadline.Seconds())
-	return &batchv1.CronJob{
+	cj := &batchv1.CronJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
 		ObjectMeta: kit.Meta(c, Component, name),
 		Spec: batchv1.CronJobSpec{
@@ -120,4 +125,8 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 			},
 		},
 	}
+	if n := sw.ShardCount(); n > 1 {
+		shard(&cj.Spec.JobTemplate.Spec, n)
+	}
+	return cj
 }

@@ -17,11 +17,14 @@
 //     controller's namespace) on the serving port only: 8443 (the OAuth
 //     proxy) when spec.grafana.oauthProxy is on, 3000 otherwise. Egress is
 //     not restricted: the OAuth proxy talks to the OAuth and API servers.
-//   - guidellm-sweep: no ingress at all; egress to the models' predictor
-//     pods (80, 8080, the metrics port and the endpoint URL's port), to
+//   - guidellm-sweep: no ingress at all (with spec.sweep.shards > 1 only
+//     the sweep's own pods, on the coordination port); egress to the
+//     models' predictor pods (80, 8080, the metrics port and the endpoint
+//     URL's port), to
 //     the Prometheus URLs of the plan (the local Prometheus on 9090, which
 //     holds GPU power too; the Thanos Querier in openshift-monitoring on
-//     9091/9092 only if a plan pointed there) and to DNS.
+//     9091/9092 only if a plan pointed there), to DNS and, with shards,
+//     to the sweep's own pods on the coordination port (7070).
 //
 // Ports are pod ports: NetworkPolicies are evaluated after a Service's
 // port translation (80 -> 8080 on the predictor Service, 53 -> 5353 on

@@ -118,7 +118,8 @@ func grafanaPolicy(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPol
 
 func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
 	p := policy(c, v1alpha1.SweepName, networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
-	// No ingress rule: nothing connects to the sweep.
+	// No ingress rule: nothing connects to the sweep (but see the shards
+	// below).
 	for _, m := range c.Spec.Models {
 		// A policy matches pod ports: the endpoint's port (RHOAI 3.0's
 		// predictor Service is headless, so it is the pod's), or vLLM's
@@ -144,6 +145,19 @@ func sweep(c *v1alpha1.ModelPerformanceMetrics) *networkingv1.NetworkPolicy {
 	plan := c.Plan()
 	p.Spec.Egress = append(p.Spec.Egress, prometheusEgress(c, plan.Spec.PrometheusURL, plan.Spec.RemoteWriteURL)...)
 	p.Spec.Egress = append(p.Spec.Egress, dns(c))
+	if c.Spec.Sweep.ShardCount() > 1 {
+		// A sharded sweep's pods talk to each other on the coordination
+		// port, both ways (the workers dial index 0, the coordinator); no
+		// other pod reaches them, on no other port.
+		p.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
+			From:  []networkingv1.NetworkPolicyPeer{pods(v1alpha1.SweepName)},
+			Ports: tcp(v1alpha1.SweepCoordPort),
+		}}
+		p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{
+			To:    []networkingv1.NetworkPolicyPeer{pods(v1alpha1.SweepName)},
+			Ports: tcp(v1alpha1.SweepCoordPort),
+		})
+	}
 	return p
 }
 

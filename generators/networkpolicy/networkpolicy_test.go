@@ -120,3 +120,42 @@ func TestPrometheusEgressToDCGM(t *testing.T) {
 		t.Errorf("%d egress peers in the DCGM namespace, want 1", found)
 	}
 }
+
+// The sweep accepts no connection, unless it is sharded: then its own pods,
+// on the coordination port only, and it may dial them there.
+func TestSweepShards(t *testing.T) {
+	for _, tc := range []struct {
+		spec    string
+		sharded bool
+	}{{"spec: {}\n", false}, {"spec:\n  sweep: {shards: 1}\n", false}, {"spec:\n  sweep: {shards: 3}\n", true}} {
+		objs, _ := Objects(load(t, tc.spec))
+		var p *networkingv1.NetworkPolicy
+		for _, o := range objs {
+			if o.GetName() == v1alpha1.SweepName {
+				p = o.(*networkingv1.NetworkPolicy)
+			}
+		}
+		toShards := 0
+		for _, r := range p.Spec.Egress {
+			for _, peer := range r.To {
+				if peer.PodSelector != nil && peer.PodSelector.MatchLabels["app.kubernetes.io/name"] == v1alpha1.SweepName {
+					toShards++
+					if len(r.Ports) != 1 || r.Ports[0].Port.IntVal != v1alpha1.SweepCoordPort {
+						t.Errorf("%q: egress to the shards on %+v", tc.spec, r.Ports)
+					}
+				}
+			}
+		}
+		if !tc.sharded {
+			if len(p.Spec.Ingress) != 0 || toShards != 0 {
+				t.Errorf("%q: ingress %+v, %d egress peers to the sweep: want none", tc.spec, p.Spec.Ingress, toShards)
+			}
+			continue
+		}
+		in := p.Spec.Ingress
+		if len(in) != 1 || len(in[0].From) != 1 || in[0].From[0].NamespaceSelector != nil || in[0].From[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != v1alpha1.SweepName ||
+			len(in[0].Ports) != 1 || in[0].Ports[0].Port.IntVal != v1alpha1.SweepCoordPort || toShards != 1 {
+			t.Errorf("%q: ingress %+v, %d egress peers to the sweep: want the sweep pods on %d both ways", tc.spec, in, toShards, v1alpha1.SweepCoordPort)
+		}
+	}
+}

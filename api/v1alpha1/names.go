@@ -67,9 +67,10 @@ func (c *ModelPerformanceMetrics) ScrapesDCGMElsewhere() bool {
 
 // PrometheusDCGMRoleName names the Role and RoleBinding of the local
 // Prometheus in the DCGM namespace: unique per config namespace, since two
-// step-07 installs share the GPU operator's namespace.
+// step-07 installs share the GPU operator's namespace. (At most 84
+// characters, a valid name; its label is shortened, see kit.Labels.)
 func (c *ModelPerformanceMetrics) PrometheusDCGMRoleName() string {
-	return c.Spec.Namespace + "-" + PrometheusName + "-dcgm"
+	return Shorten(c.Spec.Namespace+"-"+PrometheusName+"-dcgm", MaxDNSSubdomain)
 }
 
 // GrafanaOAuthProxy reports whether the OpenShift OAuth proxy sits in front
@@ -88,9 +89,11 @@ func (c *ModelPerformanceMetrics) GrafanaServingPort() int {
 }
 
 // GrafanaClusterRoleBindingName is unique per namespace: a cluster-scoped
-// name shared by two step-07 installs would make them fight.
+// name shared by two step-07 installs would make them fight. (At most 100
+// characters, well within a name's 253; its app.kubernetes.io/name label
+// is shortened, see kit.Labels.)
 func (c *ModelPerformanceMetrics) GrafanaClusterRoleBindingName() string {
-	return c.Spec.Namespace + "-" + GrafanaName + "-cluster-monitoring-view"
+	return Shorten(c.Spec.Namespace+"-"+GrafanaName+"-cluster-monitoring-view", MaxDNSSubdomain)
 }
 
 // ArgoCDApplicationName names the ArgoCD Application that syncs the tree.

@@ -187,6 +187,7 @@ func (c *ModelPerformanceMetrics) Validate() error {
 	dns1123sub(&errs, "spec.argocd.project", a.Project)
 	image(&errs, "spec.argocd.pluginImage", a.PluginImage)
 	validateNetworkPolicies(&errs, c)
+	validateLimits(&errs, c)
 	return errs.Err()
 }
 

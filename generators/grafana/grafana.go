@@ -118,6 +118,10 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 				To:   routev1.RouteTargetReference{Kind: "Service", Name: Name, Weight: ptr.To(int32(100))},
 				Port: &routev1.RoutePort{TargetPort: intstr.FromString(servicePortName(c))},
 				TLS:  routeTLS(c),
+
+				// Set only when the namespace is too long for the host
+				// OpenShift would make up (perf-grafana-<namespace>).
+				Subdomain: c.GrafanaRouteSubdomain(),
 			},
 		})
 	} else {

@@ -12,8 +12,12 @@ import (
 const Component = "servicemonitor"
 
 // Name is the ServiceMonitor name of a model. RHOAI itself creates
-// <isvc>-metrics; the suffix keeps ours apart.
-func Name(model string) string { return model + "-perf-metrics" }
+// <isvc>-metrics; the suffix keeps ours apart. At most 66 characters (a
+// model name has at most 53): a valid name, but longer than a label value,
+// so its app.kubernetes.io/name label is shortened (kit.Labels).
+func Name(model string) string {
+	return v1alpha1.Shorten(model+"-perf-metrics", v1alpha1.MaxDNSSubdomain)
+}
 
 // Objects returns one ServiceMonitor per model, or none when
 // spec.monitoring.serviceMonitor is platform: OpenShift AI's

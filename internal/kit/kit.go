@@ -26,10 +26,14 @@ const (
 )
 
 // Labels are the metadata labels of an object of a component. They never
-// carry a version, so they are safe in selectors.
+// carry a version, so they are safe in selectors. The name label is the
+// object's name, shortened (v1alpha1.LabelValue) when a name derived from
+// the config is longer than a label value's 63 characters: the
+// ServiceMonitor of a 53-character model, the ClusterRoleBinding of a long
+// namespace.
 func Labels(component, name string) map[string]string {
 	return map[string]string{
-		LabelName:      name,
+		LabelName:      v1alpha1.LabelValue(name),
 		LabelComponent: component,
 		LabelPartOf:    PartOf,
 		LabelManagedBy: ManagedBy,
@@ -39,7 +43,7 @@ func Labels(component, name string) map[string]string {
 // Selector is the immutable part of a workload's labels: Deployment
 // selectors cannot change after creation, so they hold only the name.
 func Selector(name string) map[string]string {
-	return map[string]string{LabelName: name, LabelPartOf: PartOf}
+	return map[string]string{LabelName: v1alpha1.LabelValue(name), LabelPartOf: PartOf}
 }
 
 // Meta is the ObjectMeta of a namespaced object.

@@ -97,6 +97,16 @@ func index(k string) int {
 	return len(first)
 }
 
+// yaml11Bool are the plain scalars YAML 1.1 reads as booleans and YAML 1.2
+// as strings: the emitter (1.2) writes them plain, but kubectl, the API
+// server's YAML decoding and sigs.k8s.io/yaml (1.1) would read a model or
+// namespace named "y" or "no" as true or false, so they are quoted.
+var yaml11Bool = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+}
+
 func node(v any) (*yaml.Node, error) {
 	switch x := v.(type) {
 	case nil:
@@ -142,6 +152,8 @@ func node(v any) (*yaml.Node, error) {
 		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
 		if strings.Contains(x, "\n") {
 			n.Style = yaml.LiteralStyle
+		} else if yaml11Bool[x] {
+			n.Style = yaml.DoubleQuotedStyle
 		}
 		return n, nil
 	case bool:

@@ -246,13 +246,13 @@ func (p *proc) logTail() string {
 }
 
 // waitHTTP polls url until it answers 200, failing early when the process
-// exits and after 60 s.
+// exits and after 180 s.
 func waitHTTP(t testing.TB, p *proc, url string, client *http.Client, token string) {
 	t.Helper()
 	if client == nil {
 		client = &http.Client{Timeout: 5 * time.Second}
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(180 * time.Second) // generous: make test runs every package at once on 2 cores
 	var last string
 	for time.Now().Before(deadline) {
 		if p.exited() {
@@ -276,7 +276,7 @@ func waitHTTP(t testing.TB, p *proc, url string, client *http.Client, token stri
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s: %s not ready after 60 s (last: %s); log:\n%s", p.name, url, last, p.logTail())
+	t.Fatalf("%s: %s not ready after 180 s (last: %s); log:\n%s", p.name, url, last, p.logTail())
 }
 
 func randomHex(t testing.TB, n int) string {

@@ -35,6 +35,12 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 	for _, t := range plan.Spec.Targets {
 		for _, sc := range plan.Spec.Scenarios {
 			ss := byPair[[2]string{t.Name, sc.Name}]
+			if !sc.ClosedLoop() {
+				// Open loop: rates instead of users (rate.go).
+				sum.Results = append(sum.Results, summarizeRates(t, sc, ss, plan.Spec.BisectEnabled()))
+				sum.Definitions = withOpenLoopDefinitions(sum.Definitions)
+				continue
+			}
 			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Concurrency < ss[j].Concurrency })
 			probes := ProbesOf(ss)
 			_, _, more := Next(grid, explicit, plan.Spec.BisectEnabled(), probes)

@@ -26,6 +26,10 @@ type outcome struct {
 	// stalled: cut at the step's end after its stream had gone silent for
 	// longer than StallAfter, and so errored (kind stalled).
 	stalled bool
+	// sent: when an open-loop request left the client (zero in the closed
+	// loop, where r.Start is the send). Its latencies count from r.Start,
+	// its scheduled send time; it is in flight from sent.
+	sent time.Time
 }
 
 // settle completes a request's outcome once Do returned: an end stamped
@@ -91,7 +95,11 @@ type tally struct {
 // add one outcome.
 func (t *tally) add(o *outcome) {
 	res, r := t.res, &o.r
-	res.BusySeconds += overlap(r.Start, r.End, t.ws, t.we).Seconds()
+	inFlight := r.Start
+	if !o.sent.IsZero() {
+		inFlight = o.sent
+	}
+	res.BusySeconds += overlap(inFlight, r.End, t.ws, t.we).Seconds()
 	c := &res.Warmup
 	switch o.phase {
 	case phaseWindow:
@@ -131,7 +139,7 @@ func (t *tally) add(o *outcome) {
 		res.TTFT = append(res.TTFT, ttft.Seconds())
 		if r.HasServerTTFT {
 			res.ServerTTFT = append(res.ServerTTFT, r.ServerTTFT.Seconds())
-			res.TTFTSkew = append(res.TTFTSkew, (ttft - r.ServerTTFT).Seconds())
+			res.TTFTSkew = append(res.TTFTSkew, (r.FirstToken.Sub(inFlight) - r.ServerTTFT).Seconds())
 		}
 	case r.FirstToken.IsZero() && (cutShort || r.ErrKind == results.ErrTimeout):
 		// Waited without a first token until it was cut or timed out:

@@ -94,6 +94,7 @@ func Charts(sum *results.Summary) []NamedChart {
 		}
 		for _, k := range kpis {
 			c := charts.Chart{Title: k.title, XLabel: "concurrent users (requests in flight)", YLabel: k.ylabel, LogY: k.logY, HLines: k.hlines}
+			rateAxis(&c, rs)
 			has := false
 			for _, r := range rs {
 				ss := k.series(r)
@@ -103,7 +104,9 @@ func Charts(sum *results.Summary) []NamedChart {
 					}
 				}
 				c.Series = append(c.Series, ss...)
-				if bp := r.BreakingPoint; bp != nil && len(ss) > 0 {
+				if br := breakingRateMark(r, ss); br != nil {
+					c.Marks = append(c.Marks, *br)
+				} else if bp := r.BreakingPoint; bp != nil && len(ss) > 0 {
 					for _, p := range ss[0].Points {
 						if int(p.X) == bp.Concurrency {
 							c.Marks = append(c.Marks, charts.Mark{X: p.X, Y: p.Y, Label: fmt.Sprintf("%s breaks at %d (%s)", r.Target, bp.Concurrency, bp.Rule)})
@@ -137,7 +140,11 @@ func seriesOf(name string, steps []results.Step, f func(results.Step) (float64, 
 	se := charts.Series{Name: name}
 	for _, s := range steps {
 		if v, ok := f(s); ok {
-			se.Points = append(se.Points, charts.Point{X: float64(s.Concurrency), Y: v})
+			x := float64(s.Concurrency)
+			if s.OpenLoop != nil {
+				x = s.OpenLoop.OfferedRate // open loop: by rate
+			}
+			se.Points = append(se.Points, charts.Point{X: x, Y: v})
 		}
 	}
 	return se

@@ -80,6 +80,11 @@ type htmlData struct {
 	Scenarios              []htmlScenario
 	Definitions            [][2]string
 	HasPower               bool
+	// Rates and RateResults: the open-loop results' answers and steps
+	// (openloop.go).
+	Rates       []htmlRate
+	RateResults []htmlRateResult
+	LatencyNote string
 }
 
 type slaRow struct{ KPI, Excellent, Acceptable, Degraded string }
@@ -110,6 +115,10 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 		}
 	}
 	for _, r := range sum.Results {
+		if r.OpenLoop != nil {
+			d.Rates, d.LatencyNote = append(d.Rates, rateRowOf(r)), LatencyFromSchedule
+			continue
+		}
 		cost := "-"
 		if r.GPUHourCost > 0 {
 			cost = fmt.Sprintf("%.2f", r.GPUHourCost)
@@ -142,6 +151,10 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 	d.Assumptions = planner.Assumptions
 	for _, r := range sum.Results {
 		if len(r.Steps) == 0 {
+			continue
+		}
+		if r.OpenLoop != nil {
+			d.RateResults = append(d.RateResults, rateResultHTML(r))
 			continue
 		}
 		hr := htmlResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)}

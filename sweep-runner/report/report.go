@@ -149,22 +149,28 @@ func CSV(sum *results.Summary) []byte {
 		}
 	}
 	w.Flush()
-	return buf.Bytes()
+	return withRateCSV(sum, buf.Bytes())
 }
 
 // SizingTable is the answer in one Markdown table: per model and scenario,
 // the breaking point, max users at SLA, users and output tok/s per GPU.
 func SizingTable(sum *results.Summary) string {
+	if onlyOpenLoop(sum) {
+		return RateTable(sum)
+	}
 	var b strings.Builder
 	b.WriteString("| model | GPUs | scenario | breaking point (rule) | max users at SLA | users/GPU | output tok/s at SLA | output tok/s/GPU | TTFT p95 at SLA |\n")
 	b.WriteString("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range sum.Results {
+		if r.OpenLoop != nil {
+			continue // RateTable
+		}
 		bp := breakingPoint(r)
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %.2f | %.0f | %.0f | %s |\n",
 			r.Target, r.GPUs, r.Scenario, bp, r.MaxConcurrencyAtSLA, r.UsersPerGPUAtSLA,
 			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0))
 	}
-	return b.String()
+	return b.String() + RateTable(sum)
 }
 
 func ms(sec float64, ok bool) string {
@@ -238,6 +244,10 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 	b.WriteString("\n## Steps\n")
 	for _, r := range sum.Results {
 		if len(r.Steps) == 0 {
+			continue
+		}
+		if r.OpenLoop != nil {
+			rateStepsMarkdown(&b, r)
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)

@@ -278,6 +278,9 @@ type Step struct {
 	// Rule is the first breaking rule that tripped; Rules lists all.
 	Rule  string   `json:"rule,omitempty"`
 	Rules []string `json:"rules,omitempty"`
+	// OpenLoop: the arrivals of a step at a rate (openloop.go); absent
+	// for closed-loop steps.
+	OpenLoop *OpenLoop `json:"open_loop,omitempty"`
 }
 
 // SteadyState records how a step reached steady state before and during
@@ -400,8 +403,10 @@ type Result struct {
 	OutputTokensPerSecondAtSLA       float64 `json:"output_tokens_per_second_at_sla"`
 	OutputTokensPerSecondPerGPUAtSLA float64 `json:"output_tokens_per_second_per_gpu_at_sla"`
 	TTFTP95AtSLASeconds              float64 `json:"ttft_p95_at_sla_seconds"`
-	// Steps of this pair, by concurrency.
+	// Steps of this pair, by concurrency (by offered rate when open-loop).
 	Steps []Step `json:"steps"`
+	// OpenLoop: the answer in rates of an open-loop scenario (openloop.go).
+	OpenLoop *OpenLoopResult `json:"open_loop,omitempty"`
 }
 
 // Comparison sets one target against the baseline (the first target) for a

@@ -209,6 +209,11 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 		for _, c := range r.Plan.Spec.Concurrency {
 			maxC = max(maxC, c)
 		}
+		for _, sc := range r.Plan.Spec.Scenarios {
+			if a := sc.Arrival; a != nil {
+				maxC = max(maxC, min(a.MaxInFlight, 1024)) // keep-alive for an open loop's requests in flight
+			}
+		}
 		c = client.New(t.URL, client.Options{APIKey: r.APIKey, MaxConns: maxC, RootCAs: r.RootCAs})
 		r.clients[t.Name] = c
 	}
@@ -343,6 +348,13 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.FlushPending(ctx)
 	for _, t := range spec.Targets {
 		for _, sc := range spec.Scenarios {
+			if !sc.ClosedLoop() {
+				// Open loop: rates instead of users (rate.go).
+				if err := r.sweepRates(ctx, t, sc); err != nil {
+					return err
+				}
+				continue
+			}
 			var prompt *client.Prompt
 			for {
 				if ctx.Err() != nil {

@@ -1,0 +1,205 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/client"
+	"github.com/rhoai-demo/step07/sweep-runner/load"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+	"github.com/rhoai-demo/step07/sweep-runner/scrape"
+)
+
+// sweepRates sweeps an open-loop scenario on one target: offered rates
+// instead of users (analysis.NextRate: doubling from startRate to maxRate,
+// or the explicit rates, then bisection to analysis.RateResolution), each
+// step judged by the same SLA grading and breaking rules plus
+// client_bound. It returns ErrInterrupted when ctx ended it.
+func (r *Runner) sweepRates(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario) error {
+	spec := r.Plan.Spec
+	var prompt *client.Prompt
+	for {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		var done []results.Step
+		for _, s := range r.steps {
+			if s.Target == t.Name && s.Scenario == sc.Name {
+				done = append(done, s)
+			}
+		}
+		rate, phase, more := analysis.NextRate(*sc.Arrival, spec.BisectEnabled(), analysis.RateProbesOf(done))
+		if !more {
+			r.pairDone(ctx, t, sc)
+			return nil
+		}
+		if err := r.checkDisk(filepath.Dir(r.RunDir)); err != nil {
+			return fmt.Errorf("before step %s/%s rate=%g/s: %w", t.Name, sc.Name, rate, err)
+		}
+		if prompt == nil {
+			p, err := r.prompt(ctx, t, sc)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ErrInterrupted
+				}
+				return fmt.Errorf("target %s, scenario %s: %w", t.Name, sc.Name, err)
+			}
+			prompt = p
+		}
+		step, err := r.runRateStep(ctx, t, sc, prompt, rate, phase)
+		var refused *load.RefusedError
+		if errors.As(err, &refused) {
+			return &TargetError{Target: t.Name, Err: fmt.Errorf("scenario %s at %g requests/s: %w", sc.Name, rate, err)}
+		}
+		if err != nil {
+			return err
+		}
+		if step == nil {
+			return ErrInterrupted
+		}
+		r.measurePower(ctx, t, step)
+		if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
+			return fmt.Errorf("step %s/%s rate=%g/s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, rate, err)
+		}
+		r.steps = append(r.steps, *step)
+		if r.Progress != nil {
+			fmt.Fprintln(r.Progress, RateProgressLine(step))
+		}
+		if _, err := r.writeReports(false); err != nil {
+			return fmt.Errorf("writing reports: %w", err)
+		}
+		r.deliver(ctx, StepSamples(r.State.RunID, step))
+	}
+}
+
+// rateSeed is the Poisson schedule's seed of a step: deterministic per
+// target, scenario and rate, so a step rerun (a resume) draws the same
+// send times; 53 bits, so JSON readers that use doubles read it exactly.
+func rateSeed(t v1alpha1.Target, sc v1alpha1.Scenario, rate float64) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", t.Name, sc.Name, strconv.FormatFloat(rate, 'g', -1, 64))
+	return h.Sum64() >> 11
+}
+
+// runRateStep runs one open-loop step at an offered rate; nil, nil when ctx
+// interrupted it. As runStep: the server drained first, /metrics scraped
+// through the step, a warmup of at least one request lifetime at this rate
+// and a window that stays open for a clear verdict (bounded).
+func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, rate float64, phase string) (*results.Step, error) {
+	spec := r.Plan.Spec
+	sla := spec.EffectiveSLA()
+	started := time.Now()
+	var scr *scrape.Scraper
+	var drainWait time.Duration
+	drained := false
+	if t.MetricsURL != "" {
+		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
+		scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
+		if r.ScrapeInterval > 0 {
+			scr.Interval = r.ScrapeInterval
+		}
+		drainWait, drained = scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+	}
+	var rec scrape.Recorder
+	scrapeDone := make(chan struct{})
+	sctx, stopScrape := context.WithCancel(ctx)
+	if scr != nil {
+		go func() { defer close(scrapeDone); scr.RunInto(sctx, &rec) }()
+	} else {
+		close(scrapeDone)
+	}
+	cfg := load.Config{
+		Client: r.client(t), Prompt: prompt,
+		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
+		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
+		Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
+		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
+		Counter: &r.counter, SLA: sla,
+		StallAfter: sla.TTFT.Degraded.Duration,
+	}
+	cfg.Decide = func(p load.Progress) bool {
+		if p.Successful+p.Errored >= *spec.MaxRequests {
+			return true
+		}
+		return provisionalClear(p, rec.Samples(), time.Now(), sla)
+	}
+	a := sc.Arrival
+	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
+	res, err := load.RunOpen(ctx, cfg, ol)
+	stopScrape()
+	<-scrapeDone
+	if err != nil {
+		return nil, err
+	}
+	if res.Interrupted {
+		return nil, nil
+	}
+	s := BuildRateStep(res, rec.Samples(), t, sc, spec, ol, phase)
+	s.Steady.DrainSeconds, s.Steady.Drained = drainWait.Seconds(), drained
+	if scr != nil && !drained {
+		s.Steady.Reached = false
+		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drainWait.Seconds())}, s.Steady.Reasons...)
+	}
+	s.RunID = r.State.RunID
+	s.Seq = len(r.steps) + 1
+	s.StartedAt = started.UTC()
+	s.EndedAt = time.Now().UTC()
+	s.Window.GraceSeconds = cfg.Grace.Seconds()
+	return s, nil
+}
+
+// BuildRateStep turns an open-loop step's measurements into its record and
+// verdict: BuildStep's, with the arrivals (offered and achieved rate, send
+// delay, the client bound), the measured mean in flight in the concurrency
+// fields, and the rule client_bound when maxInFlight was reached.
+func BuildRateStep(res *load.OpenResult, samples []scrape.Sample, t v1alpha1.Target, sc v1alpha1.Scenario, spec v1alpha1.PlanSpec, ol load.OpenLoop, phase string) *results.Step {
+	s := BuildStep(&res.Result, samples, t, sc, spec, 0, phase)
+	s.Concurrency = int(math.Round(s.ConcurrencyAchieved))
+	o := &results.OpenLoop{Process: ol.Process, OfferedRate: ol.Rate, Seed: ol.Seed, MaxInFlight: ol.MaxInFlight,
+		PeakInFlight: res.PeakInFlight, SendDelay: analysis.Dist(res.SendDelay)}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = v1alpha1.DefaultMaxInFlight
+	}
+	if win := s.Window.DurationSeconds; win > 0 {
+		o.AchievedRate = float64(res.Sent) / win
+	}
+	if res.BoundRequests > 0 {
+		o.ClientBound = &results.ClientBound{Requests: res.BoundRequests, Seconds: res.BoundTime.Seconds(), MaxWaitSeconds: res.BoundMaxWait.Seconds()}
+		// The client, not the server, set the pace: broken, whatever the
+		// other rules say, and certainly so.
+		s.Rules = append(s.Rules, results.RuleClientBound)
+		s.Broken, s.AtSLA, s.Rule = true, false, s.Rules[0]
+		if s.Confidence != nil {
+			s.Confidence.Clear = true
+		}
+	}
+	s.OpenLoop = o
+	return s
+}
+
+// RateProgressLine is an open-loop step's line on stderr: ProgressLine's,
+// with the offered and achieved rates and the client bound.
+func RateProgressLine(s *results.Step) string {
+	line := ProgressLine(s)
+	o := s.OpenLoop
+	if o == nil {
+		return line
+	}
+	extra := fmt.Sprintf(" [%s %g req/s offered, %.3g achieved, %.1f in flight (peak %d), send delay p95 %.0f ms",
+		o.Process, o.OfferedRate, o.AchievedRate, s.ConcurrencyAchieved, o.PeakInFlight, o.SendDelay.Percentiles.P95*1000)
+	if b := o.ClientBound; b != nil {
+		extra += fmt.Sprintf("; CLIENT BOUND: maxInFlight %d reached, %d requests waited (up to %.0f ms)", o.MaxInFlight, b.Requests, b.MaxWaitSeconds*1000)
+	}
+	return line + extra + "]"
+}

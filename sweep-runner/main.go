@@ -37,6 +37,7 @@ const topUsage = `sweep-runner: find how many concurrent users each model varian
 Usage:
   sweep-runner run [flags]            run a sweep (see sweep-runner run --help)
   sweep-runner run --resume RUN_DIR   continue an interrupted run
+  sweep-runner worker --listen ADDR   a sharded sweep's load worker (run --shards N starts them)
   sweep-runner report RUN_DIR         rebuild summary.json, summary.csv, report.md, report.html and charts from steps.jsonl
   sweep-runner plan --users N RUN_DIR capacity plan: replicas, GPUs, cost and energy for N concurrent users
   sweep-runner import guidellm FILE... import GuideLLM reports (benchmarks.json/.yaml) into a new run directory under --out
@@ -61,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	switch args[0] {
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "worker":
+		err = cmdWorker(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
 	case "plan":

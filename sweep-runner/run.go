@@ -37,6 +37,7 @@ type runFlags struct {
 	planUsers         int
 	settings          v1alpha1.PlanOverrides
 	outputs           v1alpha1.OutputOverrides
+	shard             shardOpts
 }
 
 // resumeLatest is --resume's value without an argument: the latest run in
@@ -75,6 +76,7 @@ func runFlagSet(f *runFlags, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&f.planUsers, "plan-users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run: --resume RUN_DIR, or --resume --out DIR for the latest run in DIR")
 	fs.Lookup("resume").NoOptDefVal = resumeLatest
+	addShardFlags(fs, &f.shard)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sweep-runner run [--plan F] [--target NAME=URL,...] --out DIR [flags]\n       sweep-runner run --resume RUN_DIR\n\nFlags:\n%s", fs.FlagUsages())
 	}
@@ -89,6 +91,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return usagef("%v (see sweep-runner run --help)", err)
+	}
+	if err := f.shard.check(); err != nil {
+		return err
+	}
+	if f.shard.worker() {
+		return runShardWorker(&f, stderr)
+	}
+	if d := f.shard.rejoin(f.out); d != "" && !fs.Changed("resume") {
+		fs.Set("resume", d)
 	}
 	interactive := isTerminal(stderr)
 	var logw io.Writer
@@ -171,7 +182,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if logw != nil {
 		fmt.Fprintf(logw, "run directory %s\n", r.RunDir)
 	}
+	shardsDone, err := setupShards(&f, r, stderr)
+	if err != nil {
+		r.Finish(results.StatusFailed, err.Error())
+		return err
+	}
 	runErr := r.Run(ctx)
+	shardsDone(runErr == nil)
 	status, msg := results.StatusComplete, ""
 	switch {
 	case errors.Is(runErr, sweep.ErrInterrupted):

@@ -36,6 +36,11 @@ type Config struct {
 	// the window may close; nil: as soon as the minimums hold.
 	Decide     func(Progress) bool
 	CheckEvery time.Duration
+	// Steer, when set, decides the phases in place of the rules above (a
+	// sharded step, whose coordinator decides for every shard): it is
+	// called on every tick with the step's progress and returns the phase
+	// to be in (steer.go).
+	Steer func(Snapshot) int
 	// Grace bounds the tail: after the window closes the load goes on until
 	// every window request has finished or Grace has passed; then every
 	// request still running is aborted.
@@ -222,6 +227,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // edges and the token counter at each.
 func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, tok0, tok1 int64) {
 	cfg := st.cfg
+	if cfg.Steer != nil {
+		return st.steered(ctx, res)
+	}
 	tick := min(50*time.Millisecond, max(cfg.Duration/20, time.Millisecond))
 	// Warmup.
 	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
@@ -285,6 +293,13 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	we = time.Now()
 	tok1 = st.tokensSoFar()
 	st.phase.Store(phaseTail)
+	st.waitTail(ctx, we, tick)
+	return ws, we, tok0, tok1
+}
+
+// waitTail waits out the tail after the window closed at we.
+func (st *state) waitTail(ctx context.Context, we time.Time, tick time.Duration) {
+	cfg := st.cfg
 	// Tail: the load goes on until the window's requests have finished,
 	// bounded by Grace. A window request silent for longer than StallAfter
 	// is not waited for: without a first token its TTFT already exceeds
@@ -307,7 +322,6 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 			break
 		}
 	}
-	return ws, we, tok0, tok1
 }
 
 // userSlot is what one worker publishes to the controller. Each worker

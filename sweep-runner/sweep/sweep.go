@@ -66,6 +66,10 @@ type Runner struct {
 	// holding a directory (default DiskSpace): a run stops, before its run
 	// directory is made and before each step, with less than MinFreeBytes.
 	FreeSpace func(dir string) (free, total uint64, err error)
+	// Load, when set, runs a closed-loop step's load in place of load.Run
+	// (a sharded sweep: the shard package's Coordinator spreads it over the
+	// shards and merges their results into one).
+	Load func(ctx context.Context, t v1alpha1.Target, cfg load.Config) (*load.Result, error)
 
 	warned  map[string]bool
 	prompts map[[2]string]*client.Prompt
@@ -471,7 +475,13 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		}
 		return provisionalClear(p, rec.Samples(), time.Now(), sla)
 	}
-	res, err := load.Run(ctx, cfg)
+	run := func(ctx context.Context, _ v1alpha1.Target, cfg load.Config) (*load.Result, error) {
+		return load.Run(ctx, cfg)
+	}
+	if r.Load != nil {
+		run = r.Load
+	}
+	res, err := run(ctx, t, cfg)
 	stopScrape()
 	<-scrapeDone
 	if err != nil {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rhoai-demo/step07/sweep-runner/results"
+	"github.com/rhoai-demo/step07/vllmsim"
+)
+
+// TestMain lets the test binary stand in for sweep-runner where a sharded
+// run starts itself (os.Executable): `worker ...` and `run ...` as first
+// arguments run the CLI.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == "worker" || os.Args[1] == "run") {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// shardSim is the acceptance's simulator: 12 sequences, fast iterations.
+func shardSim(t *testing.T) string {
+	cfg := vllmsim.DefaultConfig()
+	cfg.Model, cfg.MaxNumSeqs, cfg.IterFixed, cfg.PerDecodeSeq = "vllm-sim", 12, 5*time.Millisecond, 200*time.Microsecond
+	return simServerWith(t, cfg)
+}
+
+// shortSteps keep a step to a couple of seconds.
+var shortSteps = []string{"--scenario", "A", "--step-duration", "1s", "--warmup", "200ms", "--min-requests", "20", "--max-requests", "40", "--max-window", "2s"}
+
+func summaryOf(t *testing.T, out string) results.Result {
+	t.Helper()
+	fs, _ := filepath.Glob(filepath.Join(out, "*", results.SummaryJSON))
+	if len(fs) != 1 {
+		t.Fatalf("summary.json files: %v", fs)
+	}
+	b, err := os.ReadFile(fs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s results.Summary
+	if err := json.Unmarshal(b, &s); err != nil || len(s.Results) != 1 {
+		t.Fatalf("summary: %v, %d results", err, len(s.Results))
+	}
+	return s.Results[0]
+}
+
+func checkAddUp(t *testing.T, steps []results.Step) {
+	t.Helper()
+	for _, s := range steps {
+		if q := s.Requests; q.Successful+q.Errored+q.Incomplete != q.Started || q.Started == 0 {
+			t.Errorf("c=%d: requests do not add up: %+v", s.Concurrency, q)
+		}
+	}
+}
+
+// TestShardedSweep: three shards (two worker processes) find the breaking
+// point one process finds, 13 users for 12 sequences, and every step's
+// requests add up (doubling from 8: 8, 16, then 12, 14, 13).
+func TestShardedSweep(t *testing.T) {
+	sim := shardSim(t)
+	bp := map[string]int{}
+	for _, n := range []string{"1", "3"} {
+		out := t.TempDir()
+		args := append([]string{"run", "--shards", n, "--target", "m=" + sim + ",gpus=1,model=vllm-sim", "--start-concurrency", "8", "--max-concurrency", "32", "--out", out}, shortSteps...)
+		code, _, stderr := runCLI(args...)
+		if code != 0 {
+			t.Fatalf("--shards %s: exit %d\n%s", n, code, stderr)
+		}
+		if n == "3" && strings.Count(stderr, "worker pid") != 2 {
+			t.Errorf("--shards 3 started %d workers:\n%s", strings.Count(stderr, "worker pid"), stderr)
+		}
+		r := summaryOf(t, out)
+		checkAddUp(t, r.Steps)
+		if r.BreakingPoint != nil {
+			bp[n] = r.BreakingPoint.Concurrency
+		}
+	}
+	if bp["1"] != 13 || bp["3"] != 13 {
+		t.Errorf("breaking points: %v, want 13 with 1 and 3 shards", bp)
+	}
+}
+
+var workerPid = regexp.MustCompile(`shard 1: worker pid (\d+)`)
+
+// TestShardWorkerKilled: a worker killed (-9) mid-step fails the step,
+// which is run again with a new worker; the run completes with the step
+// once.
+func TestShardWorkerKilled(t *testing.T) {
+	sim := shardSim(t)
+	out := t.TempDir()
+	var errb syncBuf
+	done := make(chan int)
+	go func() {
+		var o syncBuf
+		done <- run([]string{"run", "--shards", "2", "--target", "m=" + sim + ",gpus=1,model=vllm-sim", "--concurrency", "8", "--out", out,
+			"--scenario", "A", "--step-duration", "3s", "--warmup", "200ms", "--min-requests", "20", "--max-requests", "60", "--max-window", "4s"}, &o, &errb)
+	}()
+	// Kill the worker once it is generating load: the simulator then runs
+	// more requests than the coordinator's 4 users.
+	deadline := time.Now().Add(30 * time.Second)
+	var pid int
+	for pid == 0 || running(t, sim) <= 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker never loaded the server:\n%s", errb.String())
+		}
+		if m := workerPid.FindStringSubmatch(errb.String()); m != nil {
+			pid, _ = strconv.Atoi(m[1])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	code := <-done
+	log := errb.String()
+	if code != 0 || !strings.Contains(log, "the step is run again") || !strings.Contains(log, "died or was cut off") || strings.Count(log, "shard 1: worker pid ") != 3 {
+		t.Fatalf("exit %d (want 0, a retried step, a restarted worker):\n%s", code, log)
+	}
+	r := summaryOf(t, out)
+	if len(r.Steps) != 1 || r.Steps[0].Concurrency != 8 {
+		t.Fatalf("steps %+v", r.Steps)
+	}
+	checkAddUp(t, r.Steps)
+}
+
+// running reads the simulator's requests running and waiting.
+func running(t *testing.T, sim string) int {
+	resp, err := http.Get(sim + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	n := 0.0
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "vllm:num_requests_running") || strings.HasPrefix(l, "vllm:num_requests_waiting") {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			n += v
+		}
+	}
+	return int(n)
+}

@@ -68,6 +68,8 @@ func NewTransport(maxConns int) *http.Transport {
 		// a few hundred bytes; larger ones take more than one read or write.
 		WriteBufferSize: 4 << 10,
 		ReadBufferSize:  4 << 10,
+		// A server's headers are bounded like its bodies (limits.go).
+		MaxResponseHeaderBytes: MaxHeaderBytes,
 	}
 }
 
@@ -191,6 +193,8 @@ type Stream struct {
 	// start and then of its latest content chunk, so the load engine can
 	// tell a stream that progresses from one that has gone silent.
 	Activity *atomic.Int64
+	// body bounds the response being read (limits.go).
+	body limitedReader
 }
 
 // sseBufferSize is the SSE reader's buffer of each stream: chunks are a
@@ -212,6 +216,8 @@ type Window struct{ Start, End time.Time }
 // read it after Do returns), path one of the Path constants. parent is the caller's
 // context: when it is cancelled the request is incomplete; timeout bounds the
 // request itself. itl, when not nil, receives the gaps between content chunks.
+// What is read is bounded (limits.go): a line, an event, the headers, and
+// the whole stream by the body's max_tokens.
 func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, body []byte, win Window, itl Observer, r *Result) {
 	*r = Result{}
 	ctx, cancel := context.WithTimeout(parent, timeout)
@@ -233,24 +239,36 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	if s.Activity != nil {
 		s.Activity.Store(r.Start.UnixNano())
 	}
-	resp, err := s.c.hc.Do(req)
+	resp, err := s.c.do(req)
 	if err != nil {
 		r.End = time.Now()
 		r.classify(parent, ctx, err, results.ErrConnect)
 		return
 	}
+	// Closed, not drained, whatever the outcome: a stream cut at a limit
+	// drops its connection.
 	defer resp.Body.Close()
 	r.StatusCode = resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
 		r.End = time.Now()
 		r.fail("http_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("HTTP %d: %s", resp.StatusCode, s.c.redact(ErrorMessage(msg))))
 		return
 	}
-	s.sse.Reset(resp.Body)
+	// The stream is bounded by the max_tokens it was asked for: its
+	// events (kind overlong) and its bytes (kind oversized).
+	maxTokens := maxTokensOf(body)
+	limit := int64(StreamBytesBase)
+	maxEvents := 0 // max_tokens unknown: the bytes' bound alone
+	if maxTokens > 0 {
+		limit += StreamBytesPerToken * int64(maxTokens)
+		maxEvents = MaxEvents(maxTokens)
+	}
+	s.body = limitedReader{r: resp.Body, left: limit, limit: limit, what: "streamed response"}
+	s.sse.Reset(&s.body)
 	var lastSim int64 // sim_t_ns of the previous content chunk (-1: none)
 	lastSim = -1
-	for {
+	for events := 1; ; events++ {
 		data, err := s.sse.Next()
 		now := time.Now()
 		if err != nil {
@@ -267,6 +285,11 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 		}
 		if bytes.Equal(bytes.TrimSpace(data), doneMarker) {
 			r.End = now
+			return
+		}
+		if maxEvents > 0 && events > maxEvents {
+			r.End = now
+			r.fail(results.ErrOverlong, fmt.Errorf("the stream went on past %d events (max_tokens %d) without [DONE]", maxEvents, maxTokens))
 			return
 		}
 		if err := ParseChunk(data, &s.chunk); err != nil {
@@ -375,11 +398,14 @@ func (r *Result) fail(kind string, err error) {
 }
 
 // classify names a transport error: the caller's cancellation makes the
-// request incomplete, the request's own deadline is a timeout, else kind.
+// request incomplete, a limit (limits.go) makes it oversized, the
+// request's own deadline is a timeout, else kind.
 func (r *Result) classify(parent, ctx context.Context, err error, kind string) {
 	switch {
 	case parent.Err() != nil:
 		r.Incomplete, r.Err = true, err
+	case errors.Is(err, ErrOversized):
+		r.fail(results.ErrOversized, err)
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		r.fail(results.ErrTimeout, err)
 	default:
@@ -412,12 +438,18 @@ func (c *Client) CheckModel(ctx context.Context, model string) error {
 	if err != nil {
 		return &CheckError{Msg: fmt.Sprintf("invalid URL %q: %v", c.base, err)}
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
+	if errors.Is(err, ErrOversized) {
+		return &CheckError{Msg: fmt.Sprintf("%s is not an OpenAI-compatible server: GET /v1/models answered %v", c.base, err)}
+	}
 	if err != nil {
 		return &CheckError{Msg: fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err)), Transient: true}
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err := ReadLimited(resp.Body, MaxModelsBytes, "GET /v1/models answer")
+	if errors.Is(err, ErrOversized) {
+		return &CheckError{Msg: fmt.Sprintf("%s is not an OpenAI-compatible server: %v", c.base, err)}
+	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		return &CheckError{Msg: fmt.Sprintf("%s/v1/models answered HTTP %d: the API key is missing or refused (--api-key-file)", c.base, resp.StatusCode)}
 	}

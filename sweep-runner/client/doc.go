@@ -13,9 +13,12 @@
 //
 // Failures are classified by kind (see results.Err*): an HTTP status other
 // than 200 ("http_<code>"), the per-request timeout, a failed connection, a
-// broken stream (ended without [DONE] or cut), a malformed chunk, or an error
-// object inside the stream. A request cancelled by its caller (the step
-// ended) is incomplete, not an error.
+// broken stream (ended without [DONE] or cut), a malformed chunk, an error
+// object inside the stream, an answer past one of the read limits
+// (oversized: a line, an event, the headers, the whole stream) or a stream
+// that goes on past its max_tokens (overlong); limits.go lists the limits.
+// A request cancelled by its caller (the step ended) is incomplete, not an
+// error.
 //
 // When the server stamps its chunks (vllm-sim's sim_t_ns, the nanoseconds
 // from request arrival to the chunk's write, and usage.server_ttft_seconds),

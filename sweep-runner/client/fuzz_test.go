@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -31,29 +32,69 @@ var sseSeeds = []string{
 
 // FuzzSSEReader: any byte stream is read to its end without panic, every
 // event is bounded by the input, and ParseChunk accepts only JSON objects.
+// With small limits (a line of 64 bytes, an event of 128) every event is
+// within them, the events are those read without limits, and the stream
+// ends with a *LimitError only when a line or an event is over its limit.
 func FuzzSSEReader(f *testing.F) {
 	for _, s := range sseSeeds {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("data: " + strings.Repeat("x", 60) + "\n\n"))
+	f.Add([]byte("data: " + strings.Repeat("x", 50) + "\ndata: " + strings.Repeat("y", 50) + "\ndata: z\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewSSEReader(4096)
 		r.Reset(bytes.NewReader(data))
 		var c Chunk
+		var all [][]byte
 		for n := 0; ; n++ {
 			if n > len(data)+1 {
 				t.Fatalf("more events (%d) than bytes of input (%d)", n, len(data))
 			}
 			ev, err := r.Next()
 			if err != nil {
-				if err != io.EOF {
+				if err != io.EOF && !(errors.Is(err, ErrOversized) && len(data) > MaxSSELine) {
 					t.Fatalf("reading a byte slice returned %v", err)
 				}
-				return
+				break
 			}
 			if len(ev) > len(data) {
 				t.Fatalf("event of %d bytes from %d bytes of input", len(ev), len(data))
 			}
 			checkChunk(t, ev, &c)
+			all = append(all, bytes.Clone(ev))
+		}
+		const maxLine, maxEvent = 64, 128
+		over := false // a line or an event over its small limit
+		for _, ev := range all {
+			over = over || len(ev) > maxEvent
+		}
+		for rest := data; len(rest) > 0 && !over; {
+			i := bytes.IndexByte(rest, '\n')
+			if i < 0 {
+				i = len(rest) - 1
+			}
+			over = i+1 > maxLine
+			rest = rest[i+1:]
+		}
+		small := NewSSEReader(4096)
+		small.MaxLine, small.MaxEvent = maxLine, maxEvent
+		small.Reset(bytes.NewReader(data))
+		for n := 0; ; n++ {
+			ev, err := small.Next()
+			if err != nil {
+				switch {
+				case errors.Is(err, ErrOversized) && !over:
+					t.Fatalf("%v with no line over %d bytes and no event over %d", err, maxLine, maxEvent)
+				case err == io.EOF && n != len(all):
+					t.Fatalf("%d events within the limits, %d without", n, len(all))
+				case err != io.EOF && !errors.Is(err, ErrOversized):
+					t.Fatalf("reading a byte slice returned %v", err)
+				}
+				return
+			}
+			if len(ev) > maxEvent || n >= len(all) || !bytes.Equal(ev, all[n]) {
+				t.Fatalf("event %d %q within the limits, %q without", n, ev, all[min(n, len(all)-1)])
+			}
 		}
 	})
 }
@@ -114,7 +155,8 @@ func (b bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // FuzzStreamDo: whatever a server streams, Stream.Do ends with exactly one
 // outcome (successful or one error kind), never panics, and its counts and
-// timings are consistent.
+// timings are consistent; a request for 4 tokens counts at most
+// MaxEvents(4) chunks.
 func FuzzStreamDo(f *testing.F) {
 	for _, s := range sseSeeds {
 		f.Add([]byte(s))
@@ -124,7 +166,7 @@ func FuzzStreamDo(f *testing.F) {
 		c.hc = &http.Client{Transport: bodyTransport{data}}
 		var r Result
 		now := time.Now()
-		c.NewStream().Do(context.Background(), 5*time.Second, PathCompletions, []byte(`{}`),
+		c.NewStream().Do(context.Background(), 5*time.Second, PathCompletions, []byte(`{"max_tokens":4}`),
 			Window{Start: now.Add(-time.Hour), End: now.Add(time.Hour)}, nil, &r)
 		if r.Incomplete {
 			t.Fatalf("incomplete without cancellation: %+v", r)
@@ -135,7 +177,7 @@ func FuzzStreamDo(f *testing.F) {
 		if r.ErrKind == "" && !strings.Contains(string(data), "[DONE]") {
 			t.Fatalf("successful without [DONE]: %q", data)
 		}
-		if r.WindowChunks > r.Chunks || r.Chunks > len(data) {
+		if r.WindowChunks > r.Chunks || r.Chunks > len(data) || r.Chunks > MaxEvents(4) {
 			t.Fatalf("chunks %d window %d from %d bytes", r.Chunks, r.WindowChunks, len(data))
 		}
 		if r.End.Before(r.Start) || !r.FirstToken.IsZero() && (r.FirstToken.Before(r.Start) || r.End.Before(r.FirstToken)) {

@@ -192,12 +192,18 @@ func (c *Client) countTokens(ctx context.Context, p *Prompt, words int) (int, er
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
+	if errors.Is(err, ErrOversized) {
+		return 0, fmt.Errorf("POST /tokenize: %w", err)
+	}
 	if err != nil {
 		return 0, transientError{err}
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	data, err := ReadLimited(resp.Body, MaxTokenizeBytes, "POST /tokenize answer")
+	if errors.Is(err, ErrOversized) {
+		return 0, err
+	}
 	if resp.StatusCode != http.StatusOK {
 		err := fmt.Errorf("POST /tokenize: HTTP %d", resp.StatusCode)
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
@@ -291,7 +297,10 @@ func (c *Client) ProbeLengths(ctx context.Context, p *Prompt, words, maxTokens i
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
+	if errors.Is(err, ErrOversized) {
+		return &CheckError{Msg: fmt.Sprintf("POST %s%s answered %v", c.base, p.Path(), err)}
+	}
 	if err != nil {
 		return &CheckError{Msg: fmt.Sprintf("cannot reach %s: %v", c.base, unwrapURLError(err)), Transient: true}
 	}
@@ -299,7 +308,7 @@ func (c *Client) ProbeLengths(ctx context.Context, p *Prompt, words, maxTokens i
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
 	ce := &CheckError{Msg: fmt.Sprintf("POST %s%s answered HTTP %d: %s", c.base, p.Path(), resp.StatusCode, c.redact(ErrorMessage(msg)))}
 	ce.Transient = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 	return ce

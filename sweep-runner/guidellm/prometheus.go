@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -58,6 +57,7 @@ func (p *Prometheus) Connect() error {
 		return fmt.Errorf("prometheus CA: %w", err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxResponseHeaderBytes = client.MaxHeaderBytes
 	if pool != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
@@ -165,6 +165,10 @@ type rangeResponse struct {
 	} `json:"data"`
 }
 
+// maxRangeBytes bounds a range query's answer (a series at Prometheus's
+// most points, 11,000, is about 400 KiB); a longer one is an error.
+const maxRangeBytes = 16 << 20
+
 // rangeQuery runs /api/v1/query_range; the values by timestamp (ms) of the
 // single series the aggregating query returns (empty without data).
 func (p *Prometheus) rangeQuery(ctx context.Context, query string, start, end time.Time, step time.Duration) (map[int64]float64, error) {
@@ -195,7 +199,7 @@ func (p *Prometheus) rangeQuery(ctx context.Context, query string, start, end ti
 		return nil, fmt.Errorf("prometheus query: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := client.ReadLimited(resp.Body, maxRangeBytes, "range query answer")
 	if err != nil {
 		return nil, fmt.Errorf("prometheus query: %w", err)
 	}

@@ -28,7 +28,9 @@
 //     with its partial TPOT.
 //   - Refusals: RefuseAfter answers in a row with a 4xx other than 429 stop
 //     the step with a *RefusedError carrying the server's message: bad
-//     input, not load.
+//     input, not load. So do RefuseAfter answers in a row that break the
+//     client's side of the protocol (oversized, overlong, malformed_chunk:
+//     the RefusedError's Kind): a server the sweep cannot measure.
 //
 // Every request started is accounted for: successful + errored + incomplete
 // = started, for the warmup, the window and the tail alike. A request also

@@ -70,8 +70,9 @@ type Config struct {
 	// (capped at the warmup; 0: all start at once).
 	Ramp time.Duration
 	// RefuseAfter: this many answers in a row with an HTTP 4xx status other
-	// than 429 (bad input, not load) stop the step with a *RefusedError.
-	// 0 means 8; negative disables it.
+	// than 429 (bad input, not load), or that break the protocol
+	// (faultKinds), stop the step with a *RefusedError. 0 means 8;
+	// negative disables it.
 	RefuseAfter int
 }
 
@@ -89,14 +90,21 @@ type Progress struct {
 
 // RefusedError: the server answered a run of requests with a 4xx status
 // other than 429: the scenario is bad input for it (e.g. longer than its
-// context), not load.
+// context), not load. With Kind set, the run was of answers that break the
+// client's side of the protocol (kind oversized, overlong or
+// malformed_chunk: faultKinds): the server is not one the sweep can
+// measure, whatever the load.
 type RefusedError struct {
 	Status  int
 	Message string
 	Count   int
+	Kind    string
 }
 
 func (e *RefusedError) Error() string {
+	if e.Kind != "" {
+		return fmt.Sprintf("the server's answers broke the protocol on %d requests in a row (%s): %s", e.Count, e.Kind, e.Message)
+	}
 	return fmt.Sprintf("the server refused %d requests in a row with HTTP %d: %s", e.Count, e.Status, strings.TrimPrefix(e.Message, fmt.Sprintf("HTTP %d: ", e.Status)))
 }
 
@@ -166,6 +174,7 @@ type state struct {
 	winTTFT []float64
 
 	refuseRun atomic.Int64
+	faultRun  atomic.Int64 // faultKinds in a row
 	refused   atomic.Pointer[RefusedError]
 	abort     context.CancelFunc
 
@@ -404,11 +413,26 @@ func (st *state) add(o outcome) {
 	}
 }
 
-// checkRefusal counts 4xx answers (not 429) in a row across the workers;
-// any other outcome resets the count.
+// faultKinds are the errors on the client's side of the contract: answers
+// past the client's limits or that are not the protocol. Load does not
+// explain them.
+var faultKinds = map[string]bool{results.ErrOversized: true, results.ErrOverlong: true, results.ErrMalformedChunk: true}
+
+// checkRefusal counts 4xx answers (not 429) in a row across the workers,
+// and faultKinds in a row; any other outcome resets the count.
 func (st *state) checkRefusal(r *client.Result) {
 	if st.cfg.RefuseAfter < 0 || r.Incomplete {
 		return
+	}
+	if !faultKinds[r.ErrKind] {
+		st.faultRun.Store(0)
+	} else if n := st.faultRun.Add(1); n >= int64(st.cfg.RefuseAfter) && st.refused.Load() == nil {
+		msg := r.ErrKind
+		if r.Err != nil {
+			msg = r.Err.Error()
+		}
+		st.refused.CompareAndSwap(nil, &RefusedError{Kind: r.ErrKind, Message: msg, Count: int(n)})
+		st.abort()
 	}
 	if r.StatusCode >= 400 && r.StatusCode < 500 && r.StatusCode != 429 {
 		if n := st.refuseRun.Add(1); n >= int64(st.cfg.RefuseAfter) && st.refused.Load() == nil {

@@ -127,7 +127,9 @@ func TestStalledStreamsAreErrors(t *testing.T) {
 		res, err := Run(context.Background(), Config{
 			Client: client.New(srv.URL, client.Options{}), Prompt: &client.Prompt{Model: "m"},
 			Concurrency: 3, Duration: 300 * time.Millisecond, Grace: 400 * time.Millisecond,
-			RequestTimeout: 30 * time.Second, OutputTokens: 4, StallAfter: 250 * time.Millisecond,
+			// Enough tokens asked that a stream at 20 ms a token is not
+			// cut as overlong before the step ends.
+			RequestTimeout: 30 * time.Second, OutputTokens: 1000, StallAfter: 250 * time.Millisecond,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -54,6 +54,12 @@ const (
 	ErrMalformedChunk = "malformed_chunk" // a chunk that is not valid JSON of the expected shape
 	ErrStreamError    = "stream_error"    // the server sent an error object inside the stream
 	ErrStalled        = "stalled"         // cut at the step's end after sending nothing for longer than the degraded TTFT
+	// A server's answer past one of the client's limits (a line, an event,
+	// the headers, the whole stream: client/limits.go); the connection is
+	// dropped.
+	ErrOversized = "oversized"
+	// A stream that went on past max_tokens (more events than it allows).
+	ErrOverlong = "overlong"
 )
 
 // Phases of a step.

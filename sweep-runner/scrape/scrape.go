@@ -17,6 +17,7 @@ import (
 
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
+	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
@@ -32,10 +33,18 @@ type Sample struct {
 	TTFT             []analysis.Bucket // cumulative, +Inf last
 }
 
-// Parse reads one text exposition and extracts the sample for model.
+// MaxMetricsBytes bounds a /metrics page (a vLLM server's is 50 to 300
+// KiB): a longer one is an error, so its sample is missing (with none, the
+// queue is unknown). The parser holds about fifteen times what it reads
+// (measured on distinct series), so this bounds the scraper's memory too.
+const MaxMetricsBytes = 4 << 20
+
+// Parse reads one text exposition and extracts the sample for model; an
+// exposition longer than MaxMetricsBytes is an error (errors.Is
+// client.ErrOversized).
 func Parse(r io.Reader, modelName string) (Sample, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(io.LimitReader(r, 32<<20))
+	fams, err := p.TextToMetricFamilies(client.LimitReader(r, MaxMetricsBytes, "/metrics page"))
 	if err != nil {
 		return Sample{}, err
 	}
@@ -166,7 +175,8 @@ type Scraper struct {
 // New returns a scraper polling every second.
 func New(url, modelName, apiKey string) *Scraper {
 	return &Scraper{URL: url, Model: modelName, Interval: time.Second, APIKey: apiKey,
-		HTTP: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: false}}}
+		HTTP: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: false,
+			MaxResponseHeaderBytes: client.MaxHeaderBytes}}}
 }
 
 // Once scrapes one sample.

@@ -61,6 +61,8 @@ type Config struct {
 	MeanOutputTokens int `json:"meanOutputTokens"`
 	// PrefixCaching lets full prompt blocks seen before skip prefill compute
 	// (vLLM V1's automatic prefix caching) and feeds the prefix cache counters.
+	// A finished request's blocks are cached with its answer, so the next
+	// turn of a conversation, which resends it, hits them too.
 	PrefixCaching bool `json:"prefixCaching"`
 
 	// GPUs is the number of simulated GPUs (tensor parallel size).

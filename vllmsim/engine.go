@@ -32,7 +32,14 @@ type seq struct {
 	target      int      // output tokens to produce before finishing
 	stopReason  string   // reason when target is reached: "length" or "stop"
 	blockHashes []uint64 // chained hashes of the prompt's full blocks
-	arrival     time.Time
+	// promptIDs and textSeed (with prefix caching): the prompt's token ids
+	// and the seed of the generated text, so that the blocks the request
+	// computed, its answer included, are cached when it finishes (vLLM V1
+	// caches every full block it computed, decode blocks too): the next
+	// turn of a conversation, which resends the answer, hits them.
+	promptIDs []int
+	textSeed  uint64
+	arrival   time.Time
 
 	// engine-owned
 	state     seqState
@@ -350,6 +357,7 @@ func (e *engine) sample(s *seq, now time.Time) {
 
 func (e *engine) finish(s *seq, now time.Time, reason string) {
 	e.release(s)
+	e.cacheComputed(s)
 	s.state = stateDone
 	if e.m != nil {
 		e.m.success.WithLabelValues(reason).Inc()
@@ -474,6 +482,22 @@ func (p *prefixCache) lookupAndInsert(hashes []uint64) int {
 		p.set[h] = struct{}{}
 	}
 	return hit
+}
+
+// cacheComputed remembers the full blocks s computed: its prompt and every
+// generated token but the last (sampled, never fed back), as vLLM V1's
+// prefix cache keeps decode blocks. Without the prompt's ids (prefix caching
+// off, or the virtual-time driver) nothing is cached.
+func (e *engine) cacheComputed(s *seq) {
+	if e.prefix == nil || s.promptIDs == nil || s.generated < 2 {
+		return
+	}
+	ids := make([]int, 0, len(s.promptIDs)+s.generated-1)
+	ids = append(ids, s.promptIDs...)
+	for i := 0; i < s.generated-1; i++ {
+		ids = append(ids, tokenID(outputWord(s.textSeed, i)))
+	}
+	e.prefix.lookupAndInsert(blockHashes(ids, e.cfg.BlockSize))
 }
 
 // blockHashes chains a hash over each full block of token ids, so a block

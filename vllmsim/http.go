@@ -334,6 +334,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	sq.target, sq.stopReason = s.target(&a)
 	if s.cfg.PrefixCaching {
 		sq.blockHashes = blockHashes(a.ids, s.cfg.BlockSize)
+		sq.promptIDs, sq.textSeed = a.ids, textSeed(s.cfg.Seed, id)
 	}
 	s.mu.Lock()
 	if maxWaiting > 0 && s.eng.numWaiting() >= maxWaiting {
@@ -353,7 +354,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			s.signal()
 		}
 	}()
-	o := output{s: s, sq: sq, a: &a, textSeed: uint64(s.cfg.Seed)*0x9E3779B97F4A7C15 ^ id}
+	o := output{s: s, sq: sq, a: &a, textSeed: textSeed(s.cfg.Seed, id)}
 	o.prefix(chat, id)
 	if a.stream {
 		finished = o.stream(w, r)
@@ -361,6 +362,9 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		finished = o.whole(w, r)
 	}
 }
+
+// textSeed is the seed of request id's generated text (outputWord).
+func textSeed(seed int64, id uint64) uint64 { return uint64(seed)*0x9E3779B97F4A7C15 ^ id }
 
 // output writes one request's tokens as the engine publishes them.
 type output struct {

@@ -193,6 +193,10 @@ type Stream struct {
 	// start and then of its latest content chunk, so the load engine can
 	// tell a stream that progresses from one that has gone silent.
 	Activity *atomic.Int64
+	// Capture keeps the generated text of each request in Text (still
+	// JSON-escaped), for a conversation's next turn; Do resets Text.
+	Capture bool
+	Text    []byte
 	// body bounds the response being read (limits.go).
 	body limitedReader
 }
@@ -220,6 +224,7 @@ type Window struct{ Start, End time.Time }
 // the whole stream by the body's max_tokens.
 func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, body []byte, win Window, itl Observer, r *Result) {
 	*r = Result{}
+	s.Text = s.Text[:0]
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	// A fresh reader per request: the transport may still read the body
@@ -304,6 +309,9 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 			return
 		}
 		if ch.Content {
+			if s.Capture {
+				s.Text = AppendContent(s.Text, data)
+			}
 			r.Chunks++
 			if s.Tokens != nil {
 				s.Tokens.Add(1)

@@ -48,6 +48,14 @@ type Prompt struct {
 	Exact  bool
 	// Source: "tokenize" or "usage" (a probe request's usage.prompt_tokens).
 	Source string
+	// SharedWords of the system prompt every request of the scenario shares
+	// (the same text for every user and request, before the unique prefix;
+	// 0: none), and SharedTokens, what it adds to a prompt (calibrated).
+	// Tokens includes them.
+	SharedWords, SharedTokens int
+	// MaxModelLen is the server's context (max_model_len of GET /v1/models;
+	// 0: unknown), which caps a conversation's turns.
+	MaxModelLen int
 }
 
 // Path of the API.
@@ -80,15 +88,46 @@ func (p *Prompt) AppendBody(b []byte, n uint64, words, maxTokens int) []byte {
 	if words < 0 {
 		words = p.Words
 	}
+	b = p.appendOpen(b)
+	if p.API == "chat" {
+		b = append(b, `{"role":"user","content":"`...)
+		b = AppendText(b, n, words)
+		b = append(b, `"}`...)
+	} else {
+		b = AppendText(b, n, words)
+	}
+	return p.appendClose(b, maxTokens)
+}
+
+// appendOpen appends a body's start up to its history: the model, then the
+// messages array opened with the shared system message (chat), or the
+// prompt string opened with the shared text (completions).
+func (p *Prompt) appendOpen(b []byte) []byte {
 	b = append(b, `{"model":`...)
 	b = strconv.AppendQuote(b, p.Model)
 	if p.API == "chat" {
-		b = append(b, `,"messages":[{"role":"user","content":"`...)
-		b = AppendText(b, n, words)
-		b = append(b, `"}]`...)
+		b = append(b, `,"messages":[`...)
+		if p.SharedWords > 0 {
+			b = append(b, `{"role":"system","content":"`...)
+			b = AppendShared(b, p.SharedWords)
+			b = append(b, `"},`...)
+		}
+		return b
+	}
+	b = append(b, `,"prompt":"`...)
+	if p.SharedWords > 0 {
+		b = AppendShared(b, p.SharedWords)
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendClose closes what appendOpen opened and asks for exactly maxTokens
+// streamed output tokens.
+func (p *Prompt) appendClose(b []byte, maxTokens int) []byte {
+	if p.API == "chat" {
+		b = append(b, ']')
 	} else {
-		b = append(b, `,"prompt":"`...)
-		b = AppendText(b, n, words)
 		b = append(b, '"')
 	}
 	b = append(b, `,"max_tokens":`...)
@@ -105,6 +144,14 @@ func (p *Prompt) AppendBody(b []byte, n uint64, words, maxTokens int) []byte {
 // When no word count hits the target exactly (e.g. a chat template longer
 // than the target) the closest is used and Exact is false.
 func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (*Prompt, error) {
+	return c.CalibrateShared(ctx, api, model, tokens, 0)
+}
+
+// CalibrateShared is Calibrate for prompts that start with a system prompt
+// shared by every request: first the shared text is sized to add shared
+// tokens (as close as the words allow), then the unique part's filler so
+// that the whole prompt still has tokens tokens.
+func (c *Client) CalibrateShared(ctx context.Context, api, model string, tokens, shared int) (*Prompt, error) {
 	p := &Prompt{API: api, Model: model}
 	count := func(words int) (int, error) {
 		return retryTransient(ctx, func() (int, error) { return c.countTokens(ctx, p, words) })
@@ -117,11 +164,54 @@ func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (
 			return retryTransient(ctx, func() (int, error) { return c.probeTokens(ctx, p, words) })
 		}
 	}
-	base, err := count(0)
+	// base0: the tokens of a prompt with neither shared text nor filler
+	// (BOS, template, the unique prefix).
+	base0, err := count(0)
 	if err != nil {
 		return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
 	}
-	best, bestTok := 0, base
+	if shared > 0 {
+		w, _, err := search(func(w int) (int, error) { p.SharedWords = w; return count(0) }, base0, base0+shared)
+		if err != nil {
+			return nil, fmt.Errorf("calibrating a %d-token shared prefix: %w", shared, err)
+		}
+		p.SharedWords = w
+	}
+	// The unique part's filler words add one or two tokens each, so a total
+	// that this shared text leaves out of reach is tried again with a word
+	// less, then more, of shared text.
+	sharedWords := p.SharedWords
+	for _, d := range []int{0, -1, 1} {
+		if d != 0 && (shared == 0 || sharedWords+d < 1) {
+			continue
+		}
+		p.SharedWords = sharedWords + d
+		base := base0
+		if p.SharedWords > 0 {
+			if base, err = count(0); err != nil {
+				return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
+			}
+		}
+		best, bestTok, err := search(count, base, tokens)
+		if err != nil {
+			return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
+		}
+		if d == 0 || bestTok == tokens {
+			p.Words, p.Tokens, p.Exact, p.SharedTokens = best, bestTok, bestTok == tokens, base-base0
+		}
+		if p.Exact {
+			return p, nil
+		}
+	}
+	p.SharedWords = sharedWords
+	return p, nil
+}
+
+// search finds the word count whose token count (count) is closest to
+// tokens, from base (the count of zero words): a secant walk, at most 12
+// counts.
+func search(count func(words int) (int, error), base, tokens int) (best, bestTok int, err error) {
+	best, bestTok = 0, base
 	if base < tokens {
 		w := tokens - base
 		seen := map[int]int{0: base}
@@ -132,7 +222,7 @@ func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (
 			t, ok := seen[w]
 			if !ok {
 				if t, err = count(w); err != nil {
-					return nil, fmt.Errorf("calibrating %d-token prompts: %w", tokens, err)
+					return 0, 0, err
 				}
 				seen[w] = t
 			}
@@ -160,8 +250,7 @@ func (c *Client) Calibrate(ctx context.Context, api, model string, tokens int) (
 			w += step
 		}
 	}
-	p.Words, p.Tokens, p.Exact = best, bestTok, bestTok == tokens
-	return p, nil
+	return best, bestTok, nil
 }
 
 // WordsFor scales the calibrated word count to another token count (for a
@@ -179,10 +268,18 @@ func (p *Prompt) WordsFor(tokens, nominal int) int {
 
 func (c *Client) countTokens(ctx context.Context, p *Prompt, words int) (int, error) {
 	text := string(AppendText(nil, 0, words))
+	shared := string(AppendShared(nil, p.SharedWords))
 	var body any
 	if p.API == "chat" {
-		body = map[string]any{"model": p.Model, "messages": []map[string]string{{"role": "user", "content": text}}}
+		msgs := []map[string]string{{"role": "user", "content": text}}
+		if p.SharedWords > 0 {
+			msgs = append([]map[string]string{{"role": "system", "content": shared}}, msgs...)
+		}
+		body = map[string]any{"model": p.Model, "messages": msgs}
 	} else {
+		if p.SharedWords > 0 {
+			text = shared + " " + text
+		}
 		body = map[string]any{"model": p.Model, "prompt": text}
 	}
 	b, _ := json.Marshal(body)

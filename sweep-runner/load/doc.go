@@ -2,7 +2,10 @@
 //
 // N workers (users) each run one request at a time and start the next as
 // soon as the previous ends, so exactly N requests are in flight throughout
-// the step. A step is: warmup, window, tail.
+// the step. A step is: warmup, window, tail. With a Population the users are
+// people instead (users.go): they think between requests (not in flight),
+// start spread over one mean think time, and hold conversations whose turns
+// resend the history.
 //
 //   - Desync: each user's first request asks for a random share of the
 //     output length, so users are at random points of a request's life

@@ -74,6 +74,9 @@ type Config struct {
 	// (faultKinds), stop the step with a *RefusedError. 0 means 8;
 	// negative disables it.
 	RefuseAfter int
+	// Population makes the users people who think between requests and
+	// hold conversations (users.go); the zero value is streams.
+	Population Population
 }
 
 // Progress is what Decide sees of an open window.
@@ -147,6 +150,8 @@ type Result struct {
 	// Interrupted: the caller's context ended the step early; the result is
 	// partial and must not be recorded as a finished step.
 	Interrupted bool
+	// Pop: think times and turns of the window's requests (users.go).
+	Pop PopResult
 }
 
 // Phases of a request, by its start.
@@ -166,6 +171,8 @@ type state struct {
 	users []userSlot
 	// firstDone counts workers that finished their first request.
 	firstDone atomic.Int64
+	// seed of the users' start draws: the request counter at the start.
+	seed uint64
 
 	mu      sync.Mutex
 	records []outcome
@@ -201,7 +208,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// (their connections are closed, so the server stops working on them).
 	stepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st := &state{cfg: &cfg, base: time.Now(), users: make([]userSlot, cfg.Concurrency),
+	st := &state{cfg: &cfg, base: time.Now(), seed: cfg.Counter.Load(), users: make([]userSlot, cfg.Concurrency),
 		abort: cancel, itl: new(histogram.Histogram), skew: new(histogram.Histogram)}
 	if cfg.Warmup <= 0 && !cfg.SteadyWarmup {
 		st.phase.Store(phaseWindow) // no warmup: the first requests are the window's
@@ -363,13 +370,17 @@ func (st *state) loop(ctx context.Context, idx int) {
 	s := cfg.Client.NewStream()
 	u := &st.users[idx]
 	s.Tokens, s.Activity = &u.tokens, &u.activity
+	us := cfg.newUser(idx, st.seed, s)
+	if !us.arrive(ctx) {
+		return
+	}
 	var backoff time.Duration
 	first := true
 	for ctx.Err() == nil {
 		ph := st.phase.Load()
 		n := cfg.Counter.Add(1)
 		out, words := cfg.lengths(n, first)
-		body := cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)
+		body, turn := us.body(cfg, n, words, out)
 		var obs client.Observer
 		s.ITLSkew = nil
 		if ph == phaseWindow {
@@ -379,9 +390,11 @@ func (st *state) loop(ctx context.Context, idx int) {
 		u.inflight.Store(ph + 1)
 		st.started.Add(1)
 		o := outcome{phase: ph, out: out}
+		o.pop.turn = turn
 		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &o.r)
 		u.inflight.Store(0)
 		o.settle(time.Now(), cfg.StallAfter, cfg.Prompt.Tokens)
+		us.after(&o, s, n, words, out)
 		if first && !o.r.Incomplete {
 			st.firstDone.Add(1)
 		}
@@ -390,6 +403,9 @@ func (st *state) loop(ctx context.Context, idx int) {
 		st.checkRefusal(&o.r)
 		if backoff = nextBackoff(backoff, o.r.ErrKind); backoff > 0 {
 			pause(ctx, backoff)
+		}
+		if !us.think(ctx, o.pop.think) {
+			return
 		}
 	}
 }

@@ -26,6 +26,8 @@ type outcome struct {
 	// stalled: cut at the step's end after its stream had gone silent for
 	// longer than StallAfter, and so errored (kind stalled).
 	stalled bool
+	// pop: the request's turn and the think time after it (users.go).
+	pop popOutcome
 	// sent: when an open-loop request left the client (zero in the closed
 	// loop, where r.Start is the send). Its latencies count from r.Start,
 	// its scheduled send time; it is in flight from sent.
@@ -123,6 +125,7 @@ func (t *tally) add(o *outcome) {
 	if o.phase != phaseWindow {
 		return
 	}
+	defer t.addPop(o, len(res.TTFT))
 	if r.ErrKind != "" {
 		res.Errors[r.ErrKind]++
 	}

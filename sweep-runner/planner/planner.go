@@ -12,6 +12,23 @@ const Assumptions = "Replicas = ceil(users / max users at SLA per replica); GPUs
 	"Cost per hour = GPUs x GPU-hour price; cost per million output tokens = cost per hour / (served tok/s x 3600) x 1e6. " +
 	"Energy per million tokens = replicas x mean GPU power at that step / served tok/s x 1e6, in kWh."
 
+// PopulationAssumption is added to Assumptions when a plan sizes users who
+// are people (a scenario with think time or conversations).
+const PopulationAssumption = "Users are counted as the sweep counted them: in a scenario with think time they are people who think between requests " +
+	"(users, not streams: only some of them have a request in flight at a time), sized with the think time the sweep measured them with; " +
+	"in one without, each user is a stream that always has a request in flight."
+
+// AssumptionsFor is Assumptions, with PopulationAssumption when a line
+// sizes users who are people.
+func AssumptionsFor(lines []Line) string {
+	for _, l := range lines {
+		if l.Population != "" {
+			return Assumptions + " " + PopulationAssumption
+		}
+	}
+	return Assumptions
+}
+
 // Capacity is what one sweep measured for one model variant and scenario at
 // its max users at SLA.
 type Capacity struct {
@@ -29,6 +46,12 @@ type Capacity struct {
 	PowerWatts float64
 	// GPUHourCost is the price of one GPU hour; 0 when unknown.
 	GPUHourCost float64
+	// Population says what a user is when users are people ("users (think
+	// time 5s exponential)"); "" for streams.
+	Population string
+	// InFlightAtSLA: the requests in flight MaxUsersAtSLA users produced
+	// (0 when not recorded).
+	InFlightAtSLA float64
 }
 
 // Line is the plan for one model variant and scenario.

@@ -53,10 +53,15 @@ type htmlStep struct {
 	TokS, TokSGPU, Goodput       string
 	Queue, Power, TokPerJoule    string
 	Verdict, VerdictClass, Error string
+	// Users: the concurrency, with the requests in flight of users who
+	// think; Workload: TTFT by turn and prefix cache hits (population.go).
+	Users, Workload string
 }
 
 type htmlResult struct {
 	Title string
+	// Note says what a user is when users are people (population.go).
+	Note  string
 	Steps []htmlStep
 }
 
@@ -125,7 +130,7 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 		}
 		row := htmlSizing{Target: r.Target, Model: r.Model, Precision: r.Precision, Scenario: r.Scenario, GPUs: r.GPUs, Cost: cost,
 			Shape: fmt.Sprintf("%d in / %d out", r.InputTokens, r.OutputTokens), BreakingPoint: breakingPoint(r),
-			Users: fmt.Sprint(r.MaxConcurrencyAtSLA), UsersPerGPU: fmt.Sprintf("%.2f", r.UsersPerGPUAtSLA),
+			Users: UsersAtSLA(r), UsersPerGPU: fmt.Sprintf("%.2f", r.UsersPerGPUAtSLA),
 			TokS: fmt.Sprintf("%.0f", r.OutputTokensPerSecondAtSLA), TokSGPU: fmt.Sprintf("%.0f", r.OutputTokensPerSecondPerGPUAtSLA),
 			TTFT: ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0)}
 		d.Sizing = append(d.Sizing, row)
@@ -148,7 +153,7 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 		return nil, err
 	}
 	d.Plan = PlanRows(lines)
-	d.Assumptions = planner.Assumptions
+	d.Assumptions = planner.AssumptionsFor(lines)
 	for _, r := range sum.Results {
 		if len(r.Steps) == 0 {
 			continue
@@ -157,7 +162,7 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 			d.RateResults = append(d.RateResults, rateResultHTML(r))
 			continue
 		}
-		hr := htmlResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)}
+		hr := htmlResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens), Note: PopulationNote(r)}
 		for _, s := range r.Steps {
 			hr.Steps = append(hr.Steps, htmlStepOf(s))
 		}
@@ -221,7 +226,7 @@ func breakingPoint(r results.Result) string {
 }
 
 func htmlStepOf(s results.Step) htmlStep {
-	h := htmlStep{Concurrency: s.Concurrency, Phase: s.Phase,
+	h := htmlStep{Concurrency: s.Concurrency, Phase: s.Phase, Users: UsersCell(s), Workload: WorkloadNote(s),
 		Requests: fmt.Sprintf("%d/%d/%d", s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete),
 		TTFTp50:  msv(s.Latency.TTFT.Percentiles.P50), TPOTp95: msv(s.Latency.TPOT.Percentiles.P95), ITLp95: msv(s.Latency.ITL.Percentiles.P95),
 		TokS: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecond), TokSGPU: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecondPerGPU),

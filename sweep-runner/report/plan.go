@@ -39,6 +39,7 @@ func Capacities(sum *results.Summary, costs map[string]float64) []planner.Capaci
 				}
 			}
 		}
+		withPopulation(&c, r)
 		out = append(out, c)
 	}
 	return out
@@ -57,7 +58,7 @@ func PlanRows(lines []planner.Line) []PlanRow {
 	var out []PlanRow
 	for _, l := range lines {
 		r := PlanRow{Model: l.Model, Scenario: l.Scenario, GPUsPerReplica: fmt.Sprint(l.GPUsPerReplica), Feasible: l.Feasible,
-			UsersAtSLA: fmt.Sprint(l.MaxUsersAtSLA), Replicas: "-", GPUs: "-", ServedTokPerSec: "-", CostPerHour: "-", CostPerMillion: "-", KWhPerMillion: "-"}
+			UsersAtSLA: planUsers(l), Replicas: "-", GPUs: "-", ServedTokPerSec: "-", CostPerHour: "-", CostPerMillion: "-", KWhPerMillion: "-"}
 		if !l.Feasible {
 			r.Note = fmt.Sprintf("cannot meet the SLA at any tested concurrency: no replica count serves %d users within the SLA", l.Users)
 			out = append(out, r)
@@ -90,6 +91,9 @@ func PlanTable(users int, lines []planner.Line) string {
 			notes = append(notes, fmt.Sprintf("- %s, scenario %s: %s.", r.Model, r.Scenario, r.Note))
 			continue
 		}
+		if n := populationPlanNote(users, lines, r); n != "" {
+			notes = append(notes, n)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Model, r.Scenario, r.GPUsPerReplica, r.UsersAtSLA,
 			r.Replicas, r.GPUs, r.ServedTokPerSec, r.CostPerHour, r.CostPerMillion, r.KWhPerMillion)
 	}
@@ -97,7 +101,7 @@ func PlanTable(users int, lines []planner.Line) string {
 		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
 	b.WriteString("\nCosts need a GPU-hour price (the plan's gpuHourCost or --gpu-hour-cost MODEL=PRICE; \"-\" when unknown); energy needs measured GPU power (--prometheus-url; \"-\" when not measured).\n")
-	b.WriteString("\nAssumptions: " + planner.Assumptions + "\n")
+	b.WriteString("\nAssumptions: " + planner.AssumptionsFor(lines) + "\n")
 	return b.String()
 }
 

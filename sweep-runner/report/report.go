@@ -118,7 +118,8 @@ var CSVHeader = []string{
 func CSV(sum *results.Summary) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(CSVHeader)
+	pop := hasPopulation(sum)
+	w.Write(csvHeader(pop))
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range sum.Results {
 		for _, s := range r.Steps {
@@ -130,7 +131,7 @@ func CSV(sum *results.Summary) []byte {
 			if s.PowerWatts != nil {
 				power, tpj = f(*s.PowerWatts), f(TokensPerJoule(s))
 			}
-			w.Write([]string{
+			w.Write(append([]string{
 				sum.RunID, s.Target, s.Model, strconv.Itoa(s.GPUs), s.Precision, s.Scenario, strconv.Itoa(s.Concurrency), s.Phase,
 				strconv.Itoa(s.Requests.Started), strconv.Itoa(s.Requests.Successful), strconv.Itoa(s.Requests.Errored), strconv.Itoa(s.Requests.Incomplete),
 				f(s.SuccessRate), f(s.ConcurrencyAchieved),
@@ -145,7 +146,7 @@ func CSV(sum *results.Summary) []byte {
 				s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success,
 				strconv.FormatBool(s.AtSLA), strconv.FormatBool(s.Broken), s.Rule,
 				power, tpj,
-			})
+			}, popCSV(pop, s)...))
 		}
 	}
 	w.Flush()
@@ -166,8 +167,8 @@ func SizingTable(sum *results.Summary) string {
 			continue // RateTable
 		}
 		bp := breakingPoint(r)
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %.2f | %.0f | %.0f | %s |\n",
-			r.Target, r.GPUs, r.Scenario, bp, r.MaxConcurrencyAtSLA, r.UsersPerGPUAtSLA,
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %.2f | %.0f | %.0f | %s |\n",
+			r.Target, r.GPUs, r.Scenario, bp, UsersAtSLA(r), r.UsersPerGPUAtSLA,
 			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0))
 	}
 	return b.String() + RateTable(sum)
@@ -251,6 +252,9 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
+		if note := PopulationNote(r); note != "" {
+			b.WriteString(note + "\n\n")
+		}
 		b.WriteString("| conc. | phase | warmup + window | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
 		b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
@@ -265,8 +269,8 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 				}
 			}
 			verdict := StepVerdict(s)
-			fmt.Fprintf(&b, "| %d | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
-				s.Concurrency, s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
+			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+				UsersCell(s), s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
 				msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
 				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
 				wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, verdict)
@@ -277,6 +281,9 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 				}
 				sort.Strings(kinds)
 				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
+			}
+			if note := WorkloadNote(s); note != "" {
+				fmt.Fprintf(&b, "|  | %s |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", note)
 			}
 		}
 	}

@@ -187,6 +187,9 @@ type Server struct {
 	// over the window (0 when no request finished its prefill).
 	TTFTP95Seconds float64 `json:"ttft_p95_seconds"`
 	TTFTCount      float64 `json:"ttft_count"`
+	// PrefixCache: the prefix cache counters' delta over the window
+	// (population.go); absent when the server exposes none.
+	PrefixCache *PrefixCache `json:"prefix_cache,omitempty"`
 }
 
 // Fidelity compares the client's view with timestamps the server put in the
@@ -274,6 +277,9 @@ type Step struct {
 	Throughput  Throughput `json:"throughput"`
 	Server      *Server    `json:"server,omitempty"`
 	Fidelity    *Fidelity  `json:"fidelity,omitempty"`
+	// Population: users who think, converse or share a system prompt
+	// (population.go); absent for streams.
+	Population *Population `json:"population,omitempty"`
 	// PowerWatts: mean GPU power in the window, when measured (issue 6).
 	PowerWatts *float64 `json:"power_watts,omitempty"`
 	KPIs       KPIs     `json:"kpis"`

@@ -31,6 +31,10 @@ type Sample struct {
 	Generation       string  // "v1" or "v0" (KV metric name)
 	Preemptions      float64
 	TTFT             []analysis.Bucket // cumulative, +Inf last
+	// Prefix cache counters, in prompt tokens (V1's names, else the older
+	// gpu_ ones; PrefixMetric names the hits counter read, "" for none).
+	PrefixQueries, PrefixHits float64
+	PrefixMetric              string
 }
 
 // MaxMetricsBytes bounds a /metrics page (a vLLM server's is 50 to 300
@@ -66,6 +70,7 @@ func Parse(r io.Reader, modelName string) (Sample, error) {
 		s.Preemptions, _ = sum(fams[strings.TrimSuffix(vm.NumPreemptionsTotal, "_total")], modelName)
 	}
 	s.TTFT = histogram(fams[vm.TimeToFirstTokenSeconds], modelName)
+	parsePrefix(&s, fams, modelName)
 	return s, nil
 }
 
@@ -344,6 +349,7 @@ func Stats(samples []Sample, ws, we time.Time) *results.Server {
 	}
 	if base != nil && last != nil && base != last {
 		srv.Preemptions = math.Max(0, last.Preemptions-base.Preemptions)
+		srv.PrefixCache = prefixDelta(base, last)
 		if d := delta(base.TTFT, last.TTFT); d != nil {
 			srv.TTFTCount = d[len(d)-1].Count
 			srv.TTFTP95Seconds = analysis.HistogramQuantile(0.95, d)

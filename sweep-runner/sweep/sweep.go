@@ -304,10 +304,11 @@ func (r *Runner) prompt(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scen
 	if p := r.prompts[k]; p != nil {
 		return p, nil
 	}
-	p, err := r.client(t).Calibrate(ctx, r.Plan.Spec.API, t.Model, sc.InputTokens)
+	p, err := r.client(t).CalibrateShared(ctx, r.Plan.Spec.API, t.Model, sc.InputTokens, sc.SharedPrefixTokens)
 	if err != nil {
 		return nil, err
 	}
+	r.preparePrompt(ctx, t, sc, p)
 	r.logf("target %s, scenario %s: prompts of %d tokens (%d filler words, %s, exact %v)", t.Name, sc.Name, p.Tokens, p.Words, p.Source, p.Exact)
 	if r.prompts == nil {
 		r.prompts = map[[2]string]*client.Prompt{}
@@ -469,6 +470,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		Counter: &r.counter, SLA: sla,
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
+	applyPopulation(&cfg, sc, spec)
 	cfg.Decide = func(p load.Progress) bool {
 		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
@@ -491,6 +493,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return nil, nil
 	}
 	s := BuildStep(res, rec.Samples(), t, sc, spec, conc, phase)
+	withPrompt(s, prompt)
 	s.Steady.DrainSeconds, s.Steady.Drained = drainWait.Seconds(), drained
 	if scr != nil && !drained {
 		s.Steady.Reached = false
@@ -551,6 +554,7 @@ func BuildStep(res *load.Result, samples []scrape.Sample, t v1alpha1.Target, sc 
 		s.ConcurrencyAchieved = res.BusySeconds / win
 		s.Window.WarmupSeconds = res.WindowStart.Sub(res.Start).Seconds()
 	}
+	s.Population = populationOf(res, s, sc, spec, conc)
 	if fin := res.Requests.Successful + res.Requests.Errored; fin > 0 {
 		s.SuccessRate = float64(res.Requests.Successful) / float64(fin)
 	}
@@ -609,8 +613,8 @@ func ProgressLine(s *results.Step) string {
 	if !s.Steady.Reached {
 		verdict += "; NOT STEADY: " + strings.Join(s.Steady.Reasons, "; ")
 	}
-	return fmt.Sprintf("%s/%s c=%d %s: %.1f s warmup + %.1f s window, %d requests (%d ok, %d errors, %d incomplete, %d censored), TTFT p95 %s, %.0f tok/s, %s -> %s",
+	return fmt.Sprintf("%s/%s c=%d %s: %.1f s warmup + %.1f s window, %d requests (%d ok, %d errors, %d incomplete, %d censored), TTFT p95 %s, %.0f tok/s, %s%s -> %s",
 		s.Target, s.Scenario, s.Concurrency, s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds,
 		s.Requests.Started, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
-		report.TTFTWithCI(*s), s.Throughput.OutputTokensPerSecond, q, verdict)
+		report.TTFTWithCI(*s), s.Throughput.OutputTokensPerSecond, q, populationLine(s), verdict)
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 )
 
 // TestAPIServer proves every generated object against a real kube-apiserver
@@ -28,10 +28,10 @@ import (
 func TestAPIServer(t *testing.T) {
 	// Everything from make tools is looked up first, so a missing piece
 	// skips (or fails, under CI) before anything starts.
-	crdDir, manifests := testtools.CRDDir(t), testtools.ManifestsDir(t)
-	testtools.Kustomize(t)
+	crdDir, manifests := testenv.CRDDir(t), testenv.ManifestsDir(t)
+	testenv.Kustomize(t)
 	begin := time.Now()
-	s := testtools.StartAPIServer(t)
+	s := testenv.StartAPIServer(t)
 	t.Logf("etcd + kube-apiserver ready in %v", s.Startup.Round(time.Millisecond))
 
 	start := time.Now()
@@ -125,7 +125,7 @@ spec:
 		}
 		deploy := func(args ...string) (string, error) {
 			cmd := exec.Command(filepath.Join(out, "deploy.sh"), args...)
-			cmd.Env = append(os.Environ(), "CLI="+testtools.Kubectl(t), "KUBECONFIG="+s.Kubeconfig)
+			cmd.Env = append(os.Environ(), "CLI="+testenv.Kubectl(t), "KUBECONFIG="+s.Kubeconfig)
 			b, err := cmd.CombinedOutput()
 			return string(b), err
 		}
@@ -225,7 +225,7 @@ metadata:
 // (kubectl prints the server's warnings there, Pod Security's included).
 // It also checks that each object of the stream was applied, so an empty or
 // half-read stream cannot pass.
-func dryRun(t *testing.T, s *testtools.APIServer, stream []byte) []string {
+func dryRun(t *testing.T, s *testenv.APIServer, stream []byte) []string {
 	t.Helper()
 	out, errOut, err := s.Kubectl(stream, "apply", "--server-side", "--dry-run=server", "--field-manager=step07gen", "-f", "-")
 	var problems []string
@@ -248,7 +248,7 @@ func dryRun(t *testing.T, s *testtools.APIServer, stream []byte) []string {
 }
 
 // dryRunClean fails the test on any problem dryRun reports.
-func dryRunClean(t *testing.T, s *testtools.APIServer, what string, stream []byte) {
+func dryRunClean(t *testing.T, s *testenv.APIServer, what string, stream []byte) {
 	t.Helper()
 	start := time.Now()
 	problems := dryRun(t, s, stream)
@@ -264,7 +264,7 @@ func dryRunClean(t *testing.T, s *testtools.APIServer, what string, stream []byt
 // GitOps) gets a merge patch, Argo CD's own argocd-repo-server Deployment
 // (plain Kubernetes, from the pinned argo-cd module) a strategic merge patch.
 // A patch that is a whole object (the ArgoCD CR) is also applied as one.
-func checkPatches(t *testing.T, s *testtools.APIServer, dir, manifests string) {
+func checkPatches(t *testing.T, s *testenv.APIServer, dir, manifests string) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if len(files) == 0 {

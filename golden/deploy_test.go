@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 )
 
 // TestDeployScript runs the committed tree's deploy.sh against a fake
@@ -15,7 +15,7 @@ import (
 // to apply: --dry-run contacts no cluster, a real run applies the tree and
 // says what it applied, --argocd applies only argocd/.
 func TestDeployScript(t *testing.T) {
-	k := testtools.Kustomize(t)
+	k := testenv.Kustomize(t)
 	dir := t.TempDir()
 	log := filepath.Join(dir, "calls")
 	nsFile := filepath.Join(dir, "namespace-label") // exists = namespace exists; holds the managed-by label

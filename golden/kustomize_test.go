@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"github.com/rhoai-demo/step07/internal/tree"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
@@ -18,7 +18,7 @@ import (
 
 func kustomize(t *testing.T, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(testtools.Kustomize(t), append([]string{"build"}, args...)...)
+	cmd := exec.Command(testenv.Kustomize(t), append([]string{"build"}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/manifest"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"sigs.k8s.io/yaml"
 )
 
@@ -54,7 +54,7 @@ const (
 //
 // (or -seed <seed>). The two configs of issue 18 run first, by name.
 func TestPropertyAPIServer(t *testing.T) {
-	crdDir := testtools.CRDDir(t)
+	crdDir := testenv.CRDDir(t)
 	begin := time.Now()
 	seed := *propertySeed
 	if seed == 0 {
@@ -104,7 +104,7 @@ func TestPropertyAPIServer(t *testing.T) {
 		t.Fatal("no config to apply")
 	}
 
-	s := testtools.StartAPIServer(t)
+	s := testenv.StartAPIServer(t)
 	s.MustKubectl(t, nil, "apply", "--server-side", "--field-manager=step07-test", "-f", crdDir)
 	s.MustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=180s", "crd", "--all")
 	var nss []string
@@ -229,7 +229,7 @@ func mustJSON(v any) []byte {
 // applyConfigs server-side applies the configs' streams in one dry run and
 // returns every problem: a refusal, any line on stderr (warnings), or fewer
 // objects applied than sent.
-func applyConfigs(s *testtools.APIServer, cases []*propertyCase) []string {
+func applyConfigs(s *testenv.APIServer, cases []*propertyCase) []string {
 	var stream bytes.Buffer
 	want := 0
 	for _, pc := range cases {

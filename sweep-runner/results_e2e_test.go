@@ -17,7 +17,7 @@ import (
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators/dashboards"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/vllmsim"
@@ -119,7 +119,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 	}
 	bf16, bf16DCGM := simWithDCGM(t, "m-bf16", 3, 4)
 	int4, int4DCGM := simWithDCGM(t, "m-int4", 2, 1)
-	prom := testtools.StartPrometheus(t, fmt.Sprintf("global: {scrape_interval: 500ms}\nscrape_configs:\n- job_name: dcgm\n  static_configs: [{targets: ['%s', '%s']}]\n", bf16DCGM, int4DCGM))
+	prom := testenv.StartPrometheus(t, fmt.Sprintf("global: {scrape_interval: 500ms}\nscrape_configs:\n- job_name: dcgm\n  static_configs: [{targets: ['%s', '%s']}]\n", bf16DCGM, int4DCGM))
 	out := t.TempDir()
 	// Short requests (~0.3 s), so every step finishes some within its window.
 	plan := filepath.Join(t.TempDir(), "plan.yaml")
@@ -129,7 +129,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 	common := []string{"run", "--plan", plan, "--step-duration", "1500ms", "--warmup", "300ms", "--min-requests", "8", "--max-requests", "8", "--no-bisect", "--out", out}
 
 	// 1. The receiver is down: the run succeeds, its results wait on disk.
-	dead := fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", testtools.FreePort(t))
+	dead := fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", testenv.FreePort(t))
 	code, _, errs := runCLI(append(common, "--target", "m-int4="+int4+",gpus=1", "--concurrency", "1", "--remote-write", dead)...)
 	if code != 0 || !strings.Contains(errs, "remote write failed, results kept") {
 		t.Fatalf("run with the receiver down: exit %d\n%s", code, errs)
@@ -150,7 +150,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 	if p, _ := filepath.Glob(filepath.Join(out, "*", remotewrite.PendingFile)); len(p) != 0 {
 		t.Errorf("pending files left after a successful run: %v", p)
 	}
-	if n := testtools.Query(t, prom, fmt.Sprintf(`count(llm_sweep_ttft_seconds{run_id=%q})`, firstRun)); len(n) != 1 || n[0].Value != 3 {
+	if n := testenv.Query(t, prom, fmt.Sprintf(`count(llm_sweep_ttft_seconds{run_id=%q})`, firstRun)); len(n) != 1 || n[0].Value != 3 {
 		t.Errorf("the first run's kept results did not reach Prometheus: %+v", n)
 	}
 	runs, _ := filepath.Glob(filepath.Join(out, "*", results.SummaryJSON))
@@ -181,7 +181,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 
 	// Every series of the run in Prometheus, and nothing else.
 	want, runTS := expectedSeries(&sum)
-	got := testtools.Query(t, prom, fmt.Sprintf(`{__name__=~"llm_sweep_.+", run_id=%q}`, sum.RunID))
+	got := testenv.Query(t, prom, fmt.Sprintf(`{__name__=~"llm_sweep_.+", run_id=%q}`, sum.RunID))
 	seen := map[string]bool{}
 	for _, g := range got {
 		k := labelKey(g.Metric)
@@ -219,7 +219,7 @@ func TestRemoteWriteE2E(t *testing.T) {
 	// The Breaking Point chart of the generated comparison dashboard.
 	for _, e := range breakingPointExprs(t) {
 		q := strings.NewReplacer("$model_a", "m-bf16", "$model_b", "m-int4", "$scenario", "A", "$run_id", sum.RunID, "$__range", "10m").Replace(e.expr)
-		res := testtools.Query(t, prom, q)
+		res := testenv.Query(t, prom, q)
 		model := map[string]string{"A": "m-bf16", "B": "m-int4"}[e.ref]
 		if e.ref == "C" { // the SLA line: one point per concurrency of both models
 			if len(res) != 3 {

@@ -25,7 +25,7 @@ import (
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	promgen "github.com/rhoai-demo/step07/generators/prometheus"
 	"github.com/rhoai-demo/step07/generators/rules"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"github.com/rhoai-demo/step07/sweep-runner/remotewrite"
 	"github.com/rhoai-demo/step07/vllmsim"
 	"sigs.k8s.io/yaml"
@@ -72,7 +72,7 @@ func TestE2EEveryQueryReturnsData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: skipped in -short mode")
 	}
-	prom := testtools.Prometheus(t)
+	prom := testenv.Prometheus(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 

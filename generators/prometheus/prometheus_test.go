@@ -12,7 +12,7 @@ import (
 	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/generators/prometheus"
 	"github.com/rhoai-demo/step07/internal/kit"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -31,7 +31,7 @@ func load(t *testing.T, spec string) *v1alpha1.ModelPerformanceMetrics {
 // with the rules file the rules generator puts in the mounted ConfigMap, both
 // taken from the objects the registry assembles, as the pod sees them.
 func TestPrometheusConfigChecks(t *testing.T) {
-	promtool := testtools.Promtool(t)
+	promtool := testenv.Promtool(t)
 	for name, spec := range map[string]string{
 		"demo":    "spec: {}\n",
 		"kubeish": "spec:\n  platform: kubernetes\n  prometheus: {scrapeInterval: 1m}\n  models:\n  - name: a\n    metricsPort: 8000\n  - name: b\n",

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 )
 
 func defaulted(t testing.TB) *v1alpha1.ModelPerformanceMetrics {
@@ -104,7 +104,7 @@ func TestRulesWellFormed(t *testing.T) {
 		}
 	}
 	// every alert has its runbook section in the README
-	readme, err := os.ReadFile(filepath.Join(testtools.RepoRoot(t), "README.md"))
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestThresholdsFromConfig(t *testing.T) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool := testtools.Promtool(t)
+	promtool := testenv.Promtool(t)
 	dir := t.TempDir()
 	f, err := RulesFile(defaulted(t))
 	if err != nil {
@@ -244,7 +244,7 @@ func onePod(b *strings.Builder, model string, g gen, degraded bool, scrape strin
 // <isvc>-metrics) and the degraded model has two pods: the values are those
 // of one copy per pod (the queue is 2 pods x 3 waiting, not 12 nor 3).
 func TestPromtoolUnitTests(t *testing.T) {
-	promtool := testtools.Promtool(t)
+	promtool := testenv.Promtool(t)
 	c := defaulted(t)
 	dir := t.TempDir()
 	f, err := RulesFile(c)

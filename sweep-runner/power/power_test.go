@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"github.com/rhoai-demo/step07/vllmsim"
 )
 
@@ -39,7 +39,7 @@ func dcgm(t *testing.T, model string, gpus int) string {
 // as OpenShift's platform Prometheus does) turning it into exported_pod.
 func TestMeanWattsFromRealPrometheus(t *testing.T) {
 	bf16, int4 := dcgm(t, "m-bf16", 2), dcgm(t, "m-int4", 1)
-	prom := testtools.StartPrometheus(t, fmt.Sprintf(`global: {scrape_interval: 500ms}
+	prom := testenv.StartPrometheus(t, fmt.Sprintf(`global: {scrape_interval: 500ms}
 scrape_configs:
 - job_name: dcgm-honor
   static_configs: [{targets: ['%s']}]

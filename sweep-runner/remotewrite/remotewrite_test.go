@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 )
 
 func TestToWriteRequestSortsLabelsAndGroupsSeries(t *testing.T) {
@@ -34,7 +34,7 @@ func TestToWriteRequestSortsLabelsAndGroupsSeries(t *testing.T) {
 }
 
 func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
-	prom := testtools.StartPrometheus(t, "global: {scrape_interval: 1s}\n")
+	prom := testenv.StartPrometheus(t, "global: {scrape_interval: 1s}\n")
 	dir := t.TempDir()
 	now := time.Now().UnixMilli()
 	sample := func(v float64) Sample {
@@ -43,7 +43,7 @@ func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	ctx := context.Background()
 
 	// Nothing listens here: the sample must land in the pending file.
-	dead, err := New(fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", testtools.FreePort(t)), Options{MaxRetries: 1, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	dead, err := New(fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", testenv.FreePort(t)), Options{MaxRetries: 1, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, PendingFile)); !os.IsNotExist(err) {
 		t.Errorf("pending file still there after a successful delivery")
 	}
-	got := testtools.Query(t, prom, `sum(llm_sweep_test_value{model="m1"})`)
+	got := testenv.Query(t, prom, `sum(llm_sweep_test_value{model="m1"})`)
 	if len(got) != 1 || got[0].Value != 3 {
 		t.Fatalf("Prometheus holds %+v, want the sum 1+2=3", got)
 	}

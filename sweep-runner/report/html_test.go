@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhoai-demo/step07/internal/testtools"
+	"github.com/rhoai-demo/step07/internal/testenv"
 )
 
 // fixtureRun copies the committed run directory (golden/testdata/report/run)
 // to a temp dir and rebuilds its reports.
 func fixtureRun(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(testtools.RepoRoot(t), "golden", "testdata", "report", "run")
+	src := filepath.Join(testenv.RepoRoot(t), "golden", "testdata", "report", "run")
 	dir := t.TempDir()
 	for _, f := range []string{"plan.yaml", "run.json", "steps.jsonl"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
@@ -147,7 +147,7 @@ func screenshot(t *testing.T, bin, file string) ([]byte, []string) {
 // page sends no request (a control page with one image URL proves the
 // recording proxy sees requests).
 func TestHTMLRendersOfflineInChromium(t *testing.T) {
-	bin := testtools.Chromium(t)
+	bin := testenv.Chromium(t)
 	dir := fixtureRun(t)
 	shot, reqs := screenshot(t, bin, filepath.Join(dir, ReportHTML))
 	if len(reqs) > 0 {

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package testtools
+package testenv
 
 import "syscall"
 

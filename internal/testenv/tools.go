@@ -1,4 +1,4 @@
-package testtools
+package testenv
 
 import (
 	"os"
@@ -13,7 +13,7 @@ func RepoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		t.Fatal("cannot locate testtools source")
+		t.Fatal("cannot locate testenv source")
 	}
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }

@@ -2,11 +2,9 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -30,53 +28,15 @@ func (r *Runner) sweepRates(ctx context.Context, t v1alpha1.Target, sc v1alpha1.
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		var done []results.Step
-		for _, s := range r.steps {
-			if s.Target == t.Name && s.Scenario == sc.Name {
-				done = append(done, s)
-			}
-		}
-		rate, phase, more := analysis.NextRate(*sc.Arrival, spec.BisectEnabled(), analysis.RateProbesOf(done))
+		rate, phase, more := analysis.NextRate(*sc.Arrival, spec.BisectEnabled(), analysis.RateProbesOf(r.stepsOf(t, sc)))
 		if !more {
 			r.pairDone(ctx, t, sc)
 			return nil
 		}
-		if err := r.checkDisk(filepath.Dir(r.RunDir)); err != nil {
-			return fmt.Errorf("before step %s/%s rate=%g/s: %w", t.Name, sc.Name, rate, err)
-		}
-		if prompt == nil {
-			p, err := r.prompt(ctx, t, sc)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ErrInterrupted
-				}
-				return fmt.Errorf("target %s, scenario %s: %w", t.Name, sc.Name, err)
-			}
-			prompt = p
-		}
-		step, err := r.runRateStep(ctx, t, sc, prompt, rate, phase)
-		var refused *load.RefusedError
-		if errors.As(err, &refused) {
-			return &TargetError{Target: t.Name, Err: fmt.Errorf("scenario %s at %g requests/s: %w", sc.Name, rate, err)}
-		}
-		if err != nil {
+		run := func(p *client.Prompt) (*results.Step, error) { return r.runRateStep(ctx, t, sc, p, rate, phase) }
+		if err := r.measure(ctx, t, sc, &prompt, fmt.Sprintf("rate=%g/s", rate), fmt.Sprintf("%g requests/s", rate), run, RateProgressLine); err != nil {
 			return err
 		}
-		if step == nil {
-			return ErrInterrupted
-		}
-		r.measurePower(ctx, t, step)
-		if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
-			return fmt.Errorf("step %s/%s rate=%g/s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, rate, err)
-		}
-		r.steps = append(r.steps, *step)
-		if r.Progress != nil {
-			fmt.Fprintln(r.Progress, RateProgressLine(step))
-		}
-		if _, err := r.writeReports(false); err != nil {
-			return fmt.Errorf("writing reports: %w", err)
-		}
-		r.deliver(ctx, StepSamples(r.State.RunID, step))
 	}
 }
 

@@ -365,60 +365,79 @@ func (r *Runner) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ErrInterrupted
 				}
-				var done []results.Step
-				for _, s := range r.steps {
-					if s.Target == t.Name && s.Scenario == sc.Name {
-						done = append(done, s)
-					}
-				}
-				c, phase, more := analysis.Next(grid, explicit, spec.BisectEnabled(), analysis.ProbesOf(done))
+				c, phase, more := analysis.Next(grid, explicit, spec.BisectEnabled(), analysis.ProbesOf(r.stepsOf(t, sc)))
 				if !more {
 					r.pairDone(ctx, t, sc)
 					break
 				}
-				// Stop before a step whose records might not fit.
-				if err := r.checkDisk(filepath.Dir(r.RunDir)); err != nil {
-					return fmt.Errorf("before step %s/%s c=%d: %w", t.Name, sc.Name, c, err)
-				}
-				if prompt == nil {
-					p, err := r.prompt(ctx, t, sc)
-					if err != nil {
-						if ctx.Err() != nil {
-							return ErrInterrupted
-						}
-						return fmt.Errorf("target %s, scenario %s: %w", t.Name, sc.Name, err)
-					}
-					prompt = p
-				}
-				step, err := r.runStep(ctx, t, sc, prompt, c, phase)
-				var refused *load.RefusedError
-				if errors.As(err, &refused) {
-					// Bad input, not load: no step is recorded.
-					return &TargetError{Target: t.Name, Err: fmt.Errorf("scenario %s at concurrency %d: %w", sc.Name, c, err)}
-				}
-				if err != nil {
+				run := func(p *client.Prompt) (*results.Step, error) { return r.runStep(ctx, t, sc, p, c, phase) }
+				if err := r.measure(ctx, t, sc, &prompt, fmt.Sprintf("c=%d", c), fmt.Sprintf("concurrency %d", c), run, ProgressLine); err != nil {
 					return err
 				}
-				if step == nil {
-					return ErrInterrupted
-				}
-				r.measurePower(ctx, t, step)
-				if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
-					// Stop at once: a step that cannot be saved is not
-					// silently dropped while the sweep goes on.
-					return fmt.Errorf("step %s/%s c=%d was measured but could not be saved, the run stops: %w", t.Name, sc.Name, c, err)
-				}
-				r.steps = append(r.steps, *step)
-				if r.Progress != nil {
-					fmt.Fprintln(r.Progress, ProgressLine(step))
-				}
-				if _, err := r.writeReports(false); err != nil {
-					return fmt.Errorf("writing reports: %w", err)
-				}
-				r.deliver(ctx, StepSamples(r.State.RunID, step))
 			}
 		}
 	}
+	return nil
+}
+
+// stepsOf is every recorded step of one target/scenario pair.
+func (r *Runner) stepsOf(t v1alpha1.Target, sc v1alpha1.Scenario) []results.Step {
+	var done []results.Step
+	for _, s := range r.steps {
+		if s.Target == t.Name && s.Scenario == sc.Name {
+			done = append(done, s)
+		}
+	}
+	return done
+}
+
+// measure runs and records one step of a pair, closed loop or open: it
+// stops before a step whose records might not fit, calibrates the pair's
+// prompt once, runs the step, then saves it, reports progress, rewrites
+// the reports and remote-writes it. label names the step in errors
+// ("c=4", "rate=2/s"), at in a refusal ("concurrency 4", "2 requests/s").
+// It returns ErrInterrupted when ctx ended the step.
+func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt **client.Prompt, label, at string,
+	run func(*client.Prompt) (*results.Step, error), line func(*results.Step) string) error {
+	if err := r.checkDisk(filepath.Dir(r.RunDir)); err != nil {
+		return fmt.Errorf("before step %s/%s %s: %w", t.Name, sc.Name, label, err)
+	}
+	if *prompt == nil {
+		p, err := r.prompt(ctx, t, sc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			return fmt.Errorf("target %s, scenario %s: %w", t.Name, sc.Name, err)
+		}
+		*prompt = p
+	}
+	step, err := run(*prompt)
+	var refused *load.RefusedError
+	if errors.As(err, &refused) {
+		// Bad input, not load: no step is recorded.
+		return &TargetError{Target: t.Name, Err: fmt.Errorf("scenario %s at %s: %w", sc.Name, at, err)}
+	}
+	if err != nil {
+		return err
+	}
+	if step == nil {
+		return ErrInterrupted
+	}
+	r.measurePower(ctx, t, step)
+	if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
+		// Stop at once: a step that cannot be saved is not silently
+		// dropped while the sweep goes on.
+		return fmt.Errorf("step %s/%s %s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, label, err)
+	}
+	r.steps = append(r.steps, *step)
+	if r.Progress != nil {
+		fmt.Fprintln(r.Progress, line(step))
+	}
+	if _, err := r.writeReports(false); err != nil {
+		return fmt.Errorf("writing reports: %w", err)
+	}
+	r.deliver(ctx, StepSamples(r.State.RunID, step))
 	return nil
 }
 

@@ -57,27 +57,9 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
 	started := time.Now()
-	var scr *scrape.Scraper
-	var drainWait time.Duration
-	drained := false
-	if t.MetricsURL != "" {
-		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
-		scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
-		if r.ScrapeInterval > 0 {
-			scr.Interval = r.ScrapeInterval
-		}
-		drainWait, drained = scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
-		if ctx.Err() != nil {
-			return nil, nil
-		}
-	}
-	var rec scrape.Recorder
-	scrapeDone := make(chan struct{})
-	sctx, stopScrape := context.WithCancel(ctx)
-	if scr != nil {
-		go func() { defer close(scrapeDone); scr.RunInto(sctx, &rec) }()
-	} else {
-		close(scrapeDone)
+	ss := r.startScrape(ctx, t)
+	if ss == nil {
+		return nil, nil
 	}
 	cfg := load.Config{
 		Client: r.client(t), Prompt: prompt,
@@ -92,30 +74,20 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
 		}
-		return provisionalClear(p, rec.Samples(), time.Now(), sla)
+		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
 	}
 	a := sc.Arrival
 	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
 	res, err := load.RunOpen(ctx, cfg, ol)
-	stopScrape()
-	<-scrapeDone
+	ss.finish()
 	if err != nil {
 		return nil, err
 	}
 	if res.Interrupted {
 		return nil, nil
 	}
-	s := BuildRateStep(res, rec.Samples(), t, sc, spec, ol, phase)
-	s.Steady.DrainSeconds, s.Steady.Drained = drainWait.Seconds(), drained
-	if scr != nil && !drained {
-		s.Steady.Reached = false
-		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drainWait.Seconds())}, s.Steady.Reasons...)
-	}
-	s.RunID = r.State.RunID
-	s.Seq = len(r.steps) + 1
-	s.StartedAt = started.UTC()
-	s.EndedAt = time.Now().UTC()
-	s.Window.GraceSeconds = cfg.Grace.Seconds()
+	s := BuildRateStep(res, ss.rec.Samples(), t, sc, spec, ol, phase)
+	r.stamp(s, ss, started, cfg.Grace)
 	return s, nil
 }
 

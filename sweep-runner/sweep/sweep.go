@@ -452,33 +452,9 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
 	started := time.Now()
-	var scr *scrape.Scraper
-	var drainWait time.Duration
-	drained := false
-	if t.MetricsURL != "" {
-		scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
-		// Once a second, more often for steps shorter than 30 s so that
-		// the shortest window holds the samples the queue rule's interval
-		// needs (analysis.MinBatchSamples); never more than 20 a second.
-		scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
-		if r.ScrapeInterval > 0 {
-			scr.Interval = r.ScrapeInterval
-		}
-		// Requests cut at the previous step's end were aborted; a server
-		// that still works on them (or on other clients' requests) would
-		// load this step, so wait for it to be idle, within a bound.
-		drainWait, drained = scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(scr.Interval, 100*time.Millisecond))
-		if ctx.Err() != nil {
-			return nil, nil
-		}
-	}
-	var rec scrape.Recorder
-	scrapeDone := make(chan struct{})
-	sctx, stopScrape := context.WithCancel(ctx)
-	if scr != nil {
-		go func() { defer close(scrapeDone); scr.RunInto(sctx, &rec) }()
-	} else {
-		close(scrapeDone)
+	ss := r.startScrape(ctx, t)
+	if ss == nil {
+		return nil, nil
 	}
 	cfg := load.Config{
 		Client: r.client(t), Prompt: prompt, Concurrency: conc,
@@ -494,7 +470,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
 		}
-		return provisionalClear(p, rec.Samples(), time.Now(), sla)
+		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
 	}
 	run := func(ctx context.Context, _ v1alpha1.Target, cfg load.Config) (*load.Result, error) {
 		return load.Run(ctx, cfg)
@@ -503,27 +479,78 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		run = r.Load
 	}
 	res, err := run(ctx, t, cfg)
-	stopScrape()
-	<-scrapeDone
+	ss.finish()
 	if err != nil {
 		return nil, err
 	}
 	if res.Interrupted {
 		return nil, nil
 	}
-	s := BuildStep(res, rec.Samples(), t, sc, spec, conc, phase)
+	s := BuildStep(res, ss.rec.Samples(), t, sc, spec, conc, phase)
 	withPrompt(s, prompt)
-	s.Steady.DrainSeconds, s.Steady.Drained = drainWait.Seconds(), drained
-	if scr != nil && !drained {
+	r.stamp(s, ss, started, cfg.Grace)
+	return s, nil
+}
+
+// stepScrape is a step's /metrics side: the bounded wait for the server to
+// drain the previous step, then the samples recorded through the step.
+type stepScrape struct {
+	scr       *scrape.Scraper // nil: the target has no /metrics
+	rec       scrape.Recorder
+	drainWait time.Duration
+	drained   bool
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+// startScrape waits (bounded) for the target to drain, then records its
+// /metrics until finish. It returns nil when ctx ended during the wait.
+func (r *Runner) startScrape(ctx context.Context, t v1alpha1.Target) *stepScrape {
+	spec := r.Plan.Spec
+	ss := &stepScrape{done: make(chan struct{})}
+	if t.MetricsURL != "" {
+		ss.scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
+		// Once a second, more often for steps shorter than 30 s so that
+		// the shortest window holds the samples the queue rule's interval
+		// needs (analysis.MinBatchSamples); never more than 20 a second.
+		ss.scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
+		if r.ScrapeInterval > 0 {
+			ss.scr.Interval = r.ScrapeInterval
+		}
+		// Requests cut at the previous step's end were aborted; a server
+		// that still works on them (or on other clients' requests) would
+		// load this step, so wait for it to be idle, within a bound.
+		ss.drainWait, ss.drained = ss.scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(ss.scr.Interval, 100*time.Millisecond))
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	sctx, stop := context.WithCancel(ctx)
+	ss.stop = stop
+	if ss.scr != nil {
+		go func() { defer close(ss.done); ss.scr.RunInto(sctx, &ss.rec) }()
+	} else {
+		close(ss.done)
+	}
+	return ss
+}
+
+// finish stops the recording and waits for the last scrape.
+func (ss *stepScrape) finish() { ss.stop(); <-ss.done }
+
+// stamp records on a built step how the server drained, the run, its
+// sequence number and its times.
+func (r *Runner) stamp(s *results.Step, ss *stepScrape, started time.Time, grace time.Duration) {
+	s.Steady.DrainSeconds, s.Steady.Drained = ss.drainWait.Seconds(), ss.drained
+	if ss.scr != nil && !ss.drained {
 		s.Steady.Reached = false
-		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", drainWait.Seconds())}, s.Steady.Reasons...)
+		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", ss.drainWait.Seconds())}, s.Steady.Reasons...)
 	}
 	s.RunID = r.State.RunID
 	s.Seq = len(r.steps) + 1
 	s.StartedAt = started.UTC()
 	s.EndedAt = time.Now().UTC()
-	s.Window.GraceSeconds = cfg.Grace.Seconds()
-	return s, nil
+	s.Window.GraceSeconds = grace.Seconds()
 }
 
 // provisionalClear judges an open window: would the verdict stand at 95 %?

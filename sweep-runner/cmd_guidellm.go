@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/guidellm"
 	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
@@ -148,34 +148,11 @@ func parseImportTarget(v string) (guidellm.Target, error) {
 	if parts[0] == "" || strings.Contains(parts[0], "=") {
 		return t, usagef("--target %q: want NAME[,gpus=N][,model=SERVED_NAME][,precision=P][,cost=PRICE] (an import has no URL)", v)
 	}
-	t.Name = parts[0]
-	for _, p := range parts[1:] {
-		k, val, ok := strings.Cut(p, "=")
-		if !ok {
-			return t, usagef("--target %q: %q is not key=value", v, p)
-		}
-		switch k {
-		case "gpus":
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 {
-				return t, usagef("--target %q: gpus must be a whole number of at least 1", v)
-			}
-			t.GPUs = n
-		case "model":
-			t.Model = val
-		case "precision":
-			t.Precision = val
-		case "cost":
-			c, err := strconv.ParseFloat(val, 64)
-			if err != nil || c < 0 {
-				return t, usagef("--target %q: cost must be a non-negative number (per GPU-hour)", v)
-			}
-			t.GPUHourCost = c
-		default:
-			return t, usagef("--target %q: unknown key %q (known: gpus, model, precision, cost)", v, k)
-		}
+	var vt v1alpha1.Target
+	if err := targetKeys(&vt, v, parts[1:], false); err != nil {
+		return t, err
 	}
-	return t, nil
+	return guidellm.Target{Name: parts[0], Model: vt.Model, Precision: vt.Precision, GPUs: vt.GPUs, GPUHourCost: vt.GPUHourCost}, nil
 }
 
 func cmdExport(args []string, stdout, stderr io.Writer) error {

@@ -331,35 +331,45 @@ func parseTarget(v string) (v1alpha1.Target, error) {
 		return t, usagef("--target %q: want NAME=URL[,gpus=N][,model=SERVED_NAME]", v)
 	}
 	t.Name, t.URL = name, url
-	for _, p := range parts[1:] {
+	return t, targetKeys(&t, v, parts[1:], true)
+}
+
+// targetKeys reads a --target's key=value options into t: gpus, model,
+// precision, cost, and metrics where the target has a URL (not an import).
+func targetKeys(t *v1alpha1.Target, v string, opts []string, metrics bool) error {
+	known := "gpus, model, precision, cost"
+	if metrics {
+		known = "gpus, model, precision, metrics, cost"
+	}
+	for _, p := range opts {
 		k, val, ok := strings.Cut(p, "=")
 		if !ok {
-			return t, usagef("--target %q: %q is not key=value", v, p)
+			return usagef("--target %q: %q is not key=value", v, p)
 		}
-		switch k {
-		case "gpus":
+		switch {
+		case k == "gpus":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 {
-				return t, usagef("--target %q: gpus must be a whole number of at least 1", v)
+				return usagef("--target %q: gpus must be a whole number of at least 1", v)
 			}
 			t.GPUs = n
-		case "model":
+		case k == "model":
 			t.Model = val
-		case "precision":
+		case k == "precision":
 			t.Precision = val
-		case "metrics":
+		case k == "metrics" && metrics:
 			t.MetricsURL = val
-		case "cost":
+		case k == "cost":
 			c, err := strconv.ParseFloat(val, 64)
 			if err != nil || c < 0 {
-				return t, usagef("--target %q: cost must be a non-negative number (per GPU-hour)", v)
+				return usagef("--target %q: cost must be a non-negative number (per GPU-hour)", v)
 			}
 			t.GPUHourCost = c
 		default:
-			return t, usagef("--target %q: unknown key %q (known: gpus, model, precision, metrics, cost)", v, k)
+			return usagef("--target %q: unknown key %q (known: %s)", v, k, known)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func readAPIKey(path string) (string, error) {

@@ -282,7 +282,7 @@ func printTable(w io.Writer, rep *Report) {
 		fmt.Fprintln(w, "\nGo benchmarks:")
 		for _, b := range rep.GoBenchmarks {
 			var ms []string
-			for _, u := range []string{"ns/op", "B/op", "allocs/op", "ns/chunk", "allocs/chunk", "ms/tree"} {
+			for _, u := range []string{"ns/op", "cpu-ns/op", "B/op", "allocs/op", "ns/chunk", "allocs/chunk", "ms/tree"} {
 				if v, ok := b.Metrics[u]; ok {
 					ms = append(ms, fmt.Sprintf("%g %s", v, u))
 				}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strconv"
 	"strings"
@@ -56,8 +57,10 @@ func NewTransport(maxConns int) *http.Transport {
 		maxConns = 64
 	}
 	return &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil,
+		// Connections read outside Go's poller, with the kernel's receive
+		// time of each chunk (rxconn_linux.go).
+		DialContext:         dialStream(&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}),
 		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: maxConns,
 		MaxConnsPerHost:     0,
@@ -199,6 +202,23 @@ type Stream struct {
 	Text    []byte
 	// body bounds the response being read (limits.go).
 	body limitedReader
+	// conn: the request's connection when it knows when data reached this
+	// host (rxconn_linux.go); trace finds it.
+	conn  arrivalConn
+	trace *httptrace.ClientTrace
+}
+
+// arrivalConn is a connection that tells when the data last read from it
+// reached this host.
+type arrivalConn interface{ Arrival(now time.Time) time.Time }
+
+// gotConn keeps the request's connection (under TLS, the one below it).
+func (s *Stream) gotConn(info httptrace.GotConnInfo) {
+	c := info.Conn
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	s.conn, _ = c.(arrivalConn)
 }
 
 // sseBufferSize is the SSE reader's buffer of each stream: chunks are a
@@ -208,7 +228,9 @@ const sseBufferSize = 4 << 10
 
 // NewStream returns a worker's stream on c.
 func (c *Client) NewStream() *Stream {
-	return &Stream{c: c, sse: NewSSEReader(sseBufferSize)}
+	s := &Stream{c: c, sse: NewSSEReader(sseBufferSize)}
+	s.trace = &httptrace.ClientTrace{GotConn: s.gotConn}
+	return s
 }
 
 // Window bounds the period whose content chunks are counted in
@@ -229,7 +251,8 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	defer cancel()
 	// A fresh reader per request: the transport may still read the body
 	// after the response arrived (a server answering before reading it).
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.c.base+path, bytes.NewReader(body))
+	s.conn = nil
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, s.trace), http.MethodPost, s.c.base+path, bytes.NewReader(body))
 	if err != nil {
 		r.fail(results.ErrConnect, err)
 		return
@@ -276,6 +299,11 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	for events := 1; ; events++ {
 		data, err := s.sse.Next()
 		now := time.Now()
+		if err == nil && s.conn != nil {
+			// An event's time is when its bytes reached this host,
+			// not when this goroutine got to them.
+			now = s.conn.Arrival(now)
+		}
 		if err != nil {
 			r.End = now
 			if err == io.EOF {
@@ -290,6 +318,7 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 		}
 		if bytes.Equal(bytes.TrimSpace(data), doneMarker) {
 			r.End = now
+			drainEnd(resp.Body, cancel)
 			return
 		}
 		if maxEvents > 0 && events > maxEvents {
@@ -350,6 +379,23 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 			r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.ServerTTFTSeconds*1e9)
 		}
 	}
+}
+
+// After [DONE] the body's end (the chunked terminator) is read, so that
+// the connection goes back to the pool: closed before its end, it would be
+// dropped, and a server that writes the end on its own (vLLM under uvicorn)
+// would cost every request a new connection (a TLS handshake behind an
+// auth proxy). The wait is bounded in bytes and time; the request's time
+// already ended at [DONE].
+const (
+	drainBytes = 4 << 10
+	drainWait  = time.Second
+)
+
+func drainEnd(body io.Reader, cancel context.CancelFunc) {
+	t := time.AfterFunc(drainWait, cancel)
+	_, _ = io.CopyN(io.Discard, body, drainBytes)
+	t.Stop()
 }
 
 // ErrorMessage extracts the message of an error body: OpenAI's

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -15,9 +16,13 @@ import (
 // cluster's service CA: the client trusts it only with the CA file, and
 // sends the token.
 func TestClientTrustsCAFile(t *testing.T) {
-	var auth string
+	// The load engine's connections are read outside Go's poller, which
+	// the race detector takes for ordering: the handler's write is
+	// published through an atomic.
+	var auth atomic.Value
+	auth.Store("")
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth = r.Header.Get("Authorization")
+		auth.Store(r.Header.Get("Authorization"))
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"object":"list","data":[{"id":"m","object":"model"}]}`))
 	}))
@@ -37,8 +42,8 @@ func TestClientTrustsCAFile(t *testing.T) {
 	if err := New(srv.URL, Options{APIKey: "tok", RootCAs: pool}).CheckModel(ctx, "m"); err != nil {
 		t.Fatalf("with the CA file: %v", err)
 	}
-	if auth != "Bearer tok" {
-		t.Errorf("Authorization %q", auth)
+	if got := auth.Load().(string); got != "Bearer tok" {
+		t.Errorf("Authorization %q", got)
 	}
 	if _, err := CertPool(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing CA file is not an error")

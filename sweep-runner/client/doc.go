@@ -3,11 +3,17 @@
 //
 // One Client serves every worker; each worker owns a Stream (a reusable read
 // buffer and chunk scanner), so reading a stream allocates nothing per chunk
-// in steady state. Timing uses the monotonic clock:
+// in steady state. Timing uses the monotonic clock, and a chunk's time is
+// when it reached this host: on Linux the connections are read outside Go's
+// poller, with the kernel's receive time of the data (rxconn_linux.go), so
+// a busy engine does not lengthen what it measures; elsewhere it is the
+// time the chunk was read.
 //
 //   - TTFT: request start (just before the request is sent) to the first
 //     chunk carrying generated text; a role-only chat delta does not count.
 //   - ITL: gaps between successive content chunks.
+//   - E2E ends at [DONE]; the body's end is then read (bounded) so the
+//     connection is kept for the user's next request.
 //   - Token counts come from the final usage chunk (stream_options.
 //     include_usage) and are checked against the number of content chunks.
 //

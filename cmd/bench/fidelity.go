@@ -57,9 +57,12 @@ type Level struct {
 	// nominal pace for this many streams.
 	OutputTokensPerSecond        float64 `json:"output_tokens_per_second"`
 	NominalOutputTokensPerSecond float64 `json:"nominal_output_tokens_per_second"`
-	// CPU over the window: this process (the engine), the simulator
-	// process, and the whole machine's busy share (other work included).
+	// CPU over the window: this process (the engine; with shards, this
+	// process and the workers), the simulator process, and the whole
+	// machine's busy share (other work included). StepWallSeconds: the
+	// whole step, warmup, window and tail.
 	WindowSeconds                    float64 `json:"window_seconds"`
+	StepWallSeconds                  float64 `json:"step_wall_seconds"`
 	LoadCPUSeconds                   float64 `json:"load_cpu_seconds"`
 	LoadCPUCores                     float64 `json:"load_cpu_cores"`
 	SimCPUCores                      float64 `json:"sim_cpu_cores"`
@@ -110,7 +113,7 @@ func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) erro
 	sustained, held := true, true
 	step := func(n int) (*Level, error) {
 		fmt.Fprintf(logw, "bench: %d streams ...\n", n)
-		l, err := runLevel(ctx, o, s, prompt, prof, counter, n)
+		l, err := runLevel(ctx, o, s, prompt, prof, counter, n, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -166,22 +169,35 @@ func verdictText(l *Level) string {
 type snap struct {
 	t           time.Time
 	self, sim   float64
+	workers     float64
 	busy, total float64
 }
 
-func take(s *sim) snap {
+func take(s *sim, sh *shardedRun) snap {
 	b, t := machineCPU()
-	return snap{t: time.Now(), self: selfCPU(), sim: s.cpuSeconds(), busy: b, total: t}
+	sn := snap{t: time.Now(), self: selfCPU(), sim: s.cpuSeconds(), busy: b, total: t}
+	if sh != nil {
+		sn.workers = sh.workerCPU()
+	}
+	return sn
 }
 
-func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, prof vllmsim.Config, counter *atomic.Uint64, n int) (*Level, error) {
+// runLevel runs one closed-loop step at n streams: in this process, or
+// over shards (sh not nil: this process coordinates and runs its share,
+// worker processes the rest; the engine's CPU is then all of theirs).
+func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, prof vllmsim.Config, counter *atomic.Uint64, n int, sh *shardedRun) (*Level, error) {
 	c := client.New(s.URL, client.Options{MaxConns: n})
 	defer c.CloseIdle()
 	var sla v1alpha1.SLA
 	sla.Default()
 	runtime.GC()
 	debug.FreeOSMemory()
-	before := rssMiB()
+	// Resident memory: this process's, and the workers' with shards.
+	rss := rssMiB
+	if sh != nil {
+		rss = func() float64 { return rssMiB() + sh.workerRSS() }
+	}
+	before := rss()
 	t0 := time.Now()
 	// Sample CPU at the window's edges and RSS through the window.
 	var a, b snap
@@ -194,24 +210,33 @@ func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, pr
 	go func() {
 		defer wg.Done()
 		sleepUntil(sctx, t0.Add(o.warmup))
-		a = take(s)
+		a = take(s, sh)
 		end := t0.Add(o.warmup + o.duration)
 		for time.Now().Before(end) && sctx.Err() == nil {
 			sleepUntil(sctx, minTime(end, time.Now().Add(250*time.Millisecond)))
-			peak = max(peak, rssMiB())
+			peak = max(peak, rss())
 		}
-		b = take(s)
+		b = take(s, sh)
 		runtime.ReadMemStats(&mem)
 		goroutines = runtime.NumGoroutine()
 		if o.memProfile != "" {
 			writeHeapProfile(o.memProfile)
 		}
 	}()
-	res, err := load.Run(ctx, load.Config{
+	cfg := load.Config{
 		Client: c, Prompt: prompt, Concurrency: n,
 		Warmup: o.warmup, Duration: o.duration, Grace: o.grace, RequestTimeout: 30 * time.Second,
 		InputTokens: o.input, OutputTokens: o.output, Counter: counter, SLA: sla, Ramp: o.ramp,
-	})
+	}
+	stepStart := time.Now()
+	var res *load.Result
+	var err error
+	if sh != nil {
+		res, err = sh.run(ctx, s, cfg)
+	} else {
+		res, err = load.Run(ctx, cfg)
+	}
+	stepWall := time.Since(stepStart)
 	cancel()
 	wg.Wait()
 	if err != nil {
@@ -232,7 +257,8 @@ func runLevel(ctx context.Context, o *options, s *sim, prompt *client.Prompt, pr
 		OutputTokensPerSecond:        float64(res.WindowOutputTokens) / win,
 		NominalOutputTokensPerSecond: float64(n) * float64(o.output) / perReq.Seconds(),
 		WindowSeconds:                w,
-		LoadCPUSeconds:               b.self - a.self,
+		StepWallSeconds:              stepWall.Seconds(),
+		LoadCPUSeconds:               b.self - a.self + b.workers - a.workers,
 		RSSBeforeMiB:                 before, RSSPeakMiB: peak,
 		RSSMiBPer1000Streams: (peak - before) / float64(n) * 1000,
 		LoadAvg:              loadAvg(),

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,6 +27,9 @@ type options struct {
 	input, output           int
 	sustainSkew             time.Duration
 	answer                  bool
+	runnerPath              string
+	shards                  int
+	shardStreams            []int
 	answerSeqs              int
 	answerStep              time.Duration
 }
@@ -55,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var streams, sustain string
+	var streams, sustain, shardStreams string
 	fs.StringVar(&o.out, "out", "bench.json", "write the figures here")
 	fs.StringVar(&o.goBench, "go-bench", "", "output of go test -bench -benchmem to include")
 	fs.StringVar(&o.simPath, "sim", "", "vllm-sim binary (default: vllm-sim beside this program)")
@@ -72,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.output, "output-tokens", 64, "output tokens per request")
 	fs.DurationVar(&o.sustainSkew, "sustain-skew", 50*time.Millisecond, "client-added TTFT p99 above which a stream count is not sustained")
 	fs.BoolVar(&o.answer, "answer", true, "run the time-to-answer comparison")
+	fs.StringVar(&o.runnerPath, "runner", "", "sweep-runner binary for the sharded case's workers (default: sweep-runner beside this program)")
+	fs.IntVar(&o.shards, "shards", 2, "shards of the sharded case (this process and shards-1 worker processes)")
+	fs.StringVar(&shardStreams, "shard-streams", "512", "stream counts of the sharded case (\"\": none); each is compared with the same count in --streams")
 	fs.IntVar(&o.answerSeqs, "answer-seqs", 6, "max-num-seqs of the time-to-answer simulator")
 	fs.DurationVar(&o.answerStep, "answer-step", 1500*time.Millisecond, "step duration of the time-to-answer sweeps")
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.sustain, err = intList(sustain); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if o.shardStreams, err = intList(shardStreams); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
 	}
@@ -127,6 +138,8 @@ type Report struct {
 	// Fidelity and Sustain are keyed by stream count.
 	Fidelity map[string]*Level `json:"fidelity"`
 	Sustain  map[string]*Level `json:"sustain,omitempty"`
+	// Sharded: the sharded case, keyed by stream count.
+	Sharded map[string]*Sharded `json:"sharded,omitempty"`
 	// MaxSustainedStreams: the highest stream count sustained, every lower
 	// count tried sustained too (0: none).
 	MaxSustainedStreams int `json:"max_sustained_streams"`
@@ -201,6 +214,9 @@ func measure(ctx context.Context, o *options, logw io.Writer) (*Report, error) {
 	if err := fidelity(ctx, o, rep, logw); err != nil {
 		return nil, err
 	}
+	if err := sharded(ctx, o, rep, logw); err != nil {
+		return nil, err
+	}
 	if o.answer {
 		a, err := timeToAnswer(ctx, o, logw)
 		if err != nil {
@@ -270,6 +286,15 @@ func printTable(w io.Writer, rep *Report) {
 		}
 	}
 	fmt.Fprintf(w, "highest stream count sustained: %d (%s); held (no errors, >= 95%% busy): %d\n", rep.MaxSustainedStreams, rep.Setup.Sustained, rep.MaxHeldStreams)
+	for _, sh := range sortedSharded(rep.Sharded) {
+		fmt.Fprintf(w, "\n%d streams over %d shards (this process coordinates and runs its share, %d worker process(es) the rest; CPU: all of them), beside one process:\n", sh.Streams, sh.Shards, sh.Shards-1)
+		row(sh.Merged)
+		if sh.Single != nil {
+			row(sh.Single)
+		}
+		fmt.Fprintf(w, "coordination per step: %d bytes on the wire, %+.2f s wall, %+.1f CPU s per million tokens against one process\n",
+			sh.Coordination.WireBytes, sh.Coordination.ExtraWallSeconds, sh.Coordination.ExtraCPUSecondsPerMillionOutputTokens)
+	}
 	if a := rep.TimeToAnswer; a != nil {
 		fmt.Fprintf(w, "\ntime to answer (vllm-sim max-num-seqs %d, %gs steps):\n", a.MaxNumSeqs, a.StepSeconds)
 		for _, s := range []*SweepTime{a.Adaptive, a.FixedGrid} {
@@ -298,6 +323,15 @@ func printTable(w io.Writer, rep *Report) {
 		}
 		fmt.Fprintf(w, "  %-6s %-60s %g %s\n", met, g.Goal, round3(g.Measured), g.Unit)
 	}
+}
+
+func sortedSharded(m map[string]*Sharded) []*Sharded {
+	var out []*Sharded
+	for _, s := range m {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Streams < out[j].Streams })
+	return out
 }
 
 func round3(v float64) float64 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,9 +16,14 @@ import (
 // TestSmoke runs the bench program with tiny parameters and an in-process
 // simulator (without the time-to-answer sweeps: their steps last 1 s at
 // least): it finishes, prints the table and writes bench.json with the
-// fidelity figures keyed by stream count. No timing is asserted.
+// fidelity figures keyed by stream count, and the sharded case's merged
+// figures beside the single process's. No timing is asserted.
 func TestSmoke(t *testing.T) {
 	dir := t.TempDir()
+	runner := filepath.Join(dir, "sweep-runner")
+	if out, err := exec.Command("go", "build", "-o", runner, "../../sweep-runner").CombinedOutput(); err != nil {
+		t.Fatalf("go build sweep-runner: %v\n%s", err, out)
+	}
 	gb := filepath.Join(dir, "go-bench.txt")
 	os.WriteFile(gb, []byte("pkg: x/client\nBenchmarkSSEChunk-2   100  900 ns/op  0 allocs/chunk  900 ns/chunk  0 B/op  0 allocs/op\n"+
 		"pkg: x/tree\nBenchmarkGenerateTree-2  10  1000 ns/op  12.5 ms/tree\nPASS\n"), 0o644)
@@ -26,7 +32,7 @@ func TestSmoke(t *testing.T) {
 	code := run(context.Background(), []string{
 		"--in-process", "--streams", "1,3", "--sustain", "5", "--warmup", "100ms", "--duration", "400ms", "--grace", "2s",
 		"--input-tokens", "16", "--output-tokens", "4", "--answer=false",
-		"--go-bench", gb, "--out", out,
+		"--go-bench", gb, "--out", out, "--runner", runner, "--shards", "2", "--shard-streams", "3",
 	}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -47,6 +53,16 @@ func TestSmoke(t *testing.T) {
 	}
 	if l := rep.Fidelity["3"]; l.ITLSkewMs.Count == 0 || l.ServerTTFTMs.Count == 0 {
 		t.Errorf("no ITL skew or server TTFT: %+v", l)
+	}
+	sh := rep.Sharded["3"]
+	if sh == nil || sh.Merged == nil || sh.Single == nil || sh.Shards != 2 {
+		t.Fatalf("sharded case: %+v", sh)
+	}
+	if m := sh.Merged; m.Requests.Started == 0 || m.Requests.Successful+m.Requests.Errored+m.Requests.Incomplete != m.Requests.Started || m.TTFTSkewMs.Count == 0 {
+		t.Errorf("merged figures %+v", m)
+	}
+	if sh.Coordination.WireBytes == 0 || !strings.Contains(stdout.String(), "over 2 shards") {
+		t.Errorf("coordination %+v\n%s", sh.Coordination, stdout.String())
 	}
 	if len(rep.GoBenchmarks) != 2 || rep.GoBenchmarks[1].Metrics["ms/tree"] != 12.5 || rep.GoBenchmarks[0].Name != "BenchmarkSSEChunk" {
 		t.Errorf("go benchmarks %+v", rep.GoBenchmarks)

@@ -41,8 +41,11 @@ func procCPU(path string) float64 {
 }
 
 // rssMiB is this process's resident set, MiB.
-func rssMiB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rssMiB() float64 { return rssOf("self") }
+
+// rssOf is process pid's resident set, MiB ("self": this one).
+func rssOf(pid string) float64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

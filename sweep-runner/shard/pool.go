@@ -156,6 +156,17 @@ func (l *Local) Addrs() []string {
 	return a
 }
 
+// Pids of the worker processes (shard 1 first), for their CPU figures.
+func (l *Local) Pids() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pids := make([]int, len(l.procs))
+	for i, p := range l.procs {
+		pids[i] = p.cmd.Process.Pid
+	}
+	return pids
+}
+
 // Ready starts again the workers that exited, then waits for every one.
 func (l *Local) Ready(ctx context.Context) error {
 	l.mu.Lock()

@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -151,4 +153,120 @@ func running(t *testing.T, sim string) int {
 		}
 	}
 	return int(n)
+}
+
+// TestShardCoordinatorKilledResume: the coordinator killed (-9) mid-run
+// takes its workers with it (their stdin closes); --resume continues the run
+// with new workers, keeps the finished steps as they were and runs none of
+// them again.
+func TestShardCoordinatorKilledResume(t *testing.T) {
+	sim := shardSim(t)
+	out := t.TempDir()
+	var errb syncBuf
+	cmd := exec.Command(os.Args[0], "run", "--shards", "2", "--target", "m="+sim+",gpus=1,model=vllm-sim", "--concurrency", "4,8,12", "--out", out,
+		"--scenario", "A", "--step-duration", "1s", "--warmup", "200ms", "--min-requests", "20", "--max-requests", "40", "--max-window", "2s")
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	runDir := relRunDir(t, out, 20*time.Second)
+	stepsFile := filepath.Join(runDir, results.StepsFile)
+	deadline := time.Now().Add(60 * time.Second)
+	for relLines(stepsFile) < 1 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no step finished in time:\n%s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(600 * time.Millisecond) // inside the second step
+	m := workerPid.FindStringSubmatch(errb.String())
+	if m == nil {
+		cmd.Process.Kill()
+		t.Fatalf("no worker started:\n%s", errb.String())
+	}
+	worker, _ := strconv.Atoi(m[1])
+	cmd.Process.Signal(syscall.SIGKILL)
+	if err := <-waited; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("the coordinator was not killed: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(worker, 0) == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(worker, syscall.SIGKILL)
+			t.Fatalf("worker pid %d outlived its coordinator", worker)
+		}
+	}
+	kept, _, err := results.ReadSteps(stepsFile)
+	if err != nil || len(kept) == 0 || len(kept) == 3 {
+		t.Fatalf("after kill -9: %d steps (%v); want the run cut mid-way", len(kept), err)
+	}
+	before, _ := os.ReadFile(stepsFile)
+
+	code, _, stderr := runCLI("run", "--shards", "2", "--resume", runDir)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	after, _ := os.ReadFile(stepsFile)
+	if !strings.HasPrefix(string(after), string(before)) {
+		t.Error("--resume rewrote the steps finished before the kill")
+	}
+	steps, _, err := results.ReadSteps(stepsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conc []int
+	for _, s := range steps {
+		conc = append(conc, s.Concurrency)
+	}
+	if !slices.Equal(conc, []int{4, 8, 12}) {
+		t.Errorf("steps after resume: %v, want 4, 8, 12 each once", conc)
+	}
+	checkAddUp(t, steps)
+	var st results.Run
+	results.ReadJSON(filepath.Join(runDir, results.RunFile), &st)
+	if st.Status != results.StatusComplete {
+		t.Errorf("run.json status %q after resume", st.Status)
+	}
+}
+
+// TestShardJobCoordinatorRejoins: index 0 of a Job, started again after it
+// died, finds the run it made (its marker, not complete) and resumes it; a
+// complete run or another Job's is left alone.
+func TestShardJobCoordinatorRejoins(t *testing.T) {
+	sim := shardSim(t)
+	out := t.TempDir()
+	code, _, stderr := runCLI(append([]string{"run", "--target", "m=" + sim + ",gpus=1,model=vllm-sim", "--concurrency", "2", "--out", out}, shortSteps...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "*", results.RunFile))
+	if len(dirs) != 1 {
+		t.Fatalf("run directories: %v", dirs)
+	}
+	runDir := filepath.Dir(dirs[0])
+	const coord = "sweep-0.guidellm-sweep-shards:7070"
+	job := shardOpts{n: 2, index: 0, coordinator: coord}
+	os.WriteFile(filepath.Join(runDir, jobMarker), []byte(coord+"\n"), 0o644)
+	if d := job.rejoin(out); d != "" {
+		t.Errorf("a complete run is resumed: %s", d)
+	}
+	// The coordinator died mid-run: run.json still says running.
+	var st map[string]any
+	b, _ := os.ReadFile(dirs[0])
+	json.Unmarshal(b, &st)
+	st["status"] = string(results.StatusRunning)
+	b, _ = json.Marshal(st)
+	os.WriteFile(dirs[0], b, 0o644)
+	if d := job.rejoin(out); d != runDir {
+		t.Errorf("rejoin = %q, want the interrupted run %s", d, runDir)
+	}
+	other := shardOpts{n: 2, index: 0, coordinator: "other-0.guidellm-sweep-shards:7070"}
+	if d := other.rejoin(out); d != "" {
+		t.Errorf("another Job's coordinator resumes %s", d)
+	}
+	if d := (&shardOpts{n: 1, index: -1}).rejoin(out); d != "" {
+		t.Errorf("a run outside a Job resumes %s", d)
+	}
 }

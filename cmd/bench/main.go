@@ -247,6 +247,15 @@ func goals(rep *Report) []Goal {
 			Note: fmt.Sprintf("simulator %.2f cores, engine %.2f cores, machine %.0f%% busy; %s", l.SimCPUCores, l.LoadCPUCores, l.MachineBusyPercent, load),
 		})
 	}
+	for _, n := range []int{512, 2048} {
+		if l := rep.Fidelity[strconv.Itoa(n)]; l != nil {
+			gs = append(gs, Goal{
+				Goal:     fmt.Sprintf("engine CPU <= 5 s per million output tokens at %d streams", n),
+				Measured: l.CPUSecondsPerMillionOutputTokens, Unit: "CPU s/Mtok", Met: l.CPUSecondsPerMillionOutputTokens > 0 && l.CPUSecondsPerMillionOutputTokens <= 5,
+				Note: fmt.Sprintf("engine %.2f cores, simulator %.2f cores; %s", l.LoadCPUCores, l.SimCPUCores, load),
+			})
+		}
+	}
 	gs = append(gs, Goal{Goal: ">= 2048 concurrent streams sustained", Measured: float64(rep.MaxSustainedStreams), Unit: "streams", Met: rep.MaxSustainedStreams >= 2048,
 		Note: fmt.Sprintf("%s; held without errors: %d streams", rep.Setup.Sustained, rep.MaxHeldStreams)})
 	for _, b := range rep.GoBenchmarks {

@@ -96,18 +96,29 @@ func sortedLevels(m map[string]*Level) []*Level {
 	return ls
 }
 
-func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) error {
+// fixedLatencySim starts the fidelity steps' simulator (fixed-latency
+// profile) and calibrates their prompt on it.
+func fixedLatencySim(ctx context.Context, o *options) (*sim, *client.Prompt, error) {
 	s, err := startSim(ctx, o, "fixed-latency", "--profile", "fixed-latency")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer s.stop()
 	cal := client.New(s.URL, client.Options{})
 	prompt, err := cal.Calibrate(ctx, "completions", s.Model, o.input)
 	cal.CloseIdle()
 	if err != nil {
+		s.stop()
+		return nil, nil, err
+	}
+	return s, prompt, nil
+}
+
+func fidelity(ctx context.Context, o *options, rep *Report, logw io.Writer) error {
+	s, prompt, err := fixedLatencySim(ctx, o)
+	if err != nil {
 		return err
 	}
+	defer s.stop()
 	prof, _ := vllmsim.Profile("fixed-latency")
 	counter := new(atomic.Uint64)
 	sustained, held := true, true

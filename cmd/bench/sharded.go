@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/load"
 	"github.com/rhoai-demo/step07/sweep-runner/shard"
 	"github.com/rhoai-demo/step07/vllmsim"
@@ -130,17 +129,11 @@ func sharded(ctx context.Context, o *options, rep *Report, logw io.Writer) error
 	if len(o.shardStreams) == 0 || o.shards < 2 {
 		return nil
 	}
-	s, err := startSim(ctx, o, "fixed-latency", "--profile", "fixed-latency")
+	s, prompt, err := fixedLatencySim(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	cal := client.New(s.URL, client.Options{})
-	prompt, err := cal.Calibrate(ctx, "completions", s.Model, o.input)
-	cal.CloseIdle()
-	if err != nil {
-		return err
-	}
 	sr, err := startSharded(o, logw)
 	if err != nil {
 		return err

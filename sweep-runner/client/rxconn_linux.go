@@ -344,7 +344,11 @@ func (c *rxConn) stamp(oob []byte) {
 			c.rx.Store(int64(now.Sub(rxBase)) - age)
 			return
 		}
-		oob = oob[unix.CmsgSpace(l-unix.CmsgLen(0)):]
+		next := unix.CmsgSpace(l - unix.CmsgLen(0))
+		if next > len(oob) {
+			return
+		}
+		oob = oob[next:]
 	}
 }
 
@@ -369,7 +373,8 @@ func (c *rxConn) Write(b []byte) (int, error) {
 	defer c.release()
 	done := 0
 	for done < len(b) {
-		n, err := unix.Write(c.fd, b[done:])
+		// MSG_NOSIGNAL: a peer gone answers EPIPE, never SIGPIPE.
+		n, err := unix.SendmsgN(c.fd, b[done:], nil, nil, unix.MSG_NOSIGNAL)
 		if n > 0 {
 			done += n
 		}
@@ -381,7 +386,7 @@ func (c *rxConn) Write(b []byte) (int, error) {
 				return done, err
 			}
 		default:
-			return done, c.opError("write", os.NewSyscallError("write", err))
+			return done, c.opError("write", os.NewSyscallError("sendmsg", err))
 		}
 	}
 	return done, nil

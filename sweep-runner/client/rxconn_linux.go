@@ -67,9 +67,25 @@ func poller() (*rxPoller, error) {
 			return
 		}
 		rxP = &rxPoller{ep: ep, conns: map[int32]*rxConn{}, kick: make(chan struct{}, 1)}
+		keepTimestamping()
 		go rxP.loop()
 	})
 	return rxP, rxErr
+}
+
+// keepTimestamping holds a socket with receive timestamps open for the
+// process's life. The kernel turns timestamping on for the whole host
+// lazily, in the background, when the first socket asks, and off when the
+// last one closes: without this, the first segments of a connection made
+// after an idle spell would come without their time.
+func keepTimestamping() {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) != nil {
+		unix.Close(fd)
+	}
 }
 
 func (p *rxPoller) add(c *rxConn) error {
@@ -80,18 +96,17 @@ func (p *rxPoller) add(c *rxConn) error {
 	}
 	c.id = p.next
 	p.conns[c.id] = c
-	n := len(p.conns)
 	p.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: c.id}
 	if err := unix.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		p.remove(c)
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	if n == 1 {
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
+	// Every time, not only for the first: the first's ADD may fail after
+	// a second one counted itself.
+	select {
+	case p.kick <- struct{}{}:
+	default:
 	}
 	return nil
 }
@@ -173,13 +188,21 @@ type rxConn struct {
 
 	// rx: the kernel's receive time of the latest data read, as
 	// nanoseconds since rxBase (monotonic); 0 when unknown.
-	rx  atomic.Int64
-	oob [64]byte // the reader's control buffer
+	rx atomic.Int64
+	// The reader's recvmsg(2) arguments, kept here so a read allocates
+	// nothing (unix.Recvmsg allocates a source address per call).
+	msg unix.Msghdr
+	iov unix.Iovec
+	oob [64]byte
 
-	dlMu      sync.Mutex
-	rdTimer   *time.Timer
-	rdExpired atomic.Bool
-	wdl       atomic.Int64 // write deadline, UnixNano; 0 none
+	// rdl and wdl: the read and write deadlines, UnixNano (0: none). The
+	// read deadline's timer only wakes the reader, which compares the
+	// clock with rdl itself, so a timer of an earlier deadline firing late
+	// cannot expire a later one.
+	rdl     atomic.Int64
+	wdl     atomic.Int64
+	dlMu    sync.Mutex
+	rdTimer *time.Timer
 }
 
 // rxBase anchors rx on the monotonic clock.
@@ -266,18 +289,24 @@ func (c *rxConn) release() {
 	}
 }
 
+func (c *rxConn) closed() bool { return c.state.Load()&1 != 0 }
+
 func (c *rxConn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
 }
 
 // Read reads what the socket holds, waiting for the poller when it holds
-// nothing.
+// nothing. One goroutine reads at a time (net/http's readLoop, then the
+// body's reader).
 func (c *rxConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	for {
-		if c.rdExpired.Load() {
+		if c.closed() {
+			return 0, c.opError("read", net.ErrClosed)
+		}
+		if dl := c.rdl.Load(); dl != 0 && time.Now().UnixNano() >= dl {
 			return 0, c.opError("read", os.ErrDeadlineExceeded)
 		}
 		if !c.readable.Load() {
@@ -289,17 +318,19 @@ func (c *rxConn) Read(b []byte) (int, error) {
 		}
 		// Cleared before the read: an edge after it sets it again.
 		c.readable.Store(false)
-		n, oobn, _, _, err := unix.Recvmsg(c.fd, b, c.oob[:], unix.MSG_DONTWAIT)
+		n, oobn, errno := c.recvmsg(b)
 		c.release()
 		switch {
-		case err == unix.EAGAIN:
+		case errno == unix.EAGAIN:
 			continue // an edge of data read earlier: wait for the next
-		case err == unix.EINTR:
+		case errno == unix.EINTR:
 			c.readable.Store(true)
 			continue
-		case err != nil:
+		case c.closed() && (errno != 0 || n == 0):
+			return 0, c.opError("read", net.ErrClosed)
+		case errno != 0:
 			c.readable.Store(true)
-			return 0, c.opError("read", os.NewSyscallError("recvmsg", err))
+			return 0, c.opError("read", os.NewSyscallError("recvmsg", errno))
 		case n == 0:
 			c.readable.Store(true)
 			return 0, io.EOF
@@ -312,25 +343,45 @@ func (c *rxConn) Read(b []byte) (int, error) {
 	}
 }
 
+// recvmsg reads into b without blocking, with the control messages in oob.
+func (c *rxConn) recvmsg(b []byte) (n, oobn int, errno unix.Errno) {
+	c.iov.Base = &b[0]
+	c.iov.SetLen(len(b))
+	c.msg = unix.Msghdr{Iov: &c.iov, Control: &c.oob[0]}
+	c.msg.SetIovlen(1)
+	c.msg.SetControllen(len(c.oob))
+	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), unix.MSG_DONTWAIT)
+	c.iov.Base = nil // b is the caller's
+	if e != 0 {
+		return 0, 0, e
+	}
+	return int(r), int(c.msg.Controllen), 0
+}
+
 // wait parks the reader until the poller sees the socket readable, or a
-// close or the read deadline wakes it (both through notify).
+// close or the read deadline's timer wakes it (both through notify).
 func (c *rxConn) wait() {
 	c.waiting.Store(true)
-	if c.readable.Load() && c.waiting.CompareAndSwap(true, false) {
-		return
+	// Close and the timer set their flag before they notify: either
+	// notify sees waiting, or this sees the flag.
+	if c.readable.Load() || c.closed() {
+		if c.waiting.CompareAndSwap(true, false) {
+			return
+		}
+		// notify cleared waiting first: its token is on the way.
 	}
-	// notify cleared waiting: its token is sent, or on the way.
 	<-c.ready
 }
 
 // stamp records the receive time of the data just read from its
-// SCM_TIMESTAMPNS control message (the latest segment's).
+// SCM_TIMESTAMPNS control message (the latest segment's); without one the
+// time is unknown (Arrival then says now), never the previous read's.
 func (c *rxConn) stamp(oob []byte) {
 	for len(oob) >= unix.SizeofCmsghdr {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		l := int(h.Len)
 		if l < unix.SizeofCmsghdr || l > len(oob) {
-			return
+			break
 		}
 		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && l >= unix.CmsgLen(int(unsafe.Sizeof(unix.Timespec{}))) {
 			ts := (*unix.Timespec)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
@@ -346,10 +397,11 @@ func (c *rxConn) stamp(oob []byte) {
 		}
 		next := unix.CmsgSpace(l - unix.CmsgLen(0))
 		if next > len(oob) {
-			return
+			break
 		}
 		oob = oob[next:]
 	}
+	c.rx.Store(0)
 }
 
 // Arrival is when the data last read reached this host (kernel receive
@@ -366,6 +418,7 @@ func (c *rxConn) Arrival(now time.Time) time.Time {
 }
 
 // Write writes all of b, waiting for room in the socket when it is full.
+// One goroutine writes at a time (net/http's writeLoop; tls's close).
 func (c *rxConn) Write(b []byte) (int, error) {
 	if !c.acquire() {
 		return 0, c.opError("write", net.ErrClosed)
@@ -374,7 +427,7 @@ func (c *rxConn) Write(b []byte) (int, error) {
 	done := 0
 	for done < len(b) {
 		// MSG_NOSIGNAL: a peer gone answers EPIPE, never SIGPIPE.
-		n, err := unix.SendmsgN(c.fd, b[done:], nil, nil, unix.MSG_NOSIGNAL)
+		n, err := unix.SendmsgN(c.fd, b[done:], nil, nil, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 		if n > 0 {
 			done += n
 		}
@@ -385,6 +438,8 @@ func (c *rxConn) Write(b []byte) (int, error) {
 			if err := c.waitWritable(); err != nil {
 				return done, err
 			}
+		case c.closed():
+			return done, c.opError("write", net.ErrClosed)
 		default:
 			return done, c.opError("write", os.NewSyscallError("sendmsg", err))
 		}
@@ -396,7 +451,7 @@ func (c *rxConn) Write(b []byte) (int, error) {
 // buffer), in slices so a close or the deadline is seen.
 func (c *rxConn) waitWritable() error {
 	for {
-		if c.state.Load()&1 != 0 {
+		if c.closed() {
 			return c.opError("write", net.ErrClosed)
 		}
 		wait := 100
@@ -420,14 +475,16 @@ func (c *rxConn) waitWritable() error {
 
 // Close shuts the socket down (waking a writer waiting for room), takes it
 // out of the poller and wakes the reader; the descriptor is closed once no
-// read or write is in progress.
+// read or write is in progress. Close holds a reference of its own while it
+// works, so the descriptor cannot be closed (and its number reused by
+// another connection) under it.
 func (c *rxConn) Close() error {
 	for {
 		old := c.state.Load()
 		if old&1 != 0 {
 			return c.opError("close", net.ErrClosed)
 		}
-		if c.state.CompareAndSwap(old, old|1) {
+		if c.state.CompareAndSwap(old, (old|1)+2) {
 			break
 		}
 	}
@@ -437,11 +494,10 @@ func (c *rxConn) Close() error {
 	c.dlMu.Lock()
 	if c.rdTimer != nil {
 		c.rdTimer.Stop()
+		c.rdTimer = nil
 	}
 	c.dlMu.Unlock()
-	if c.state.Load() == 1 {
-		c.destroy.Do(func() { unix.Close(c.fd) })
-	}
+	c.release()
 	return nil
 }
 
@@ -455,10 +511,10 @@ func (c *rxConn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
-// SetReadDeadline arms a timer that wakes the reader; the zero time
-// disarms it.
+// SetReadDeadline sets the read deadline and a timer that wakes the reader
+// then; the zero time clears it.
 func (c *rxConn) SetReadDeadline(t time.Time) error {
-	if c.state.Load()&1 != 0 {
+	if c.closed() {
 		return c.opError("set", net.ErrClosed)
 	}
 	c.dlMu.Lock()
@@ -467,26 +523,21 @@ func (c *rxConn) SetReadDeadline(t time.Time) error {
 		c.rdTimer.Stop()
 		c.rdTimer = nil
 	}
-	c.rdExpired.Store(false)
 	if t.IsZero() {
+		c.rdl.Store(0)
 		return nil
 	}
-	// notify wakes a parked reader, and one about to park sees readable:
-	// either way it turns round and finds rdExpired.
-	expire := func() {
-		c.rdExpired.Store(true)
-		c.notify()
-	}
+	c.rdl.Store(t.UnixNano())
 	if d := time.Until(t); d > 0 {
-		c.rdTimer = time.AfterFunc(d, expire)
+		c.rdTimer = time.AfterFunc(d, c.notify)
 	} else {
-		expire()
+		c.notify()
 	}
 	return nil
 }
 
 func (c *rxConn) SetWriteDeadline(t time.Time) error {
-	if c.state.Load()&1 != 0 {
+	if c.closed() {
 		return c.opError("set", net.ErrClosed)
 	}
 	if t.IsZero() {

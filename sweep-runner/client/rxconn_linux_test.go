@@ -47,12 +47,28 @@ func rxPair(t *testing.T) (*rxConn, net.Conn) {
 // it late (a busy engine) does not move it.
 func TestRxConnArrivalIsReceiveTime(t *testing.T) {
 	rc, srv := rxPair(t)
+	// The kernel turns timestamping on in the background when the first
+	// socket asks (keepTimestamping): until then reads carry no time and
+	// Arrival says the read's.
+	buf := make([]byte, 64)
+	for i := 0; ; i++ {
+		srv.Write([]byte("w"))
+		if _, err := rc.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if rc.rx.Load() != 0 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("no read carried the kernel's receive time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := srv.Write([]byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	sent := time.Now()
 	time.Sleep(60 * time.Millisecond) // the reader is busy elsewhere
-	buf := make([]byte, 64)
 	n, err := rc.Read(buf)
 	read := time.Now()
 	if err != nil || string(buf[:n]) != "first" {
@@ -144,5 +160,65 @@ func TestRxConnLargeWrite(t *testing.T) {
 	}
 	if b := <-got; !bytes.Equal(b, big) {
 		t.Errorf("peer read %d bytes, not what was written", len(b))
+	}
+}
+
+// A read allocates nothing.
+func TestRxConnReadAllocs(t *testing.T) {
+	rc, srv := rxPair(t)
+	buf := make([]byte, 64)
+	msg := []byte("data: {}\n\n")
+	allocs := testing.AllocsPerRun(200, func() {
+		srv.Write(msg)
+		if _, err := rc.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per read", allocs)
+	}
+}
+
+// An earlier deadline's timer firing late does not expire a later
+// deadline, nor the absence of one.
+func TestRxConnDeadlineReplaced(t *testing.T) {
+	rc, srv := rxPair(t)
+	for range 2000 {
+		rc.SetReadDeadline(time.Now().Add(time.Microsecond))
+		rc.SetReadDeadline(time.Time{})
+	}
+	time.Sleep(10 * time.Millisecond)
+	srv.Write([]byte("x"))
+	if _, err := rc.Read(make([]byte, 8)); err != nil {
+		t.Fatalf("read without a deadline: %v", err)
+	}
+}
+
+// Close while the reader is between reads, with data still queued: the
+// reader gets the data or net.ErrClosed, and never parks for good.
+func TestRxConnCloseWithQueuedData(t *testing.T) {
+	for range 50 {
+		rc, srv := rxPair(t)
+		srv.Write([]byte("queued"))
+		time.Sleep(time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			b := make([]byte, 3)
+			for {
+				if _, err := rc.Read(b); err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+		rc.Close()
+		select {
+		case err := <-done:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("read after close: %v, want net.ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a reader parked for good after Close")
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -72,9 +71,15 @@ func sim(t *testing.T) (string, *atomic.Int64) {
 // teeWorker serves a Worker and keeps the results it sent.
 type teeWorker struct {
 	mu      sync.Mutex
-	results []*load.Result
+	results []*load.Result // read with got
 	// fail answers the first fail step requests with HTTP 500.
 	fail atomic.Int32
+}
+
+func (tw *teeWorker) got() []*load.Result {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	return slices.Clone(tw.results)
 }
 
 func (tw *teeWorker) server(t *testing.T) string {
@@ -89,30 +94,35 @@ func (tw *teeWorker) server(t *testing.T) string {
 			http.Error(rw, "injected fault", http.StatusInternalServerError)
 			return
 		}
-		rec := &recorder{ResponseWriter: rw}
-		h.ServeHTTP(rec, r)
-		sc := bufio.NewScanner(bytes.NewReader(rec.buf.Bytes()))
-		sc.Buffer(nil, 64<<20)
-		for sc.Scan() {
-			var m Message
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Result != nil {
-				tw.mu.Lock()
-				tw.results = append(tw.results, m.Result)
-				tw.mu.Unlock()
-			}
-		}
+		h.ServeHTTP(&recorder{ResponseWriter: rw, tw: tw}, r)
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// recorder passes a worker's response on, keeping its result: parsed as
+// its line is written, so before the coordinator can have it.
 type recorder struct {
 	http.ResponseWriter
-	buf bytes.Buffer
+	tw  *teeWorker
+	buf []byte
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.buf.Write(b)
+	r.buf = append(r.buf, b...)
+	for {
+		i := bytes.IndexByte(r.buf, '\n')
+		if i < 0 {
+			break
+		}
+		var m Message
+		if json.Unmarshal(r.buf[:i], &m) == nil && m.Result != nil {
+			r.tw.mu.Lock()
+			r.tw.results = append(r.tw.results, m.Result)
+			r.tw.mu.Unlock()
+		}
+		r.buf = r.buf[i+1:]
+	}
 	return r.ResponseWriter.Write(b)
 }
 
@@ -143,14 +153,15 @@ func TestCoordinatorMergesShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(w1.results) != 1 || len(w2.results) != 1 {
-		t.Fatalf("worker results: %d and %d, want one each", len(w1.results), len(w2.results))
+	r1, r2 := w1.got(), w2.got()
+	if len(r1) != 1 || len(r2) != 1 {
+		t.Fatalf("worker results: %d and %d, want one each", len(r1), len(r2))
 	}
 	started := func(r *load.Result) int { return r.Warmup.Started + r.Requests.Started + r.Tail.Started }
 	all := started(res)
-	workers := started(w1.results[0]) + started(w2.results[0])
-	if started(w1.results[0]) == 0 || started(w2.results[0]) == 0 || all <= workers {
-		t.Errorf("started: merged %d, workers %d and %d (the coordinator's own share is the rest)", all, started(w1.results[0]), started(w2.results[0]))
+	workers := started(r1[0]) + started(r2[0])
+	if started(r1[0]) == 0 || started(r2[0]) == 0 || all <= workers {
+		t.Errorf("started: merged %d, workers %d and %d (the coordinator's own share is the rest)", all, started(r1[0]), started(r2[0]))
 	}
 	// Every started request reached the server, but a user's last one,
 	// cut at the step's end before it was sent.
@@ -178,8 +189,8 @@ func TestCoordinatorRetriesOnce(t *testing.T) {
 	co := &Coordinator{Pool: &Static{Workers: []string{flaky.server(t)}, Timeout: 5 * time.Second}, Log: &log}
 	target := v1alpha1.Target{Name: "sim", URL: url, Model: "m"}
 	res, err := co.Run(context.Background(), target, stepConfig(t, url, 4))
-	if err != nil || res == nil || len(flaky.results) != 1 {
-		t.Fatalf("one fault then a clean attempt: %v (%d worker results)", err, len(flaky.results))
+	if err != nil || res == nil || len(flaky.got()) != 1 {
+		t.Fatalf("one fault then a clean attempt: %v (%d worker results)", err, len(flaky.got()))
 	}
 	if !strings.Contains(log.String(), "shard 1") || !strings.Contains(log.String(), "run again") {
 		t.Errorf("log: %s", log.String())

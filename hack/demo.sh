@@ -26,18 +26,20 @@ pids=()
 logs=$(mktemp -d)
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$logs"; }
 trap cleanup EXIT INT TERM
-start() { # NAME PROFILE MODEL
+# start NAME PROFILE MODEL: a simulator on a free port, stored in $NAME. Not
+# called in $(...): the pid must reach this shell's pids for cleanup.
+start() {
   local port; port=$(freeport)
   bin/vllm-sim --listen "127.0.0.1:$port" --profile "$2" --model "$3" --time-scale "$SCALE" >"$logs/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && { echo "$port"; return 0; }
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && { printf -v "$1" '%s' "$port"; return 0; }
     sleep 0.1
   done
   echo "vllm-sim $1 did not start:" >&2; cat "$logs/$1.log" >&2; return 1
 }
-bf16=$(start bf16 mistral-bf16-tp4 mistral-3-bf16)
-int4=$(start int4 mistral-int4-tp1 mistral-3-int4)
+start bf16 mistral-bf16-tp4 mistral-3-bf16
+start int4 mistral-int4-tp1 mistral-3-int4
 echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GPU) on 127.0.0.1:$int4, time scale $SCALE" >&2
 bin/sweep-runner run \
   --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16,cost=$COST" \

@@ -1,14 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -87,13 +89,9 @@ type Level struct {
 	Verdict   string `json:"verdict,omitempty"`
 }
 
-func sortedLevels(m map[string]*Level) []*Level {
-	var ls []*Level
-	for _, l := range m {
-		ls = append(ls, l)
-	}
-	sort.Slice(ls, func(i, j int) bool { return ls[i].Streams < ls[j].Streams })
-	return ls
+// byStreams lists a map keyed by stream count in increasing counts.
+func byStreams[T any](m map[string]T, streams func(T) int) []T {
+	return slices.SortedFunc(maps.Values(m), func(a, b T) int { return cmp.Compare(streams(a), streams(b)) })
 }
 
 // fixedLatencySim starts the fidelity steps' simulator (fixed-latency

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -290,12 +289,12 @@ func printTable(w io.Writer, rep *Report) {
 			l.OutputTokensPerSecond, l.CPUSecondsPerMillionOutputTokens, l.RSSMiBPer1000Streams, l.LoadCPUCores, l.SimCPUCores, s)
 	}
 	for _, m := range []map[string]*Level{rep.Fidelity, rep.Sustain} {
-		for _, l := range sortedLevels(m) {
+		for _, l := range byStreams(m, func(l *Level) int { return l.Streams }) {
 			row(l)
 		}
 	}
 	fmt.Fprintf(w, "highest stream count sustained: %d (%s); held (no errors, >= 95%% busy): %d\n", rep.MaxSustainedStreams, rep.Setup.Sustained, rep.MaxHeldStreams)
-	for _, sh := range sortedSharded(rep.Sharded) {
+	for _, sh := range byStreams(rep.Sharded, func(s *Sharded) int { return s.Streams }) {
 		fmt.Fprintf(w, "\n%d streams over %d shards (this process coordinates and runs its share, %d worker process(es) the rest; CPU: all of them), beside one process:\n", sh.Streams, sh.Shards, sh.Shards-1)
 		row(sh.Merged)
 		if sh.Single != nil {
@@ -332,15 +331,6 @@ func printTable(w io.Writer, rep *Report) {
 		}
 		fmt.Fprintf(w, "  %-6s %-60s %g %s\n", met, g.Goal, round3(g.Measured), g.Unit)
 	}
-}
-
-func sortedSharded(m map[string]*Sharded) []*Sharded {
-	var out []*Sharded
-	for _, s := range m {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Streams < out[j].Streams })
-	return out
 }
 
 func round3(v float64) float64 {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -56,13 +54,9 @@ type shardedRun struct {
 }
 
 func startSharded(o *options, logw io.Writer) (*shardedRun, error) {
-	exe := o.runnerPath
-	if exe == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		exe = filepath.Join(filepath.Dir(self), "sweep-runner")
+	exe, err := besideSelf(o.runnerPath, "sweep-runner")
+	if err != nil {
+		return nil, err
 	}
 	pool, err := shard.StartLocal(o.shards, exe, nil, logw)
 	if err != nil {

@@ -38,13 +38,9 @@ func startSim(ctx context.Context, o *options, model string, args ...string) (*s
 	if o.inProcess {
 		return startInProcess(model, args...)
 	}
-	path := o.simPath
-	if path == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		path = filepath.Join(filepath.Dir(exe), "vllm-sim")
+	path, err := besideSelf(o.simPath, "vllm-sim")
+	if err != nil {
+		return nil, err
 	}
 	all := append([]string{"--listen", "127.0.0.1:0", "--model", model}, args...)
 	cmd := exec.Command(path, all...)
@@ -120,6 +116,19 @@ func waitHealthy(ctx context.Context, url string) error {
 		}
 	}
 	return fmt.Errorf("%s/health did not answer 200 within 20 s", url)
+}
+
+// besideSelf is path, or when it is "" the program name beside this one
+// (make build puts them all in bin/).
+func besideSelf(path, name string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(exe), name), nil
 }
 
 // startInProcess parses the few vllm-sim flags the bench passes.

@@ -19,7 +19,7 @@ import (
 // Why hand-written: a streamed token is one small TCP segment. Read through
 // net.Conn, each costs a read that succeeds, a read that fails with EAGAIN
 // (Go always tries before it waits), a wake-up from the runtime's poller,
-// and, while the engine is not saturated, a thread switch: `make bench`
+// and, while the engine is not saturated, a thread switch: bin/bench
 // measured 8.2 CPU s per million tokens at 512 streams, a third of it in
 // read(2), a fifth in context switches (strace: half the reads were EAGAIN;
 // perf: 1.3 context switches per token). rxConn instead:
@@ -163,8 +163,9 @@ func (p *rxPoller) loop() {
 	}
 }
 
-// rxConn is a TCP connection read through rxPoller. One goroutine reads at
-// a time (net/http's), any may write or close.
+// rxConn is a TCP connection read through rxPoller. One goroutine reads
+// and one writes at a time (net/http's, and tls's close alert); any may
+// close.
 type rxConn struct {
 	fd           int
 	id           int32

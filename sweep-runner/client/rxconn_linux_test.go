@@ -120,21 +120,7 @@ func TestRxConnCloseAndDeadline(t *testing.T) {
 	if err := rc.SetReadDeadline(time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := rc.Read(make([]byte, 8))
-		done <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	rc.Close()
-	select {
-	case err := <-done:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("read after close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not wake the reader")
-	}
+	closeWakesReader(t, rc, 8, 20*time.Millisecond)
 	if _, err := rc.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("write after close: %v", err)
 	}
@@ -201,24 +187,33 @@ func TestRxConnCloseWithQueuedData(t *testing.T) {
 		rc, srv := rxPair(t)
 		srv.Write([]byte("queued"))
 		time.Sleep(time.Millisecond)
-		done := make(chan error, 1)
-		go func() {
-			b := make([]byte, 3)
-			for {
-				if _, err := rc.Read(b); err != nil {
-					done <- err
-					return
-				}
+		closeWakesReader(t, rc, 3, 0)
+	}
+}
+
+// closeWakesReader closes rc under a goroutine reading it with a buffer of
+// size bytes until an error, started settle before: the reader must end,
+// with net.ErrClosed, whatever it had read before.
+func closeWakesReader(t *testing.T, rc *rxConn, size int, settle time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, size)
+		for {
+			if _, err := rc.Read(b); err != nil {
+				done <- err
+				return
 			}
-		}()
-		rc.Close()
-		select {
-		case err := <-done:
-			if !errors.Is(err, net.ErrClosed) {
-				t.Fatalf("read after close: %v, want net.ErrClosed", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("a reader parked for good after Close")
 		}
+	}()
+	time.Sleep(settle)
+	rc.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close left the reader parked")
 	}
 }

@@ -60,8 +60,9 @@ fmt:
 clean:
 	rm -rf bin .tools/bin
 
-# demo: two simulated vLLM servers (BF16 on 4 GPUs, INT4 on 1), a short sweep
-# of scenarios A, B and C against both, the sizing table (under 5 minutes).
+# demo: two simulated vLLM servers (BF16 on 4 GPUs, INT4 on 1), the generated
+# plan's sweep of scenarios A, B and C against both, time-scaled, the sizing
+# table and a capacity plan (about two minutes).
 demo: build
 	hack/demo.sh
 

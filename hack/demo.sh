@@ -5,22 +5,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${DEMO_OUT:-out/demo}
-# The simulators run twenty times faster than the GPUs they model
-# (vllm-sim --time-scale 0.05) and sweep-runner scales the SLA to match
-# (--time-scale 0.05: TTFT thresholds x 0.05, reading speeds x 20), so every
-# step measures steady state with finished requests within minutes: each
-# step's warmup lasts until every user has finished a request, its window
-# stays open until it holds enough finished requests for a verdict that is
-# clear at 95 % (at most DEMO_MAX_REQUESTS). The breaking points are those of
-# the same sweep with the plan's 60 s steps (see the README).
+# The demo runs the generated plan's sweep (scenarios A, B, C; 1 to 32 users;
+# 60 s steps, 10 s warmup, 5 m maximum window, 2 m request timeout, 20..200
+# requests) against simulators twenty times faster than the GPUs they model
+# (vllm-sim --time-scale 0.05), with every duration of the plan scaled by the
+# same 0.05, and sweep-runner judging them by an SLA scaled the same way
+# (--time-scale 0.05: TTFT thresholds x 0.05, reading speeds x 20). So its
+# steps and verdicts are those the nightly plan would reach on such GPUs, in
+# a twentieth of the time (see the README: "How a step is measured").
 SCALE=${DEMO_TIME_SCALE:-0.05}
-STEP=${DEMO_STEP:-1500ms}
-MAXREQ=${DEMO_MAX_REQUESTS:-40}
+STEP=${DEMO_STEP:-3s}
+MAXREQ=${DEMO_MAX_REQUESTS:-200}
+MAXWIN=${DEMO_MAX_WINDOW:-15s}
+TIMEOUT=${DEMO_REQUEST_TIMEOUT:-6s}
 # An illustrative price of one GPU hour, the same for both variants, so the
 # capacity plan can say what each user costs.
 COST=${DEMO_GPU_HOUR_COST:-4.00}
 USERS=${DEMO_USERS:-100}
-WARMUP=${DEMO_WARMUP:-0s}
+WARMUP=${DEMO_WARMUP:-500ms}
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 pids=()
 logs=$(mktemp -d)
@@ -44,8 +46,9 @@ echo "vllm-sim: mistral-3-bf16 (4 GPUs) on 127.0.0.1:$bf16, mistral-3-int4 (1 GP
 bin/sweep-runner run \
   --target "mistral-3-bf16=http://127.0.0.1:$bf16,gpus=4,model=mistral-3-bf16,precision=bf16,cost=$COST" \
   --target "mistral-3-int4=http://127.0.0.1:$int4,gpus=1,model=mistral-3-int4,precision=int4,cost=$COST" \
-  --scenario A,B,C --start-concurrency "${DEMO_START:-8}" --max-concurrency "${DEMO_MAX:-64}" \
-  --step-duration "$STEP" --warmup "$WARMUP" --request-timeout 60s --time-scale "$SCALE" --max-requests "$MAXREQ" --out "$OUT"
+  --scenario A,B,C --start-concurrency "${DEMO_START:-1}" --max-concurrency "${DEMO_MAX:-32}" \
+  --step-duration "$STEP" --warmup "$WARMUP" --request-timeout "$TIMEOUT" --max-window "$MAXWIN" \
+  --min-requests 20 --max-requests "$MAXREQ" --time-scale "$SCALE" --out "$OUT"
 run=$(ls -td "$OUT"/*/ | head -1)
 echo
 bin/sweep-runner plan --users "$USERS" "$run"

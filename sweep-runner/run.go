@@ -62,6 +62,7 @@ func runFlagSet(f *runFlags, stderr io.Writer) *pflag.FlagSet {
 	optionalVar(fs, &o.MaxRequests, "max-requests", "re-measure budget: a window whose verdict is not clear at 95% stays open up to this many finished requests (default 200)", (*pflag.FlagSet).IntVar)
 	optionalVar(fs, &o.MaxWindow, "max-window", "bound on a window kept open for minRequests or a clear verdict (default 5m)", (*pflag.FlagSet).DurationVar)
 	optionalVar(fs, &o.TimeScale, "time-scale", "the targets are simulators running at this time scale (vllm-sim --time-scale F): SLA times x F, reading speeds / F (default 1)", (*pflag.FlagSet).Float64Var)
+	optionalVar(fs, &o.BudgetGPUMinutes, "budget", "the most GPU-minutes the run may hold its targets (minutes held x GPUs; 0: no limit): when spent, the run stops with the answers so far and their confidence", (*pflag.FlagSet).Float64Var)
 	optionalVar(fs, &o.ReadyTimeout, "ready-timeout", "keep retrying a target that is unreachable or answers 5xx/429 for this long before giving up (default: the plan's readyTimeout; 0: check once)", (*pflag.FlagSet).DurationVar)
 	optionalVar(fs, &o.API, "api", "API: completions or chat (default completions)", (*pflag.FlagSet).StringVar)
 	optionalVar(fs, &o.APIKeyFile, "api-key-file", "file holding the targets' API key (sent as a bearer token, never logged)", (*pflag.FlagSet).StringVar)
@@ -158,6 +159,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r.APIKey, r.Progress, r.Log, r.Warn = key, stderr, logw, stderr
+	r.Live, r.LiveTTY = stderr, interactive
 	if r.RootCAs, err = client.CertPool(r.Plan.Spec.CAFile); err != nil {
 		return usagef("--ca-file or spec.caFile: %v", err)
 	}
@@ -193,6 +195,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case errors.Is(runErr, sweep.ErrInterrupted):
 		status, msg = results.StatusInterrupted, "interrupted by a signal"
+	case errors.Is(runErr, sweep.ErrBudgetSpent):
+		// Finished, not failed: the answers so far stand with their
+		// confidence; the report says which pairs the budget cut short.
+		r.State.BudgetSpent = true
+		msg = fmt.Sprintf("GPU budget of %g GPU-minutes spent: %v", r.Plan.Spec.BudgetGPUMinutes, runErr)
+		fmt.Fprintf(stderr, "%s\n", msg)
+		runErr = nil
 	case runErr != nil:
 		status, msg = results.StatusFailed, runErr.Error()
 	}

@@ -40,11 +40,13 @@ type PlanOverrides struct {
 	MaxRequests *int
 	// MaxWindow; without it, a plan's maxWindow shorter than a given
 	// StepDuration is raised to it.
-	MaxWindow  *time.Duration
-	TimeScale  *float64
-	Bisect     *bool
-	APIKeyFile *string
-	CAFile     *string
+	MaxWindow *time.Duration
+	TimeScale *float64
+	// BudgetGPUMinutes replaces the plan's budget (0: no limit).
+	BudgetGPUMinutes *float64
+	Bisect           *bool
+	APIKeyFile       *string
+	CAFile           *string
 }
 
 // OutputOverrides are the settings that may change also when a run is
@@ -133,6 +135,9 @@ func (p *SweepPlan) Apply(o PlanOverrides) error {
 	overrideDuration(&s.MaxWindow, o.MaxWindow)
 	if o.MaxWindow == nil && o.StepDuration != nil && s.MaxWindow != nil && s.MaxWindow.Duration < *o.StepDuration {
 		s.MaxWindow = DP(*o.StepDuration)
+	}
+	if o.BudgetGPUMinutes != nil {
+		s.BudgetGPUMinutes = *o.BudgetGPUMinutes
 	}
 	if o.TimeScale != nil {
 		s.TimeScale = *o.TimeScale

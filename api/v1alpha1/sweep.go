@@ -66,6 +66,11 @@ type SweepSettings struct {
 	// its reading-speed thresholds divided by it. 0 and 1 both mean real
 	// time, so a plain value is enough: unset and 0 mean the same.
 	TimeScale float64 `json:"timeScale,omitempty"`
+	// BudgetGPUMinutes is the most a run may hold its targets, in
+	// GPU-minutes (minutes a target is held times its GPUs, added over the
+	// steps; 0 or unset: no limit). When it is spent the run stops with the
+	// answers found so far and their confidence, never an invented one.
+	BudgetGPUMinutes float64 `json:"budgetGPUMinutes,omitempty"`
 	// Shards splits the sweep's load over this many sweep-runner processes
 	// (1..64; unset is 1: one process). In step07.yaml more than 1 makes the
 	// CronJob's Job an Indexed Job of that many pods: index 0 coordinates
@@ -178,6 +183,9 @@ func (s *SweepSettings) validate(errs *Errors, f string) {
 	}
 	if s.TimeScale != 0 && !(s.TimeScale > 0 && s.TimeScale <= 100) {
 		errs.Add(f+".timeScale", "must be within (0, 100] (1: real time; vllm-sim --time-scale F needs the same F), got %g", s.TimeScale)
+	}
+	if b := s.BudgetGPUMinutes; b < 0 || b > 1e7 || b != b {
+		errs.Add(f+".budgetGPUMinutes", "must be within 0..10000000 GPU-minutes (0: no limit), got %g", b)
 	}
 	if n := s.ShardCount(); n < 1 || n > MaxShards {
 		errs.Add(f+".shards", "must be within 1..%d (sweep-runner processes sharing the load; 1: one process), got %d", MaxShards, n)

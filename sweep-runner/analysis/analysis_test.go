@@ -169,16 +169,27 @@ func TestGoodRequest(t *testing.T) {
 }
 
 // simulate runs the sweep decisions against a model server whose steps
-// break from bp on and are at SLA up to sla.
+// break from bp on and are at SLA up to sla: a certified step comes out
+// clear, an exploring one plain only.
 func simulate(grid []int, explicit, bisect bool, bp, sla int) (order []int, v Verdict) {
+	return simulateAim(Search{Grid: grid, Explicit: explicit, Bisect: bisect}, func(c int) bool { return c >= bp }, sla)
+}
+
+// simulateAim is simulate with an aim and a breaking rule broken(c), whose
+// exploring verdicts may be wrong (they are what broken says), while a
+// certified step comes out as truth says (c >= the first c where
+// truth holds, given by certified).
+func simulateAim(q Search, broken func(int) bool, sla int) (order []int, v Verdict) {
 	var done []Probe
 	for i := 0; i < 100; i++ {
-		c, _, ok := Next(grid, explicit, bisect, done)
+		d, ok := Next(q, done)
 		if !ok {
 			break
 		}
-		order = append(order, c)
-		done = append(done, Probe{Concurrency: c, Broken: c >= bp, AtSLA: c <= sla && c < bp, Rule: "queue"})
+		order = append(order, d.Concurrency)
+		b := broken(d.Concurrency)
+		cert := d.Role == results.RoleCertify || b && d.CertifyIfBroken || !b && d.CertifyIfNot
+		done = append(done, Probe{Concurrency: d.Concurrency, Broken: b, AtSLA: d.Concurrency <= sla && !b, Rule: "queue", Clear: cert, Certified: cert, Phase: d.Phase})
 	}
 	return order, Decide(done)
 }
@@ -194,14 +205,17 @@ func TestSweepDecisions(t *testing.T) {
 		wantBP, wantSLA  int
 		exact            bool
 	}{
-		{"max-num-seqs 6", d, false, true, 7, 6, []int{1, 2, 4, 8, 6, 7}, 7, 6, true},
-		{"max-num-seqs 12", d, false, true, 13, 12, []int{1, 2, 4, 8, 16, 12, 14, 13}, 13, 12, true},
-		{"SLA lost before breaking", d, false, true, 13, 5, []int{1, 2, 4, 8, 16, 12, 14, 13, 6, 5}, 13, 5, true},
+		// The exploring 6 is certified once it is known to be an end.
+		{"max-num-seqs 6", d, false, true, 7, 6, []int{1, 2, 4, 8, 6, 7, 6}, 7, 6, true},
+		{"max-num-seqs 12", d, false, true, 13, 12, []int{1, 2, 4, 8, 16, 12, 14, 13, 12}, 13, 12, true},
+		{"SLA lost before breaking", d, false, true, 13, 5, []int{1, 2, 4, 8, 16, 12, 14, 13, 12, 6, 5}, 13, 5, true},
 		{"breaks at once", d, false, true, 1, 0, []int{1}, 1, 0, true},
 		{"never breaks", d, false, true, 100, 100, []int{1, 2, 4, 8, 16}, 0, 16, false},
-		{"no bisect", d, false, false, 7, 6, []int{1, 2, 4, 8}, 8, 4, false},
-		{"explicit grid runs every step", []int{1, 2, 4, 8}, true, false, 3, 2, []int{1, 2, 4, 8}, 4, 2, false},
-		{"start above the break bisects down", []int{8, 16}, false, true, 3, 2, []int{8, 4, 2, 3}, 3, 2, true},
+		// The grid's first broken step is certified as it runs, the
+		// step below it after the grid.
+		{"no bisect", d, false, false, 7, 6, []int{1, 2, 4, 8, 4}, 8, 4, false},
+		{"explicit grid runs every step", []int{1, 2, 4, 8}, true, false, 3, 2, []int{1, 2, 4, 8, 2}, 4, 2, false},
+		{"start above the break bisects down", []int{8, 16}, false, true, 3, 2, []int{8, 4, 2, 3, 2}, 3, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			order, v := simulate(tc.grid, tc.explicit, tc.bisect, tc.bp, tc.sla)
@@ -223,9 +237,158 @@ func TestNextResumesWithoutRepeating(t *testing.T) {
 	grid := v1alpha1.Doubling(1, 16)
 	// Steps done in any order (a resumed run) lead to the same next step.
 	done := []Probe{{Concurrency: 8, Broken: true}, {Concurrency: 1, AtSLA: true}, {Concurrency: 4, AtSLA: true}, {Concurrency: 2, AtSLA: true}}
-	c, phase, ok := Next(grid, false, true, done)
-	if !ok || c != 6 || phase != results.PhaseBisect {
-		t.Fatalf("next = %d %s %v, want 6 bisect", c, phase, ok)
+	d, ok := Next(Search{Grid: grid, Bisect: true}, done)
+	if !ok || d.Concurrency != 6 || d.Phase != results.PhaseBisect || d.Role != results.RoleExplore {
+		t.Fatalf("next = %+v %v, want 6 bisect explore", d, ok)
+	}
+}
+
+// TestAimedSearch: a prediction places the steps; each end of the answer
+// is certified, and a certified verdict that contradicts an exploring one
+// moves the search on.
+func TestAimedSearch(t *testing.T) {
+	grid := v1alpha1.Doubling(1, 32)
+	for _, tc := range []struct {
+		name   string
+		aim    int
+		broken func(int) bool
+		order  []int
+		bp     int
+	}{
+		// Right on: the aim breaks, the step below it is certified as an
+		// end of the bracket on the spot, the aim certified after.
+		{"aim right", 12, func(c int) bool { return c >= 12 }, []int{1, 12, 11, 12}, 12},
+		// Short: the steps above the aim, one by one, then the step
+		// below the break certified.
+		{"aim short", 29, func(c int) bool { return c >= 31 }, []int{1, 29, 30, 31, 30}, 31},
+		// Far beyond the grid: straight to its top, certified there.
+		{"aim beyond", 500, func(c int) bool { return false }, []int{1, 32}, 0},
+		// Too high: just below the broken aim while the aimed steps
+		// last (maxAimed), then bisection.
+		{"aim high", 20, func(c int) bool { return c >= 5 }, []int{1, 20, 19, 18, 9, 5, 3, 4, 5}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			order, v := simulateAim(Search{Grid: grid, Bisect: true, Aim: tc.aim}, tc.broken, 0)
+			if !cmp.Equal(order, tc.order) {
+				t.Errorf("order %v, want %v", order, tc.order)
+			}
+			bp := 0
+			if v.BreakingPoint != nil {
+				bp = v.BreakingPoint.Concurrency
+			}
+			if bp != tc.bp {
+				t.Errorf("breaking point %d, want %d", bp, tc.bp)
+			}
+		})
+	}
+	// The aim 12 held, 13 broke clearly, and 12's certificate then came
+	// out broken but uncertain: the step below it is explored, not
+	// certified (the answer is uncertain whatever it says), and once it
+	// holds the search is done.
+	done := []Probe{
+		{Concurrency: 1, AtSLA: true}, {Concurrency: 12, Phase: results.PhaseAim, AtSLA: true},
+		{Concurrency: 13, Broken: true, Clear: true, Certified: true, Phase: results.PhaseAim},
+		{Concurrency: 12, Broken: true, Certified: true, Phase: results.PhaseCertify},
+	}
+	d, ok := Next(Search{Grid: grid, Bisect: true, Aim: 13}, done)
+	if !ok || d.Concurrency != 11 || d.Role != results.RoleExplore || d.CertifyIfNot {
+		t.Fatalf("below an uncertain end: next %+v %v, want 11 explored", d, ok)
+	}
+	done = append(done, Probe{Concurrency: 11, AtSLA: true, Phase: results.PhaseAim})
+	if d, ok := Next(Search{Grid: grid, Bisect: true, Aim: 13}, done); ok {
+		t.Fatalf("after the step below an uncertain end: next %+v, want done", d)
+	}
+	// An exploring 8 said broken (wrongly); the certified 7 is clearly not
+	// broken and the certified 8 clearly not either: the bracket moves up.
+	done = []Probe{
+		{Concurrency: 1}, {Concurrency: 8, Broken: true},
+		{Concurrency: 7, Clear: true, Certified: true}, {Concurrency: 8, Clear: true, Certified: true},
+	}
+	d, ok = Next(Search{Grid: grid, Bisect: true}, done)
+	if !ok || d.Concurrency != 16 {
+		t.Fatalf("after a contradicting certificate: next %+v %v, want 16", d, ok)
+	}
+}
+
+func TestSLAAim(t *testing.T) {
+	sla := v1alpha1.SLA{}
+	sla.Default()
+	// Reading speed falls from 875 to 389 tok/s between 1 and 32 users
+	// (acceptable: 400 scaled by 0.05 is 20): it crosses at 31.3.
+	sla.ReadingSpeed.Acceptable = 400
+	lo := results.KPIs{ReadingSpeedTokensPerSecond: 875, KVCacheMaxPercent: 2, SuccessPercent: 100}
+	hi := results.KPIs{ReadingSpeedTokensPerSecond: 389, KVCacheMaxPercent: 52, SuccessPercent: 100}
+	if c := SLAAim(lo, hi, 1, 32, sla); c != 31 {
+		t.Errorf("reading speed aim %d, want 31", c)
+	}
+	// KV cache max 12 % at 1 user, 100 % at 12: 90 % crosses at 10.75.
+	lo, hi = results.KPIs{KVCacheMaxPercent: 12, SuccessPercent: 100}, results.KPIs{KVCacheMaxPercent: 100, SuccessPercent: 100}
+	if c := SLAAim(lo, hi, 1, 12, sla); c != 10 {
+		t.Errorf("KV aim %d, want 10", c)
+	}
+	if c := SLAAim(lo, hi, 0, 12, sla); c != 0 {
+		t.Errorf("no lower step: aim %d, want 0", c)
+	}
+}
+
+// TestPredict: the KV cache share one running request holds, against the
+// cache, predicts where the INT4 demo profile breaks (one-user steps as
+// measured over HTTP: A 0.032, B 0.407, C 0.075 of the cache).
+func TestPredict(t *testing.T) {
+	step := func(c int, kv, running float64) results.Step {
+		return results.Step{Concurrency: c, Server: &results.Server{Samples: 30, Generation: "v1",
+			KVCacheUsage: results.Gauge{Mean: kv, Max: kv}, Running: results.Gauge{Mean: running, Max: running}}}
+	}
+	for _, tc := range []struct {
+		kv   float64
+		want int
+	}{{0.032, 29}, {0.407, 3}, {0.075, 12}, {0.0001, 9000}} {
+		p := Predict([]results.Step{step(1, tc.kv, 1)})
+		if p == nil || p.BreakingPoint != tc.want || p.Basis != "kv_cache" {
+			t.Errorf("kv %g: prediction %+v, want %d", tc.kv, p, tc.want)
+		}
+	}
+	// The highest unbroken step wins; a broken one is not read.
+	broken := step(16, 1, 12)
+	broken.Broken = true
+	if p := Predict([]results.Step{step(1, 0.075, 1), step(8, 0.64, 8), broken}); p == nil || p.FromConcurrency != 8 || p.BreakingPoint != 12 {
+		t.Errorf("prediction %+v, want 12 from 8", p)
+	}
+	// Requests capped at 6 running while others wait, the KV cache far
+	// from full: max-num-seqs is 6.
+	capped := step(8, 0.05, 6)
+	capped.Server.WaitingFraction, capped.Broken = 0.9, true
+	if p := Predict([]results.Step{step(1, 0.01, 1), capped}); p == nil || p.BreakingPoint != 7 || p.Basis != "max_num_seqs" {
+		t.Errorf("prediction %+v, want 7 by max_num_seqs", p)
+	}
+	if p := Predict([]results.Step{{Concurrency: 1}}); p != nil {
+		t.Errorf("no gauges: prediction %+v", p)
+	}
+}
+
+// TestPlain: an exploring verdict is plain when it is clear, or when every
+// point estimate is far from its threshold.
+func TestPlain(t *testing.T) {
+	sla := v1alpha1.SLA{}
+	sla.Default()
+	ok := func(n int) *results.Step { return &results.Step{Requests: results.Counts{Successful: n}} }
+	zeros := make([]float64, 12)
+	ones := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+	for _, tc := range []struct {
+		name          string
+		ttft, waiting []float64
+		plain, broken bool
+	}{
+		{"fast, no queue", []float64{0.1, 0.1, 0.2}, zeros, true, false},
+		{"slow", []float64{5, 6, 7}, zeros, true, true},
+		{"near the threshold", []float64{0.1, 0.1, 1.5}, zeros, false, false},
+		{"always queued", []float64{0.1, 0.1, 0.1}, ones, true, true},
+		{"too few samples", []float64{0.1, 0.1, 0.1}, zeros[:5], false, false},
+	} {
+		plain, broken := Plain(ok(len(tc.ttft)), tc.ttft, tc.waiting, sla)
+		if plain != tc.plain || broken != tc.broken {
+			t.Errorf("%s: plain %v broken %v, want %v %v", tc.name, plain, broken, tc.plain, tc.broken)
+		}
 	}
 }
 

@@ -169,6 +169,9 @@ func Confide(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SL
 	anyBroken := false
 	for _, r := range rules {
 		anyBroken = anyBroken || r.broken
+		if r.broken {
+			c.Broken = append(c.Broken, r.name)
+		}
 		if !r.clear {
 			c.Uncertain = append(c.Uncertain, r.name)
 		}
@@ -178,4 +181,56 @@ func Confide(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SL
 		c.Clear = false
 	}
 	s.Confidence = c
+}
+
+// PlainMinSamples is the fewest /metrics samples an exploring step judges
+// the queue rule by.
+const PlainMinSamples = 10
+
+// Plain judges an exploring step, which only has to place the bracket of
+// the breaking point: its verdict is plain when it is clear at 95 %
+// (Confide), or when every breaking rule's point estimate lies far from its
+// threshold: TTFT p95 at most half the degraded threshold or at least
+// twice it, waiting > 0 in at most half of queueFraction of the samples or
+// in at least half-way from queueFraction to all of them (with at least
+// PlainMinSamples samples), success at least half-way from its threshold to
+// 100 % or below the threshold by as much. A plain verdict is a guess, not
+// a certificate: certified steps vouch for the answer, and a certified
+// verdict that contradicts a plain one moves the search (Next). s must
+// hold the window's counts; it gets Confidence filled. broken is the point
+// verdict, plain or not.
+func Plain(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA) (plain, broken bool) {
+	Confide(s, ttft, waiting, sla)
+	c := s.Confidence
+	if c.Clear {
+		return true, len(c.Broken) > 0
+	}
+	sorted := slices.Clone(ttft)
+	slices.Sort(sorted)
+	far, brk := true, false
+	if len(sorted) > 0 {
+		t := sla.TTFT.Degraded.Seconds()
+		p := Quantile(sorted, 0.95)
+		brk = brk || p > t
+		far = far && (p <= t/2 || p >= 2*t)
+	}
+	if waiting != nil {
+		q := sla.QueueFraction
+		var f float64
+		for _, w := range waiting {
+			f += w
+		}
+		if len(waiting) > 0 {
+			f /= float64(len(waiting))
+		}
+		brk = brk || f >= q
+		far = far && len(waiting) >= PlainMinSamples && (f <= q/2 || f >= (1+q)/2)
+	}
+	if fin := s.Requests.Successful + s.Requests.Errored; fin > 0 {
+		t := sla.Success.Degraded / 100
+		r := float64(s.Requests.Successful) / float64(fin)
+		brk = brk || r < t
+		far = far && (r >= (1+t)/2 || r <= t-(1-t))
+	}
+	return far, brk
 }

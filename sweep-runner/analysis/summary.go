@@ -25,6 +25,7 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 	if f := plan.Spec.TimeScale; f > 0 && f != 1 {
 		sum.TimeScale = f
 	}
+	sum.BudgetGPUMinutes, sum.BudgetSpent = plan.Spec.BudgetGPUMinutes, run.BudgetSpent
 	byPair := map[[2]string][]results.Step{}
 	for _, s := range steps {
 		k := [2]string{s.Target, s.Scenario}
@@ -41,14 +42,32 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 				sum.Definitions = withOpenLoopDefinitions(sum.Definitions)
 				continue
 			}
-			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Concurrency < ss[j].Concurrency })
+			// In the order they ran (Seq; a resumed run's too) for the
+			// search, then by concurrency for the reports.
+			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Seq < ss[j].Seq })
 			probes := ProbesOf(ss)
-			_, _, more := Next(grid, explicit, plan.Spec.BisectEnabled(), probes)
+			aim, _ := AimOf(ss)
+			_, more := Next(Search{Grid: grid, Explicit: explicit, Bisect: plan.Spec.BisectEnabled(), Aim: aim, SLA: plan.Spec.EffectiveSLA()}, probes)
 			v := Decide(probes)
+			var pred *results.Prediction
+			var held, gpuMin float64
+			for _, s := range ss {
+				if pred == nil && s.Aim != nil {
+					pred = s.Aim
+				}
+				if s.Held != nil {
+					held += s.Held.Seconds
+					gpuMin += s.Held.GPUMinutes
+				}
+			}
+			sum.HeldSeconds += held
+			sum.GPUMinutes += gpuMin
+			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Concurrency < ss[j].Concurrency })
 			r := results.Result{
 				Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
 				Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
-				Complete: !more, Exact: v.Exact, BreakingPoint: v.BreakingPoint,
+				Complete: !more, Exact: v.Exact, BreakingPoint: v.BreakingPoint, Prediction: pred,
+				HeldSeconds: held, GPUMinutes: gpuMin,
 				MaxTestedConcurrency: v.MaxTested, MaxConcurrencyAtSLA: v.MaxAtSLA,
 				Steps: ss,
 			}
@@ -75,32 +94,55 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 	return sum
 }
 
+// AimOf is the concurrency the search aims at from a pair's steps (0: no
+// prediction), and the prediction: the sweep and the summary ask the same
+// question of the same steps.
+func AimOf(steps []results.Step) (int, *results.Prediction) {
+	p := Predict(steps)
+	if p == nil {
+		return 0, nil
+	}
+	return p.BreakingPoint, p
+}
+
 // confide states how sure the pair's breaking point is: clear when the
-// step at it is clearly broken and the highest step below it clearly not;
-// it also lists the steps whose verdict stayed uncertain and those that did
-// not reach steady state.
+// step at it is clearly broken and the highest step below it clearly not
+// (at each concurrency the step the search holds: the latest clear one,
+// else the latest). It also lists the certified steps whose verdict stayed
+// uncertain (exploring steps are not meant to be clear) and the steps that
+// did not reach steady state. r.Steps are by concurrency, in run order at
+// each.
 func confide(r *results.Result) {
-	below := -1 // index of the highest step below the breaking point
-	at := -1
+	held := map[int]int{} // concurrency -> index of the step held there
 	for i, s := range r.Steps {
-		if s.Confidence != nil && !s.Confidence.Clear {
+		clear := s.Confidence != nil && s.Confidence.Clear
+		if s.Confidence != nil && !clear && s.Role != results.RoleExplore {
 			r.UncertainSteps = append(r.UncertainSteps, s.Concurrency)
 		}
 		if s.Unsteady() {
 			r.NotSteady = append(r.NotSteady, s.Concurrency)
 		}
-		if bp := r.BreakingPoint; bp != nil && s.Concurrency == bp.Concurrency {
-			at = i
-		} else if bp != nil && s.Concurrency < bp.Concurrency && (below < 0 || s.Concurrency > r.Steps[below].Concurrency) {
-			below = i
+		if j, ok := held[s.Concurrency]; !ok || clear || r.Steps[j].Confidence == nil || !r.Steps[j].Confidence.Clear {
+			held[s.Concurrency] = i
 		}
 	}
-	if at < 0 {
+	bp := r.BreakingPoint
+	if bp == nil {
+		return
+	}
+	at, ok := held[bp.Concurrency]
+	if !ok {
 		return
 	}
 	judged := []int{at}
-	if below >= 0 {
-		judged = append(judged, below)
+	below := 0
+	for c := range held {
+		if c < bp.Concurrency && c > below {
+			below = c
+		}
+	}
+	if below > 0 {
+		judged = append(judged, held[below])
 	}
 	r.Confidence = "clear"
 	for _, i := range judged {

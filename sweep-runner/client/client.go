@@ -196,6 +196,10 @@ type Stream struct {
 	// start and then of its latest content chunk, so the load engine can
 	// tell a stream that progresses from one that has gone silent.
 	Activity *atomic.Int64
+	// First, when not nil, holds the time (UnixNano) of the request's first
+	// content chunk, 0 until it arrives, so the load engine can judge the
+	// TTFT of requests still in flight.
+	First *atomic.Int64
 	// Capture keeps the generated text of each request in Text (still
 	// JSON-escaped), for a conversation's next turn; Do resets Text.
 	Capture bool
@@ -266,6 +270,9 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 	r.Start = time.Now()
 	if s.Activity != nil {
 		s.Activity.Store(r.Start.UnixNano())
+	}
+	if s.First != nil {
+		s.First.Store(0)
 	}
 	resp, err := s.c.do(req)
 	if err != nil {
@@ -353,6 +360,9 @@ func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, 
 			}
 			if r.FirstToken.IsZero() {
 				r.FirstToken = now
+				if s.First != nil {
+					s.First.Store(now.UnixNano())
+				}
 				if ch.HasSimT {
 					r.HasServerTTFT, r.ServerTTFT = true, time.Duration(ch.SimTNs)
 				}

@@ -1,4 +1,7 @@
-// Package load is the closed-loop load engine: one step at one concurrency.
+// Package load is the closed-loop load engine: one step at one concurrency,
+// or a Session of steps whose users run on from one to the next
+// (session.go: users added at random phases or retired, the window opened
+// once the server has settled).
 //
 // N workers (users) each run one request at a time and start the next as
 // soon as the previous ends, so exactly N requests are in flight throughout

@@ -2,8 +2,8 @@ package load
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +36,14 @@ type Config struct {
 	// the window may close; nil: as soon as the minimums hold.
 	Decide     func(Progress) bool
 	CheckEvery time.Duration
+	// Deadline, when set, ends the warmup and closes the window whatever
+	// their minimums (the run's budget runs out then); the tail still
+	// lets the window's requests finish.
+	Deadline time.Time
+	// Watch, when set, is shown the step's progress at most every
+	// CheckEvery through the warmup, the window and the tail (a live
+	// progress line).
+	Watch func(Progress)
 	// Steer, when set, decides the phases in place of the rules above (a
 	// sharded step, whose coordinator decides for every shard): it is
 	// called on every tick with the step's progress and returns the phase
@@ -79,14 +87,17 @@ type Config struct {
 	Population Population
 }
 
-// Progress is what Decide sees of an open window.
+// Progress is what Decide (and Watch) see of a step.
 type Progress struct {
-	// Elapsed since the window opened.
+	// Phase: "warmup", "window" or "tail" (Decide: always the window).
+	Phase string
+	// Elapsed since the phase began.
 	Elapsed time.Duration
 	// WindowStart: when the window opened.
 	WindowStart time.Time
-	// Finished window requests: successful or errored.
-	Successful, Errored int
+	// Finished window requests: successful or errored; InFlight: window
+	// requests still running (a session's step; 0 for others).
+	Successful, Errored, InFlight int
 	// TTFT of the window requests that got a first token, seconds.
 	TTFT []float64
 }
@@ -152,6 +163,9 @@ type Result struct {
 	Interrupted bool
 	// Pop: think times and turns of the window's requests (users.go).
 	Pop PopResult
+	// Settle: a step that kept the previous step's users (Session.Step):
+	// the change and how the server settled; nil for a fresh start.
+	Settle *results.Settle
 }
 
 // Phases of a request, by its start.
@@ -161,16 +175,21 @@ const (
 	phaseTail
 )
 
-// state is what the workers share with the controller.
+// state is one step's: what the workers share with the controller.
 type state struct {
-	cfg     *Config
-	base    time.Time
-	phase   atomic.Int32
-	started atomic.Int64 // requests started (any phase)
-	// users[i] is worker i's slot, written by that worker alone.
+	cfg   *Config
+	base  time.Time
+	phase atomic.Int32
+	// users[i] is open-loop worker i's slot, written by that worker alone;
+	// a closed loop's users are its session's workers (sess).
 	users []userSlot
-	// firstDone counts workers that finished their first request.
+	sess  *Session
+	// firstDone counts users added in this step that finished their first
+	// request.
 	firstDone atomic.Int64
+	// ready, when set, says whether the warmup may end (a step that kept
+	// the previous step's users: Session.Step), and why not.
+	ready func() (bool, string)
 	// seed of the users' start draws: the request counter at the start.
 	seed uint64
 
@@ -179,6 +198,15 @@ type state struct {
 	winOK   int
 	winErr  int
 	winTTFT []float64
+	// closed: the step ended; carried holds the phases of its requests
+	// still in flight then (counted incomplete; their outcomes are not
+	// recorded). forward: the state between two steps hands its late
+	// outcomes to the next step.
+	closed  bool
+	carried []int32
+	forward *state
+	// lastWatch: when Watch was last called.
+	lastWatch time.Time
 
 	refuseRun atomic.Int64
 	faultRun  atomic.Int64 // faultKinds in a row
@@ -186,57 +214,6 @@ type state struct {
 	abort     context.CancelFunc
 
 	itl, skew *histogram.Histogram
-}
-
-// Run executes one step. It returns an error for an invalid config and a
-// *RefusedError when the server refuses the scenario; failures of requests
-// are counted in the result.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
-	if cfg.Concurrency < 1 || cfg.Client == nil || cfg.Prompt == nil || cfg.Duration <= 0 || cfg.RequestTimeout <= 0 {
-		return nil, errors.New("load: invalid step config")
-	}
-	if cfg.Counter == nil {
-		cfg.Counter = new(atomic.Uint64)
-	}
-	if cfg.CheckEvery <= 0 {
-		cfg.CheckEvery = 250 * time.Millisecond
-	}
-	if cfg.RefuseAfter == 0 {
-		cfg.RefuseAfter = 8
-	}
-	// The step's requests end with stepCtx: cancelling it aborts them
-	// (their connections are closed, so the server stops working on them).
-	stepCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st := &state{cfg: &cfg, base: time.Now(), seed: cfg.Counter.Load(), users: make([]userSlot, cfg.Concurrency),
-		abort: cancel, itl: new(histogram.Histogram), skew: new(histogram.Histogram)}
-	if cfg.Warmup <= 0 && !cfg.SteadyWarmup {
-		st.phase.Store(phaseWindow) // no warmup: the first requests are the window's
-	}
-	var wg sync.WaitGroup
-	ramp := min(cfg.Ramp, cfg.Warmup)
-	for i := 0; i < cfg.Concurrency; i++ {
-		wg.Add(1)
-		delay := ramp * time.Duration(i) / time.Duration(cfg.Concurrency)
-		go func() {
-			defer wg.Done()
-			if delay > 0 && !pause(stepCtx, delay) {
-				return
-			}
-			st.loop(stepCtx, i)
-		}()
-	}
-	res := &Result{Errors: map[string]int{}, ITL: st.itl, ITLSkew: st.skew}
-	ws, we, tok0, tok1 := st.control(stepCtx, res)
-	cancel()
-	wg.Wait()
-	res.Interrupted = ctx.Err() != nil
-	if e := st.refused.Load(); e != nil && !res.Interrupted {
-		return nil, e
-	}
-	res.Start, res.WindowStart, res.WindowEnd = st.base, ws, we
-	st.aggregate(res, ws, we, tok1-tok0)
-	return res, nil
 }
 
 // control runs the phases: warmup, window, tail. It returns the window's
@@ -252,14 +229,29 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	res.WarmupSteady = true
 	for st.phase.Load() == phaseWarmup {
 		el := time.Since(st.base)
-		if el >= cfg.Warmup && (!cfg.SteadyWarmup || st.firstDone.Load() >= int64(cfg.Concurrency)) {
+		ready, why := true, ""
+		switch {
+		case st.ready != nil:
+			ready, why = st.ready()
+		case el < cfg.Warmup:
+			ready = false
+		case cfg.SteadyWarmup && st.firstDone.Load() < int64(cfg.Concurrency):
+			ready, why = false, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
+		}
+		if ready {
 			break
 		}
 		if el >= maxWarm {
 			res.WarmupSteady = false
-			res.WarmupNote = fmt.Sprintf("warmup capped at %s: %d of %d users had not finished a request", maxWarm.Round(time.Millisecond), cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
+			res.WarmupNote = fmt.Sprintf("warmup capped at %s: %s", maxWarm.Round(time.Millisecond), why)
 			break
 		}
+		if past(cfg.Deadline) {
+			res.WarmupSteady = false
+			res.WarmupNote = fmt.Sprintf("warmup cut after %s by the run's budget: %s", el.Round(time.Millisecond), why)
+			break
+		}
+		st.watch(phaseWarmup, st.base, time.Time{})
 		if !pause(ctx, tick) {
 			return st.base, st.base, 0, 0
 		}
@@ -277,6 +269,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		if !pause(ctx, tick) {
 			return ws, time.Now(), tok0, st.tokensSoFar()
 		}
+		st.watch(phaseWindow, ws, ws)
 		now := time.Now()
 		el := now.Sub(ws)
 		st.mu.Lock()
@@ -285,6 +278,12 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		if el >= maxWin {
 			if fin < cfg.MinRequests {
 				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
+			}
+			break
+		}
+		if past(cfg.Deadline) {
+			if el < cfg.Duration || fin < cfg.MinRequests {
+				res.WindowNote = fmt.Sprintf("window closed after %s with %d finished requests by the run's budget", el.Round(time.Millisecond), fin)
 			}
 			break
 		}
@@ -299,8 +298,11 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		}
 		lastCheck = now
 		st.mu.Lock()
-		p := Progress{Elapsed: el, WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
+		p := Progress{Phase: "window", Elapsed: el, WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
 		st.mu.Unlock()
+		var more []float64
+		more, p.InFlight = st.inflightTTFT(now)
+		p.TTFT = append(p.TTFT, more...)
 		if cfg.Decide(p) {
 			break
 		}
@@ -311,6 +313,27 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	st.phase.Store(phaseTail)
 	st.waitTail(ctx, we, tick)
 	return ws, we, tok0, tok1
+}
+
+// Phases as Progress names them.
+var phaseNames = [...]string{phaseWarmup: "warmup", phaseWindow: "window", phaseTail: "tail"}
+
+// watch shows Watch the step's progress in phase (begun at since; the
+// window opened at ws), at most every CheckEvery.
+func (st *state) watch(phase int32, since, ws time.Time) {
+	cfg := st.cfg
+	now := time.Now()
+	if cfg.Watch == nil || now.Sub(st.lastWatch) < cfg.CheckEvery {
+		return
+	}
+	st.lastWatch = now
+	p := Progress{Phase: phaseNames[phase], Elapsed: now.Sub(since), WindowStart: ws}
+	if phase != phaseWarmup {
+		st.mu.Lock()
+		p.Successful, p.Errored, p.TTFT = st.winOK, st.winErr, slices.Clone(st.winTTFT)
+		st.mu.Unlock()
+	}
+	cfg.Watch(p)
 }
 
 // waitTail waits out the tail after the window closed at we.
@@ -325,15 +348,27 @@ func (st *state) waitTail(ctx context.Context, we time.Time, tick time.Duration)
 	for time.Now().Before(deadline) {
 		busy := false
 		now := time.Now().UnixNano()
-		for i := range st.users {
-			if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 {
-				if cfg.StallAfter > 0 && now-u.activity.Load() > int64(cfg.StallAfter) {
-					continue
+		waiting := func(u *userSlot) bool {
+			return cfg.StallAfter <= 0 || now-u.activity.Load() <= int64(cfg.StallAfter)
+		}
+		if st.sess != nil {
+			for _, w := range st.sess.workers() {
+				w.mu.Lock()
+				mine := w.st == st && w.phase == phaseWindow
+				w.mu.Unlock()
+				if mine && waiting(&w.slot) {
+					busy = true
+					break
 				}
+			}
+		}
+		for i := range st.users {
+			if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 && waiting(u) {
 				busy = true
 				break
 			}
 		}
+		st.watch(phaseTail, we, time.Time{})
 		if !busy || !pause(ctx, tick) {
 			break
 		}
@@ -351,7 +386,10 @@ type userSlot struct {
 	activity atomic.Int64
 	// tokens: content chunks received, any phase.
 	tokens atomic.Int64
-	_      [40]byte
+	// first: when the request in flight got its first token (UnixNano; 0:
+	// not yet).
+	first atomic.Int64
+	_     [32]byte
 }
 
 // tokensSoFar sums the workers' token counters.
@@ -360,54 +398,42 @@ func (st *state) tokensSoFar() int64 {
 	for i := range st.users {
 		n += st.users[i].tokens.Load()
 	}
+	if st.sess != nil {
+		for _, w := range st.sess.workers() {
+			n += w.slot.tokens.Load()
+		}
+	}
 	return n
 }
 
-// loop is one user: it builds a request, sends it, settles the outcome and
-// hands it to the tally (add), then starts the next.
-func (st *state) loop(ctx context.Context, idx int) {
-	cfg := st.cfg
-	s := cfg.Client.NewStream()
-	u := &st.users[idx]
-	s.Tokens, s.Activity = &u.tokens, &u.activity
-	us := cfg.newUser(idx, st.seed, s)
-	if !us.arrive(ctx) {
-		return
+// inflightTTFT is what the window's requests still in flight already say
+// of TTFT (a session's; none for other steps), and how many there are: the
+// TTFT of those that got
+// their first token, and, for those still waiting longer than StallAfter
+// (the degraded threshold), their wait so far, a lower bound that already
+// exceeds it. Those waiting less are left out until they know more. Decide
+// sees these with the finished requests' TTFTs, so a window's TTFT
+// verdict does not wait a request lifetime for requests to finish; the
+// step's statistics are those of the finished requests after the tail.
+func (st *state) inflightTTFT(now time.Time) (out []float64, inflight int) {
+	if st.sess == nil {
+		return nil, 0
 	}
-	var backoff time.Duration
-	first := true
-	for ctx.Err() == nil {
-		ph := st.phase.Load()
-		n := cfg.Counter.Add(1)
-		out, words := cfg.lengths(n, first)
-		body, turn := us.body(cfg, n, words, out)
-		var obs client.Observer
-		s.ITLSkew = nil
-		if ph == phaseWindow {
-			obs = st.itl
-			s.ITLSkew = st.skew
+	for _, w := range st.sess.workers() {
+		w.mu.Lock()
+		mine, start := w.st == st && w.phase == phaseWindow, w.startNs
+		w.mu.Unlock()
+		if !mine {
+			continue
 		}
-		u.inflight.Store(ph + 1)
-		st.started.Add(1)
-		o := outcome{phase: ph, out: out}
-		o.pop.turn = turn
-		s.Do(ctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &o.r)
-		u.inflight.Store(0)
-		o.settle(time.Now(), cfg.StallAfter, cfg.Prompt.Tokens)
-		us.after(&o, s, n, words, out)
-		if first && !o.r.Incomplete {
-			st.firstDone.Add(1)
-		}
-		first = false
-		st.add(o)
-		st.checkRefusal(&o.r)
-		if backoff = nextBackoff(backoff, o.r.ErrKind); backoff > 0 {
-			pause(ctx, backoff)
-		}
-		if !us.think(ctx, o.pop.think) {
-			return
+		inflight++
+		if f := w.slot.first.Load(); f > start {
+			out = append(out, float64(f-start)/1e9)
+		} else if wait := now.UnixNano() - start; st.cfg.StallAfter > 0 && wait > int64(st.cfg.StallAfter) {
+			out = append(out, float64(wait)/1e9)
 		}
 	}
+	return out, inflight
 }
 
 // add keeps an outcome for the tally and counts the window's finished
@@ -415,6 +441,10 @@ func (st *state) loop(ctx context.Context, idx int) {
 func (st *state) add(o outcome) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.addLocked(o)
+}
+
+func (st *state) addLocked(o outcome) {
 	st.records = append(st.records, o)
 	if o.phase != phaseWindow || o.r.Incomplete {
 		return
@@ -473,8 +503,14 @@ func (st *state) aggregate(res *Result, ws, we time.Time, tokens int64) {
 	for i := range st.records {
 		t.add(&st.records[i])
 	}
+	for _, ph := range st.carried {
+		t.carry(ph)
+	}
 	t.close(tokens)
 }
+
+// past reports whether a deadline is set and has passed.
+func past(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
 
 // pause waits d or until ctx ends; false when ctx ended.
 func pause(ctx context.Context, d time.Duration) bool {

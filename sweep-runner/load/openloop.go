@@ -379,6 +379,7 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 				maxWarm.Round(time.Millisecond), op.early.Load(), cfg.Warmup, op.anyDone.Load())
 			break
 		}
+		op.watch(phaseWarmup, op.base, time.Time{})
 		if !pause(ctx, tick) {
 			return op.base, op.base, 0, 0
 		}
@@ -397,6 +398,7 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 			op.snapshotBound(res, we)
 			return ws, we, tok0, op.tokensSoFar()
 		}
+		op.watch(phaseWindow, ws, ws)
 		now := time.Now()
 		el := now.Sub(ws)
 		op.mu.Lock()
@@ -431,7 +433,7 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 		}
 		lastCheck = now
 		op.mu.Lock()
-		p := Progress{Elapsed: el, WindowStart: ws, Successful: op.winOK, Errored: op.winErr, TTFT: append([]float64(nil), op.winTTFT...)}
+		p := Progress{Phase: "window", Elapsed: el, WindowStart: ws, Successful: op.winOK, Errored: op.winErr, TTFT: append([]float64(nil), op.winTTFT...)}
 		op.mu.Unlock()
 		if cfg.Decide(p) {
 			break
@@ -447,6 +449,7 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 	// for longer than StallAfter is not waited for).
 	deadline := we.Add(cfg.Grace)
 	for time.Now().Before(deadline) {
+		op.watch(phaseTail, we, time.Time{})
 		if !op.tailBusy(time.Now()) || !pause(ctx, tick) {
 			break
 		}

@@ -181,6 +181,24 @@ func (t *tally) add(o *outcome) {
 	}
 }
 
+// carry counts a request still running when its step ended, neither
+// finished nor aborted by it (a session's users run on into the next
+// step): incomplete in its phase, and censored when it is a window request
+// (the step aborts those, so this is a request whose abort was not seen in
+// time).
+func (t *tally) carry(phase int32) {
+	c := &t.res.Warmup
+	switch phase {
+	case phaseWindow:
+		c = &t.res.Requests
+		t.res.Censored++
+	case phaseTail:
+		c = &t.res.Tail
+	}
+	c.Started++
+	c.Incomplete++
+}
+
 // close sets the window's output tokens from the content chunks counted
 // in it: chunks that carry several tokens (usage says so) scale the count.
 func (t *tally) close(windowChunks int64) {

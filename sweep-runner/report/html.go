@@ -47,7 +47,7 @@ type gradeCell struct {
 
 type htmlStep struct {
 	Concurrency                  int
-	Phase, Requests              string
+	Phase, Held, Requests        string
 	TTFT, Reading, KV, Success   gradeCell
 	TTFTp50, TPOTp95, ITLp95     string
 	TokS, TokSGPU, Goodput       string
@@ -68,12 +68,13 @@ type htmlResult struct {
 type htmlSizing struct {
 	Target, Model, Precision, Scenario, Shape, BreakingPoint, Users, UsersPerGPU, TokS, TokSGPU, TTFT string
 	GPUs                                                                                              int
-	Cost                                                                                              string
+	Cost, Predicted, GPUMinutes                                                                       string
 }
 
 type htmlData struct {
 	Sum                    *results.Summary
 	Started, Ended, Window string
+	CostNote               string
 	Sizing                 []htmlSizing
 	Comparisons            []results.Comparison
 	SLA                    []slaRow
@@ -132,10 +133,11 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 			Shape: fmt.Sprintf("%d in / %d out", r.InputTokens, r.OutputTokens), BreakingPoint: breakingPoint(r),
 			Users: UsersAtSLA(r), UsersPerGPU: fmt.Sprintf("%.2f", r.UsersPerGPUAtSLA),
 			TokS: fmt.Sprintf("%.0f", r.OutputTokensPerSecondAtSLA), TokSGPU: fmt.Sprintf("%.0f", r.OutputTokensPerSecondPerGPUAtSLA),
-			TTFT: ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0)}
+			TTFT: ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0), Predicted: PredictionCell(r), GPUMinutes: CostCell(r)}
 		d.Sizing = append(d.Sizing, row)
 	}
 	d.Comparisons = sum.Comparisons
+	d.CostNote = CostNote(sum)
 	sla := sum.SLA
 	d.SLA = []slaRow{
 		{"TTFT p95", sla.TTFT.Excellent.Duration.String(), sla.TTFT.Acceptable.Duration.String(), sla.TTFT.Degraded.Duration.String()},
@@ -226,7 +228,7 @@ func breakingPoint(r results.Result) string {
 }
 
 func htmlStepOf(s results.Step) htmlStep {
-	h := htmlStep{Concurrency: s.Concurrency, Phase: s.Phase, Users: UsersCell(s), Workload: WorkloadNote(s),
+	h := htmlStep{Concurrency: s.Concurrency, Phase: StepRole(s), Held: HeldCell(s), Users: UsersCell(s), Workload: WorkloadNote(s),
 		Requests: fmt.Sprintf("%d/%d/%d", s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete),
 		TTFTp50:  msv(s.Latency.TTFT.Percentiles.P50), TPOTp95: msv(s.Latency.TPOT.Percentiles.P95), ITLp95: msv(s.Latency.ITL.Percentiles.P95),
 		TokS: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecond), TokSGPU: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecondPerGPU),

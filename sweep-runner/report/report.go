@@ -160,16 +160,16 @@ func SizingTable(sum *results.Summary) string {
 		return RateTable(sum)
 	}
 	var b strings.Builder
-	b.WriteString("| model | GPUs | scenario | breaking point (rule) | max users at SLA | users/GPU | output tok/s at SLA | output tok/s/GPU | TTFT p95 at SLA |\n")
-	b.WriteString("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| model | GPUs | scenario | breaking point (rule) | predicted | max users at SLA | users/GPU | output tok/s at SLA | output tok/s/GPU | TTFT p95 at SLA | GPU-min |\n")
+	b.WriteString("| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range sum.Results {
 		if r.OpenLoop != nil {
 			continue // RateTable
 		}
 		bp := breakingPoint(r)
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %.2f | %.0f | %.0f | %s |\n",
-			r.Target, r.GPUs, r.Scenario, bp, UsersAtSLA(r), r.UsersPerGPUAtSLA,
-			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f | %.0f | %.0f | %s | %s |\n",
+			r.Target, r.GPUs, r.Scenario, bp, PredictionCell(r), UsersAtSLA(r), r.UsersPerGPUAtSLA,
+			r.OutputTokensPerSecondAtSLA, r.OutputTokensPerSecondPerGPUAtSLA, ms(r.TTFTP95AtSLASeconds, r.MaxConcurrencyAtSLA > 0), CostCell(r))
 	}
 	return b.String() + RateTable(sum)
 }
@@ -199,6 +199,9 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		for _, c := range sum.Comparisons {
 			fmt.Fprintf(&b, "| %s | %s | %s | %.2f× | %.2f× |\n", c.Scenario, c.Target, c.Baseline, c.UsersPerGPURatio, c.OutputTokensPerGPURatio)
 		}
+	}
+	if note := CostNote(sum); note != "" {
+		fmt.Fprintf(&b, "\n%s The breaking point rests on two certified steps (clear at 95 %%: the one at it and the one below); the other steps explored, stopping once their verdict was plain. *predicted*: where the server's gauges said it would saturate (the search aimed there).\n", note)
 	}
 	var unsure []string
 	for _, r := range sum.Results {
@@ -255,8 +258,8 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		if note := PopulationNote(r); note != "" {
 			b.WriteString(note + "\n\n")
 		}
-		b.WriteString("| conc. | phase | warmup + window | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
-		b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
+		b.WriteString("| conc. | phase, role | warmup + window | held | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
+		b.WriteString("| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
 			wait, kv := UnknownQueue, "-"
 			if s.Server != nil && s.Server.Samples > 0 {
@@ -269,8 +272,8 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 				}
 			}
 			verdict := StepVerdict(s)
-			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
-				UsersCell(s), s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
+			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+				UsersCell(s), StepRole(s), s.Window.WarmupSeconds, s.Window.DurationSeconds, HeldCell(s), s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
 				msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
 				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
 				wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, verdict)
@@ -280,10 +283,10 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 					kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
 				}
 				sort.Strings(kinds)
-				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
+				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
 			}
 			if note := WorkloadNote(s); note != "" {
-				fmt.Fprintf(&b, "|  | %s |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", note)
+				fmt.Fprintf(&b, "|  | %s |  |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", note)
 			}
 		}
 	}

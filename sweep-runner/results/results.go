@@ -62,10 +62,22 @@ const (
 	ErrOverlong = "overlong"
 )
 
-// Phases of a step.
+// Phases of a step: the part of the search that chose it.
 const (
-	PhaseGrid   = "grid"   // the doubling or explicit grid
-	PhaseBisect = "bisect" // bisection between the last good and first broken step
+	PhaseGrid    = "grid"    // the doubling or explicit grid
+	PhaseAim     = "aim"     // the concurrency the server's gauges predicted (analysis.Predict)
+	PhaseBisect  = "bisect"  // bisection between the last good and first broken step
+	PhaseCertify = "certify" // an end of the bracket measured again to a clear verdict
+)
+
+// Roles of a step: how much certainty its window buys.
+const (
+	// RoleExplore: the step only places the bracket; its window closes as
+	// soon as its verdict is plain (analysis.Plain).
+	RoleExplore = "explore"
+	// RoleCertify: the answer rests on the step; its window stays open
+	// until the verdict is clear at 95 % (or the plan's budget is spent).
+	RoleCertify = "certify"
 )
 
 // Percentiles of a Distribution (GuideLLM's set).
@@ -244,6 +256,17 @@ type Step struct {
 	API           string  `json:"api"`
 	Concurrency   int     `json:"concurrency"`
 	Phase         string  `json:"phase"`
+	// Role: explore or certify (Role*); empty in steps written before
+	// roles, which were all run to a clear verdict.
+	Role string `json:"role,omitempty"`
+	// Aim: the prediction in force when the step was chosen (nil before
+	// any step of the pair gave one).
+	Aim *Prediction `json:"aim,omitempty"`
+	// Held: how long the step held the target, and what it cost.
+	Held *Held `json:"held,omitempty"`
+	// Settle: how the step went from the previous step's users to its own
+	// without draining the server (nil: it started from an idle server).
+	Settle *Settle `json:"settle,omitempty"`
 	// Seq orders steps within the run (1, 2, ...).
 	Seq       int       `json:"seq"`
 	StartedAt time.Time `json:"started_at"`
@@ -318,6 +341,53 @@ type SteadyState struct {
 	Extended bool `json:"extended,omitempty"`
 }
 
+// Held is how long a step held the target, from the end of the pair's
+// previous step (or the step's start) to its own end: every second the
+// model was loaded by the sweep, so the figures add up to the run's.
+type Held struct {
+	Seconds float64 `json:"seconds"`
+	// The parts: waiting for the server to drain, warmup (or settling
+	// after the previous step, with the time between steps), window, tail.
+	DrainSeconds  float64 `json:"drain_seconds"`
+	WarmupSeconds float64 `json:"warmup_seconds"`
+	WindowSeconds float64 `json:"window_seconds"`
+	TailSeconds   float64 `json:"tail_seconds"`
+	// GPUMinutes: Seconds / 60 times the target's GPUs.
+	GPUMinutes float64 `json:"gpu_minutes"`
+}
+
+// Settle records a step that kept the previous step's users running: the
+// users added (at random phases) or retired, and how the window's start
+// was judged settled.
+type Settle struct {
+	From    int `json:"from"`
+	Added   int `json:"added"`
+	Retired int `json:"retired"`
+	// Seconds from the change to the window's start.
+	Seconds float64 `json:"seconds"`
+	// Settled: every request in flight when the window opened was sent
+	// after the change (every added user had finished its first request,
+	// every retired user had left); false when the warmup bound ran out.
+	Settled bool `json:"settled"`
+}
+
+// Prediction is where the server's gauges say it will saturate
+// (analysis.Predict), recorded beside the measured answer so that a bad
+// predictor shows.
+type Prediction struct {
+	// BreakingPoint: the predicted lowest concurrency that breaks.
+	BreakingPoint int `json:"breaking_point"`
+	// Basis: kv_cache (KV cache blocks held per running request against
+	// the cache) or max_num_seqs (running requests capped while requests
+	// wait).
+	Basis string `json:"basis"`
+	// FromConcurrency: the step whose gauges gave it.
+	FromConcurrency int `json:"from_concurrency"`
+	// KVPerRequest: the share of the KV cache one running request held on
+	// average (kv_cache basis).
+	KVPerRequest float64 `json:"kv_per_request,omitempty"`
+}
+
 // Interval is a 95 % confidence interval. Unbounded marks an interval
 // whose upper end the data cannot bound (too few samples for a
 // distribution-free bound); High is then the largest value seen.
@@ -343,8 +413,13 @@ type Confidence struct {
 	// Clear: every breaking rule's interval lies on one side of its
 	// threshold, so more data would not change the verdict at 95 %.
 	Clear bool `json:"clear"`
-	// Uncertain lists the rules whose interval contains the threshold.
+	// Uncertain lists the rules whose interval contains the threshold;
+	// Broken those whose interval lies beyond it.
 	Uncertain []string `json:"uncertain,omitempty"`
+	Broken    []string `json:"broken,omitempty"`
+	// Plain: an exploring step's verdict was plain (analysis.Plain) when
+	// its window closed, though not clear.
+	Plain bool `json:"plain,omitempty"`
 }
 
 // Unsteady reports whether the step is known not to have reached steady
@@ -372,6 +447,12 @@ type Run struct {
 	Message string `json:"message,omitempty"`
 	// Resumes counts the --resume invocations.
 	Resumes int `json:"resumes"`
+	// HeldSeconds and GPUMinutes: what the finished steps held the targets.
+	HeldSeconds float64 `json:"held_seconds"`
+	GPUMinutes  float64 `json:"gpu_minutes"`
+	// BudgetSpent: the run stopped because the plan's GPU-minute budget
+	// was spent (the answers so far stand, with their confidence).
+	BudgetSpent bool `json:"budget_spent,omitempty"`
 }
 
 // BreakingPoint is the lowest concurrency that broke and the rule it broke.
@@ -405,6 +486,12 @@ type Result struct {
 	UncertainSteps []int  `json:"uncertain_steps,omitempty"`
 	// NotSteady lists the concurrencies that did not reach steady state.
 	NotSteady []int `json:"not_steady,omitempty"`
+	// Prediction: the aim the search took (the first prediction of the
+	// pair), beside the measured breaking point.
+	Prediction *Prediction `json:"prediction,omitempty"`
+	// HeldSeconds and GPUMinutes: what the pair's steps held the target.
+	HeldSeconds float64 `json:"held_seconds"`
+	GPUMinutes  float64 `json:"gpu_minutes"`
 	// MaxTestedConcurrency is the highest concurrency run.
 	MaxTestedConcurrency int `json:"max_tested_concurrency"`
 	// MaxConcurrencyAtSLA: the highest concurrency where every acceptable
@@ -449,6 +536,13 @@ type Summary struct {
 	// simulator.
 	SLA       v1alpha1.SLA `json:"sla"`
 	TimeScale float64      `json:"time_scale,omitempty"`
+	// HeldSeconds and GPUMinutes: what the whole run held its targets.
+	HeldSeconds float64 `json:"held_seconds"`
+	GPUMinutes  float64 `json:"gpu_minutes"`
+	// BudgetGPUMinutes: the plan's budget (0: none); BudgetSpent: the run
+	// stopped because it was spent, with the answers found so far.
+	BudgetGPUMinutes float64 `json:"budget_gpu_minutes,omitempty"`
+	BudgetSpent      bool    `json:"budget_spent,omitempty"`
 	// Definitions of the metrics, in words (keys are plain words, never a
 	// result field name).
 	Definitions map[string]string `json:"definitions"`
@@ -461,7 +555,7 @@ var Definitions = map[string]string{
 	"itl":              "inter-token latency: gaps between successive content chunks",
 	"e2e":              "request start to the end of the stream",
 	"goodput":          "successful requests per second that met every per-request SLA threshold (TTFT and reading speed at acceptable)",
-	"window":           "statistics cover requests started inside the measurement window; the warmup before it lasts until every user has finished a request (one request lifetime), and the window stays open until it holds enough finished requests and a clear verdict (bounded); after it the load goes on until the window's requests finish (bounded by the request timeout), then every request still running is aborted; a window request cut there counts incomplete (errored when its stream had gone silent for longer than the degraded TTFT) and, without a first token, enters TTFT with the time it waited; output tok/s counts tokens received inside the window",
-	"breaking_point":   "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold",
+	"window":           "statistics cover requests started inside the measurement window; the warmup before it lasts until every user has finished a request after a fresh start (one request lifetime), or, when the previous step's users ran on, until the server has settled (every added user through its first request, every request in flight sent after the change); an exploring step's window closes once its verdict is plain, a certifying step's once it holds enough finished requests and a clear verdict (bounded); after it the load goes on until the window's requests finish (bounded by the request timeout); a window request cut there counts incomplete (errored when its stream had gone silent for longer than the degraded TTFT) and, without a first token, enters TTFT with the time it waited; output tok/s counts tokens received inside the window",
+	"breaking_point":   "the lowest concurrency whose step breaks: TTFT p95 above the degraded threshold, waiting > 0 in at least queueFraction of the /metrics samples, or success rate below the degraded threshold; a clearly broken step vouches for every higher concurrency and a clearly unbroken one for every lower, so the answer rests on the certified steps at it and just below it",
 	"max users at SLA": "the highest concurrency whose step is not broken and grades every KPI (TTFT p95, reading speed = 1/TPOT p95, KV cache max, success rate) at least acceptable",
 }

@@ -34,6 +34,7 @@ type wireConfig struct {
 	Counter *struct{} `json:",omitempty"`
 	Decide  *struct{} `json:",omitempty"`
 	Steer   *struct{} `json:",omitempty"`
+	Watch   *struct{} `json:",omitempty"`
 }
 
 // Message is one line of POST /step's response: progress while the step

@@ -1,8 +1,17 @@
 // Package sweep orchestrates a run: it checks every target, then for each
 // target and scenario in turn (never two at once) calibrates the prompts,
-// runs steps as analysis.Next decides (doubling until the first broken step,
-// then bisection for the breaking point and the SLA boundary), appends each
-// finished step to steps.jsonl (fsynced) and rewrites the reports.
+// runs steps as analysis.Next decides (the baseline, steps aimed where the
+// server's gauges predict it saturates, doubling and bisection; exploring
+// steps that stop once their verdict is plain, certified ones at the two
+// ends the answer rests on), appends each finished step to steps.jsonl
+// (fsynced) and rewrites the reports.
+//
+// A pair's users run on from one step to the next (a load.Session) except
+// at a clean boundary (the pair's first step, fewer users after a broken
+// step, a sharded step), where the server is drained first. Each step
+// records how long it held its target (Held); the plan's GPU-minute budget
+// stops the run with the answers so far (ErrBudgetSpent). A running step
+// shows its progress on Live (live.go).
 //
 // A cancelled context (SIGTERM from the Job's deadline) ends the current
 // step at once; that step is discarded, finished steps are kept, the run is

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
@@ -36,7 +37,7 @@ func TestStepsStartOnADrainedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second step at the same concurrency right after the first.
-	st, err := r.runStep(context.Background(), plan.Spec.Targets[0], plan.Spec.Scenarios[0], r.prompts[[2]string{"sim", "S"}], 6, results.PhaseGrid)
+	st, err := r.runStep(context.Background(), plan.Spec.Targets[0], plan.Spec.Scenarios[0], r.prompts[[2]string{"sim", "S"}], analysis.Decision{Concurrency: 6, Phase: results.PhaseGrid, Role: results.RoleCertify}, nil)
 	if err != nil || st == nil {
 		t.Fatalf("second step: %v", err)
 	}

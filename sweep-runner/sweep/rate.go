@@ -33,6 +33,9 @@ func (r *Runner) sweepRates(ctx context.Context, t v1alpha1.Target, sc v1alpha1.
 			r.pairDone(ctx, t, sc)
 			return nil
 		}
+		if r.budgetLeft() <= 0 {
+			return ErrBudgetSpent
+		}
 		run := func(p *client.Prompt) (*results.Step, error) { return r.runRateStep(ctx, t, sc, p, rate, phase) }
 		if err := r.measure(ctx, t, sc, &prompt, fmt.Sprintf("rate=%g/s", rate), fmt.Sprintf("%g requests/s", rate), run, RateProgressLine); err != nil {
 			return err
@@ -57,7 +60,7 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
 	started := time.Now()
-	ss := r.startScrape(ctx, t)
+	ss := r.startScrape(ctx, t, true)
 	if ss == nil {
 		return nil, nil
 	}
@@ -70,16 +73,23 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		Counter: &r.counter, SLA: sla,
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
+	gpus := float64(max(t.GPUs, 1))
+	if left := r.budgetLeft(); !math.IsInf(left, 1) {
+		cfg.Deadline = started.Add(time.Duration(left / gpus * float64(time.Minute)))
+	}
 	cfg.Decide = func(p load.Progress) bool {
-		if p.Successful+p.Errored >= *spec.MaxRequests {
+		if p.Successful+p.Errored >= *spec.MaxRequests || r.budgetLeft()-time.Since(started).Minutes()*gpus <= 0 {
 			return true
 		}
 		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
 	}
+	live := r.live(t, sc, analysis.Decision{Phase: phase, Role: results.RoleCertify}, spec.StepDuration.Duration)
+	cfg.Watch = func(p load.Progress) { live.show(p, ss.rec.Samples(), sla, true, &spec) }
 	a := sc.Arrival
 	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
 	res, err := load.RunOpen(ctx, cfg, ol)
 	ss.finish()
+	live.done()
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +98,7 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 	}
 	s := BuildRateStep(res, ss.rec.Samples(), t, sc, spec, ol, phase)
 	r.stamp(s, ss, started, cfg.Grace)
+	s.Held = heldOf(s, started, ss.drainWait, gpus)
 	return s, nil
 }
 

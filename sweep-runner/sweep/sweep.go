@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,12 @@ type Runner struct {
 	// quiet).
 	Progress io.Writer
 	Log      io.Writer
+	// Live receives a running step's progress (nil: none): with LiveTTY a
+	// terminal line rewritten in place, else a plain line every LiveEvery
+	// (default DefaultLiveEvery).
+	Live      io.Writer
+	LiveTTY   bool
+	LiveEvery time.Duration
 	// ScrapeInterval of /metrics (default: 1 s, or a tenth of a step
 	// shorter than 10 s, at least 100 ms).
 	ScrapeInterval time.Duration
@@ -76,6 +83,11 @@ type Runner struct {
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
+	// sess keeps a pair's users running between steps; sessBroken: its
+	// last step broke; lastEnd: when the pair's last step ended.
+	sess       *load.Session
+	sessBroken bool
+	lastEnd    time.Time
 	// unlock releases the run directory's lock (see Close).
 	unlock func()
 }
@@ -344,12 +356,14 @@ func (r *Runner) writeReports(final bool) (*results.Summary, error) {
 	return sum, report.WriteAllOpts(r.RunDir, sum, opts)
 }
 
+// ErrBudgetSpent is returned when the plan's GPU-minute budget ran out:
+// the steps measured so far stand, with their confidence.
+var ErrBudgetSpent = errors.New("the run's GPU-minute budget is spent: the answers so far are reported with their confidence")
+
 // Run sweeps every target and scenario not yet finished. It returns
-// ErrInterrupted when ctx ended it.
+// ErrInterrupted when ctx ended it, ErrBudgetSpent when the budget ran out.
 func (r *Runner) Run(ctx context.Context) error {
 	spec := r.Plan.Spec
-	grid := spec.Steps()
-	explicit := len(spec.Concurrency) > 0
 	r.FlushPending(ctx)
 	for _, t := range spec.Targets {
 		for _, sc := range spec.Scenarios {
@@ -360,24 +374,75 @@ func (r *Runner) Run(ctx context.Context) error {
 				}
 				continue
 			}
-			var prompt *client.Prompt
-			for {
-				if ctx.Err() != nil {
-					return ErrInterrupted
-				}
-				c, phase, more := analysis.Next(grid, explicit, spec.BisectEnabled(), analysis.ProbesOf(r.stepsOf(t, sc)))
-				if !more {
-					r.pairDone(ctx, t, sc)
-					break
-				}
-				run := func(p *client.Prompt) (*results.Step, error) { return r.runStep(ctx, t, sc, p, c, phase) }
-				if err := r.measure(ctx, t, sc, &prompt, fmt.Sprintf("c=%d", c), fmt.Sprintf("concurrency %d", c), run, ProgressLine); err != nil {
-					return err
-				}
+			if err := r.sweepUsers(ctx, t, sc); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// search is the question Next answers for a pair's steps.
+func (r *Runner) search(steps []results.Step) (analysis.Search, *results.Prediction) {
+	spec := r.Plan.Spec
+	aim, pred := analysis.AimOf(steps)
+	return analysis.Search{Grid: spec.Steps(), Explicit: len(spec.Concurrency) > 0, Bisect: spec.BisectEnabled(), Aim: aim, SLA: spec.EffectiveSLA()}, pred
+}
+
+// sweepUsers sweeps a closed-loop scenario on one target, as analysis.Next
+// decides, keeping the users running from one step to the next (a
+// load.Session) except at a clean boundary.
+func (r *Runner) sweepUsers(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario) error {
+	var prompt *client.Prompt
+	defer r.endSession()
+	for {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		steps := r.stepsOf(t, sc)
+		q, pred := r.search(steps)
+		d, more := analysis.Next(q, analysis.ProbesOf(steps))
+		if !more {
+			r.endSession()
+			r.pairDone(ctx, t, sc)
+			return nil
+		}
+		if r.budgetLeft() <= 0 {
+			return ErrBudgetSpent
+		}
+		run := func(p *client.Prompt) (*results.Step, error) { return r.runStep(ctx, t, sc, p, d, pred) }
+		if err := r.measure(ctx, t, sc, &prompt, fmt.Sprintf("c=%d", d.Concurrency), fmt.Sprintf("concurrency %d", d.Concurrency), run, ProgressLine); err != nil {
+			return err
+		}
+	}
+}
+
+// budgetLeft is what is left of the plan's GPU-minute budget (+Inf: none).
+func (r *Runner) budgetLeft() float64 {
+	b := r.Plan.Spec.BudgetGPUMinutes
+	if b <= 0 {
+		return math.Inf(1)
+	}
+	return b - r.spent()
+}
+
+// spent is the GPU-minutes the run's finished steps held their targets.
+func (r *Runner) spent() float64 {
+	var m float64
+	for _, s := range r.steps {
+		if s.Held != nil {
+			m += s.Held.GPUMinutes
+		}
+	}
+	return m
+}
+
+// endSession aborts the users kept between steps, if any.
+func (r *Runner) endSession() {
+	if r.sess != nil {
+		r.sess.Close()
+		r.sess, r.sessBroken = nil, false
+	}
 }
 
 // stepsOf is every recorded step of one target/scenario pair.
@@ -431,8 +496,18 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return fmt.Errorf("step %s/%s %s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, label, err)
 	}
 	r.steps = append(r.steps, *step)
+	r.State.HeldSeconds, r.State.GPUMinutes = 0, 0
+	for _, s := range r.steps {
+		if s.Held != nil {
+			r.State.HeldSeconds += s.Held.Seconds
+			r.State.GPUMinutes += s.Held.GPUMinutes
+		}
+	}
+	if err := r.saveState(); err != nil {
+		return fmt.Errorf("step %s/%s %s was saved but run.json could not be: %w", t.Name, sc.Name, label, err)
+	}
 	if r.Progress != nil {
-		fmt.Fprintln(r.Progress, line(step))
+		fmt.Fprintf(r.Progress, "%s [run so far: %.1f GPU-min]\n", line(step), r.State.GPUMinutes)
 	}
 	if _, err := r.writeReports(false); err != nil {
 		return fmt.Errorf("writing reports: %w", err)
@@ -443,16 +518,31 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 
 // runStep runs one step; it returns nil, nil when ctx interrupted it.
 //
-// The step first waits (bounded) for the server to drain the previous one,
-// then runs the load engine with desynchronised users, a warmup of at least
-// one request lifetime and a window that stays open until it holds
-// minRequests finished requests and a verdict that is clear at 95 % (or the
-// plan's budget is spent).
-func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, conc int, phase string) (*results.Step, error) {
+// The step keeps the previous step's users running (a load.Session: users
+// added at random phases, or retired, and the window opened once the server
+// has settled), except at a clean boundary: the pair's first step, fewer
+// users after a broken step (its queue must empty), or a sharded step.
+// There the server is drained first (bounded) and the users start afresh,
+// desynchronised, with a warmup of at least one request lifetime. The
+// window then follows d's role: an exploring step closes as soon as its
+// verdict is plain (analysis.Plain; at stepDuration at the latest), a
+// certifying one stays open until it holds stepDuration, minRequests and a
+// verdict that is clear at 95 % (or the plan's budget is spent). An
+// exploring step whose verdict makes it an end of the bracket goes on as a
+// certifying one (d.CertifyIfBroken, d.CertifyIfNot).
+func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, d analysis.Decision, pred *results.Prediction) (*results.Step, error) {
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
+	conc := d.Concurrency
 	started := time.Now()
-	ss := r.startScrape(ctx, t)
+	heldFrom := started
+	cont := r.sess != nil && r.Load == nil && (conc >= r.sess.Users() || !r.sessBroken)
+	if cont {
+		heldFrom = r.lastEnd
+	} else {
+		r.endSession()
+	}
+	ss := r.startScrape(ctx, t, !cont)
 	if ss == nil {
 		return nil, nil
 	}
@@ -466,36 +556,125 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
 	applyPopulation(&cfg, sc, spec)
+	stepDur := spec.StepDuration.Duration
+	certifying, plain := d.Role == results.RoleCertify, false
+	// An exploring window needs the samples its queue verdict rests on,
+	// a TTFT per user (three at least: finished requests, or requests in
+	// flight that got their first token) and three finished requests (a
+	// step without one measured nothing), no more.
+	exploreTTFTs, exploreFinished := max(3, conc), min(3, *spec.MinRequests)
+	if !certifying {
+		cfg.Duration = max(time.Millisecond, ss.interval*analysis.PlainMinSamples)
+		cfg.MinRequests = 0
+	}
+	gpus := float64(max(t.GPUs, 1))
+	if left := r.budgetLeft(); !math.IsInf(left, 1) {
+		cfg.Deadline = heldFrom.Add(time.Duration(left / gpus * float64(time.Minute)))
+	}
+	live := r.live(t, sc, d, stepDur)
+	cfg.Watch = func(p load.Progress) {
+		live.show(p, ss.rec.Samples(), sla, certifying, &spec)
+	}
 	cfg.Decide = func(p load.Progress) bool {
-		if p.Successful+p.Errored >= *spec.MaxRequests {
+		if r.budgetLeft()-time.Since(heldFrom).Minutes()*gpus <= 0 {
 			return true
 		}
-		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
+		fin := p.Successful + p.Errored
+		if certifying {
+			if p.Elapsed < stepDur || fin < *spec.MinRequests {
+				return false
+			}
+			// The window's requests in flight finish in the tail: the
+			// window may close once they would make the verdict clear
+			// if they succeed; the step's verdict is judged on all of
+			// them finished.
+			q := p
+			q.Successful += p.InFlight
+			return fin >= *spec.MaxRequests || provisionalClear(q, ss.rec.Samples(), time.Now(), sla)
+		}
+		if fin < exploreFinished || len(p.TTFT) < exploreTTFTs && p.Elapsed < stepDur {
+			return false
+		}
+		pl, broken := provisionalPlain(p, ss.rec.Samples(), time.Now(), sla)
+		if !pl && p.Elapsed < stepDur {
+			return false
+		}
+		if broken && d.CertifyIfBroken || !broken && d.CertifyIfNot {
+			certifying = true // an end of the bracket: certify it now
+			return false
+		}
+		plain = pl
+		return true
 	}
-	run := func(ctx context.Context, _ v1alpha1.Target, cfg load.Config) (*load.Result, error) {
-		return load.Run(ctx, cfg)
+	var res *load.Result
+	var err error
+	switch {
+	case r.Load != nil:
+		res, err = r.Load(ctx, t, cfg)
+	default:
+		if r.sess == nil {
+			if r.sess, err = load.NewSession(ctx, cfg); err != nil {
+				ss.finish()
+				return nil, err
+			}
+		}
+		res, err = r.sess.Step(ctx, cfg)
 	}
-	if r.Load != nil {
-		run = r.Load
-	}
-	res, err := run(ctx, t, cfg)
 	ss.finish()
+	live.done()
 	if err != nil {
+		r.endSession()
 		return nil, err
 	}
 	if res.Interrupted {
+		r.endSession()
 		return nil, nil
 	}
-	s := BuildStep(res, ss.rec.Samples(), t, sc, spec, conc, phase)
+	s := BuildStep(res, ss.rec.Samples(), t, sc, spec, conc, d.Phase)
+	s.Role, s.Aim, s.Settle = results.RoleExplore, pred, res.Settle
+	if certifying {
+		s.Role = results.RoleCertify
+	} else if s.Confidence != nil {
+		s.Confidence.Plain = plain
+	}
 	withPrompt(s, prompt)
 	r.stamp(s, ss, started, cfg.Grace)
+	s.Held = heldOf(s, heldFrom, ss.drainWait, gpus)
+	r.lastEnd, r.sessBroken = s.EndedAt, s.Broken
 	return s, nil
+}
+
+// heldOf is how long a step held its target, from heldFrom (the end of the
+// pair's previous step when the users ran on, else the step's start) to its
+// end, in parts.
+func heldOf(s *results.Step, heldFrom time.Time, drain time.Duration, gpus float64) *results.Held {
+	h := &results.Held{
+		Seconds:       s.EndedAt.Sub(heldFrom).Seconds(),
+		DrainSeconds:  drain.Seconds(),
+		WindowSeconds: s.Window.DurationSeconds,
+		TailSeconds:   s.EndedAt.Sub(s.Window.End).Seconds(),
+	}
+	h.WarmupSeconds = max(0, h.Seconds-h.DrainSeconds-h.WindowSeconds-h.TailSeconds)
+	h.GPUMinutes = h.Seconds / 60 * gpus
+	return h
+}
+
+// provisionalPlain judges an open exploring window: is its verdict plain,
+// and is it broken?
+func provisionalPlain(p load.Progress, samples []scrape.Sample, now time.Time, sla v1alpha1.SLA) (plain, broken bool) {
+	s := &results.Step{Requests: results.Counts{Successful: p.Successful, Errored: p.Errored}}
+	var waiting []float64
+	if len(samples) > 0 {
+		waiting = scrape.WaitingSeries(samples, p.WindowStart, now)
+	}
+	return analysis.Plain(s, p.TTFT, waiting, sla)
 }
 
 // stepScrape is a step's /metrics side: the bounded wait for the server to
 // drain the previous step, then the samples recorded through the step.
 type stepScrape struct {
 	scr       *scrape.Scraper // nil: the target has no /metrics
+	interval  time.Duration
 	rec       scrape.Recorder
 	drainWait time.Duration
 	drained   bool
@@ -503,24 +682,29 @@ type stepScrape struct {
 	done      chan struct{}
 }
 
-// startScrape waits (bounded) for the target to drain, then records its
-// /metrics until finish. It returns nil when ctx ended during the wait.
-func (r *Runner) startScrape(ctx context.Context, t v1alpha1.Target) *stepScrape {
+// startScrape waits (bounded) for the target to drain when drain is set,
+// then records its /metrics until finish. It returns nil when ctx ended
+// during the wait.
+func (r *Runner) startScrape(ctx context.Context, t v1alpha1.Target, drain bool) *stepScrape {
 	spec := r.Plan.Spec
-	ss := &stepScrape{done: make(chan struct{})}
+	// Once a second, more often for steps shorter than a minute so that
+	// a certifying window of stepDuration holds twice the samples the
+	// queue rule's interval needs (analysis.MinBatchSamples) and an
+	// exploring one its samples in a sixth of it; never more than 20 a
+	// second.
+	ss := &stepScrape{done: make(chan struct{}), interval: min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/(2*analysis.MinBatchSamples)))}
+	if r.ScrapeInterval > 0 {
+		ss.interval = r.ScrapeInterval
+	}
 	if t.MetricsURL != "" {
 		ss.scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
-		// Once a second, more often for steps shorter than 30 s so that
-		// the shortest window holds the samples the queue rule's interval
-		// needs (analysis.MinBatchSamples); never more than 20 a second.
-		ss.scr.Interval = min(time.Second, max(50*time.Millisecond, spec.StepDuration.Duration/analysis.MinBatchSamples))
-		if r.ScrapeInterval > 0 {
-			ss.scr.Interval = r.ScrapeInterval
-		}
+		ss.scr.Interval = ss.interval
 		// Requests cut at the previous step's end were aborted; a server
 		// that still works on them (or on other clients' requests) would
 		// load this step, so wait for it to be idle, within a bound.
-		ss.drainWait, ss.drained = ss.scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(ss.scr.Interval, 100*time.Millisecond))
+		if drain {
+			ss.drainWait, ss.drained = ss.scr.WaitIdle(ctx, min(spec.RequestTimeout.Duration, 2*time.Minute), min(ss.scr.Interval, 100*time.Millisecond))
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -542,7 +726,7 @@ func (ss *stepScrape) finish() { ss.stop(); <-ss.done }
 // sequence number and its times.
 func (r *Runner) stamp(s *results.Step, ss *stepScrape, started time.Time, grace time.Duration) {
 	s.Steady.DrainSeconds, s.Steady.Drained = ss.drainWait.Seconds(), ss.drained
-	if ss.scr != nil && !ss.drained {
+	if ss.scr != nil && !ss.drained && s.Settle == nil {
 		s.Steady.Reached = false
 		s.Steady.Reasons = append([]string{fmt.Sprintf("the server had not drained the previous step after %.1f s", ss.drainWait.Seconds())}, s.Steady.Reasons...)
 	}
@@ -659,8 +843,12 @@ func ProgressLine(s *results.Step) string {
 	if !s.Steady.Reached {
 		verdict += "; NOT STEADY: " + strings.Join(s.Steady.Reasons, "; ")
 	}
-	return fmt.Sprintf("%s/%s c=%d %s: %.1f s warmup + %.1f s window, %d requests (%d ok, %d errors, %d incomplete, %d censored), TTFT p95 %s, %.0f tok/s, %s%s -> %s",
-		s.Target, s.Scenario, s.Concurrency, s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds,
+	held := ""
+	if h := s.Held; h != nil {
+		held = fmt.Sprintf(", held %.1f s (%.2f GPU-min)", h.Seconds, h.GPUMinutes)
+	}
+	return fmt.Sprintf("%s/%s c=%d %s: %.1f s warmup + %.1f s window%s, %d requests (%d ok, %d errors, %d incomplete, %d censored), TTFT p95 %s, %.0f tok/s, %s%s -> %s",
+		s.Target, s.Scenario, s.Concurrency, report.StepRole(*s), s.Window.WarmupSeconds, s.Window.DurationSeconds, held,
 		s.Requests.Started, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
 		report.TTFTWithCI(*s), s.Throughput.OutputTokensPerSecond, q, populationLine(s), verdict)
 }

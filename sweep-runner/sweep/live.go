@@ -39,6 +39,9 @@ func (r *Runner) live(t v1alpha1.Target, sc v1alpha1.Scenario, d analysis.Decisi
 	if l.every <= 0 {
 		l.every = DefaultLiveEvery
 	}
+	// A log's first line comes after LiveEvery: a short step says nothing
+	// but its own line at the end.
+	l.last = l.started
 	at := fmt.Sprintf("c=%d", d.Concurrency)
 	if d.Concurrency == 0 {
 		at = "rate step"

@@ -562,7 +562,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	// a TTFT per user (three at least: finished requests, or requests in
 	// flight that got their first token) and three finished requests (a
 	// step without one measured nothing), no more.
-	exploreTTFTs, exploreFinished := max(3, conc), min(3, *spec.MinRequests)
+	exploreTTFTs, exploreFinished := max(3, conc), min(2, *spec.MinRequests)
 	if !certifying {
 		cfg.Duration = max(time.Millisecond, ss.interval*analysis.PlainMinSamples)
 		cfg.MinRequests = 0

@@ -46,7 +46,7 @@ func (r *Runner) live(t v1alpha1.Target, sc v1alpha1.Scenario, d analysis.Decisi
 	if d.Concurrency == 0 {
 		at = "rate step"
 	}
-	l.label = fmt.Sprintf("%s/%s %s %s", t.Name, sc.Name, at, d.Role)
+	l.label = fmt.Sprintf("%s/%s %s", t.Name, sc.Name, at)
 	return l
 }
 
@@ -75,7 +75,11 @@ func (l *liveLine) show(p load.Progress, samples []scrape.Sample, sla v1alpha1.S
 
 func (l *liveLine) text(p load.Progress, samples []scrape.Sample, sla v1alpha1.SLA, certifying bool, spec *v1alpha1.PlanSpec, now time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s held, %s %.1f s", l.label, now.Sub(l.started).Round(100*time.Millisecond), p.Phase, p.Elapsed.Seconds())
+	role := results.RoleExplore
+	if certifying {
+		role = results.RoleCertify
+	}
+	fmt.Fprintf(&b, "%s %s: %s held, %s %.1f s", l.label, role, now.Sub(l.started).Round(100*time.Millisecond), p.Phase, p.Elapsed.Seconds())
 	if p.Phase != "window" {
 		if p.Phase == "tail" {
 			b.WriteString(" (the window's last requests finishing)")

@@ -124,7 +124,10 @@ func TestThinkTimeLittlesLaw(t *testing.T) {
 		if want := 5 * scale; math.Abs(p.ThinkMeanSeconds-want) > 1e-9 {
 			t.Errorf("c=%d: think mean %g s, want 5 s x %g = %g s", s.Concurrency, p.ThinkMeanSeconds, scale, want)
 		}
-		if math.Abs(p.LittleGap) > 0.10 {
+		// An exploring window is a second or so, a few think times: too
+		// short for the time average; the certified windows carry the
+		// answer and hold Little's law.
+		if math.Abs(p.LittleGap) > 0.10 && s.Role != results.RoleExplore {
 			t.Errorf("c=%d: %.2f requests in flight, Little's law says %.2f (%+.0f %%, 10 %% allowed)", s.Concurrency, p.InFlight, p.InFlightExpected, 100*p.LittleGap)
 		}
 		if want := 5 * scale; p.ThinkDrawn < 100 || math.Abs(p.ThinkDrawnSeconds/want-1) > 0.2 {

@@ -310,6 +310,32 @@ func TestAimedSearch(t *testing.T) {
 	}
 }
 
+// TestSLAAimAlternates: an aimed step inside the SLA bracket is followed
+// by a bisection, so a bent KPI cannot make the search creep.
+func TestSLAAimAlternates(t *testing.T) {
+	sla := v1alpha1.SLA{}
+	sla.Default()
+	grid := v1alpha1.Doubling(1, 32)
+	kpi := func(ttft float64) results.KPIs {
+		return results.KPIs{TTFTP95Seconds: ttft, KVCacheMaxPercent: 10, SuccessPercent: 100}
+	}
+	done := []Probe{
+		{Concurrency: 1, AtSLA: true, KPIs: kpi(0.1)},
+		{Concurrency: 12, Phase: results.PhaseAim, Clear: true, Certified: true, KPIs: kpi(1.6)},
+		{Concurrency: 13, Broken: true, Clear: true, Certified: true, KPIs: kpi(4)},
+	}
+	q := Search{Grid: grid, Bisect: true, SLA: sla}
+	d, ok := Next(q, done)
+	// TTFT 0.1 s at 1, 1.6 s at 12: 0.8 s crosses at 6.1.
+	if !ok || d.Concurrency != 6 || d.Phase != results.PhaseAim {
+		t.Fatalf("first SLA step %+v %v, want 6 aimed", d, ok)
+	}
+	done = append(done, Probe{Concurrency: 6, Phase: results.PhaseAim, AtSLA: true, KPIs: kpi(0.2)})
+	if d, ok := Next(q, done); !ok || d.Concurrency != 9 || d.Phase != results.PhaseBisect {
+		t.Fatalf("after an aimed step: %+v %v, want 9 bisected", d, ok)
+	}
+}
+
 func TestSLAAim(t *testing.T) {
 	sla := v1alpha1.SLA{}
 	sla.Default()

@@ -279,8 +279,11 @@ func Next(q Search, done []Probe) (Decision, bool) {
 		return d, true
 	}
 	if loS, hiS := slaBracket(lv); hiS > 0 && hiS-loS > 1 {
-		// Aimed steps are bounded (regula falsi can creep from one end).
-		if c := SLAAim(lv[loS].kpis, lv[hiS].kpis, loS, hiS, q.SLA); c > loS && c < hiS && aimed < 2*maxAimed {
+		// Regula falsi creeps from one end when the KPI bends (TTFT near
+		// the knee): an aimed step is followed by a bisection, and aimed
+		// steps are bounded.
+		lastAimed := len(done) > 0 && done[len(done)-1].Phase == results.PhaseAim
+		if c := SLAAim(lv[loS].kpis, lv[hiS].kpis, loS, hiS, q.SLA); c > loS && c < hiS && aimed < 2*maxAimed && !lastAimed {
 			return Decision{Concurrency: c, Phase: results.PhaseAim, Role: results.RoleExplore}, true
 		}
 		return Decision{Concurrency: (loS + hiS) / 2, Phase: results.PhaseBisect, Role: results.RoleExplore}, true

@@ -34,7 +34,10 @@ func TestBreakingPointMatchesGroundTruth(t *testing.T) {
 		start, max int
 	}{
 		{"int4 B", v1alpha1.Scenario{Name: "B", InputTokens: 4096, OutputTokens: 256}, 0.05, 2, 8},
-		{"int4 C", v1alpha1.Scenario{Name: "C", InputTokens: 256, OutputTokens: 1024}, 0.05, 8, 32},
+		// C at 0.1: at 0.05 an iteration lasts about 1.4 ms and the
+		// client's round trip (unscaled) lets 13, and on a busy machine
+		// 14, users hold where the engine's ground truth breaks at 12.
+		{"int4 C", v1alpha1.Scenario{Name: "C", InputTokens: 256, OutputTokens: 1024}, 0.1, 8, 32},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := vllmsim.Profile("mistral-int4-tp1")

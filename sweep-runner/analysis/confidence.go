@@ -132,55 +132,109 @@ func BatchMeansCI(series []float64, lo, hi float64) results.Interval {
 // side of its threshold; the verdict is clear when a rule is clearly
 // broken, or when every rule is clearly not.
 func Confide(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA) {
+	c, rules := judge(s, ttft, waiting, sla)
+	verdictOf(s, c, rules)
+}
+
+// verdictOf fills c's verdict from the rules and hands it to s.
+func verdictOf(s *results.Step, c *results.Confidence, rules []evidence) {
+	anyBroken := false
+	for _, r := range rules {
+		broken := r.brokenAt(r.best())
+		anyBroken = anyBroken || broken
+		if broken {
+			c.Broken = append(c.Broken, r.name)
+		}
+		if !broken && (r.iv.Unbounded || r.brokenAt(r.worst())) {
+			c.Uncertain = append(c.Uncertain, r.name)
+		}
+	}
+	c.Clear = len(rules) > 0 && (anyBroken || len(c.Uncertain) == 0)
+	s.Confidence = c
+}
+
+// evidence is one breaking rule as a window measured it: its point
+// estimate and 95 % interval against its threshold. Confide and Plain read
+// the same rules (judge), so each is written once.
+type evidence struct {
+	name  string
+	point float64
+	iv    results.Interval
+	thr   float64
+	// above: the rule breaks above the threshold (at it too with
+	// inclusive); else below it.
+	above, inclusive bool
+	// farLo and farHi: a point estimate at or below farLo, or at or above
+	// farHi, lies far from the threshold (Plain); enough: the data are
+	// enough for such a point verdict.
+	farLo, farHi float64
+	enough       bool
+}
+
+func (e evidence) brokenAt(v float64) bool {
+	switch {
+	case e.above && e.inclusive:
+		return v >= e.thr
+	case e.above:
+		return v > e.thr
+	}
+	return v < e.thr
+}
+
+// best and worst are the ends of the interval on the side of holding and
+// of breaking.
+func (e evidence) best() float64 {
+	if e.above {
+		return e.iv.Low
+	}
+	return e.iv.High
+}
+
+func (e evidence) worst() float64 {
+	if e.above {
+		return e.iv.High
+	}
+	return e.iv.Low
+}
+
+// judge measures a window against the breaking rules (those it has data
+// for): TTFT p95 above the degraded threshold (order-statistics interval),
+// waiting > 0 in at least queueFraction of the /metrics samples (batch
+// means), success below the degraded threshold (Wilson). It returns the
+// intervals as a step records them and the rules.
+func judge(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA) (*results.Confidence, []evidence) {
 	c := &results.Confidence{}
 	sorted := slices.Clone(ttft)
 	slices.Sort(sorted)
 	c.TTFTP95 = QuantileCI(sorted, 0.95)
 	fin := s.Requests.Successful + s.Requests.Errored
 	c.Success = Wilson(s.Requests.Successful, fin)
+	var rules []evidence
+	if len(sorted) > 0 {
+		t := sla.TTFT.Degraded.Seconds()
+		rules = append(rules, evidence{name: results.RuleTTFT, point: Quantile(sorted, 0.95), iv: c.TTFTP95, thr: t, above: true,
+			farLo: t / 2, farHi: 2 * t, enough: true})
+	}
 	if waiting != nil {
 		iv := BatchMeansCI(waiting, 0, 1)
 		c.WaitingFraction = &iv
-	}
-	type rule struct {
-		name          string
-		broken, clear bool
-	}
-	var rules []rule
-	ttftT := sla.TTFT.Degraded.Seconds()
-	if len(sorted) > 0 {
-		// Broken when p95 > threshold.
-		br := c.TTFTP95.Low > ttftT
-		ok := !c.TTFTP95.Unbounded && c.TTFTP95.High <= ttftT
-		rules = append(rules, rule{results.RuleTTFT, br, br || ok})
-	}
-	if c.WaitingFraction != nil {
+		var f float64
+		for _, w := range waiting {
+			f += w
+		}
+		if len(waiting) > 0 {
+			f /= float64(len(waiting))
+		}
 		q := sla.QueueFraction
-		br := c.WaitingFraction.Low >= q
-		ok := c.WaitingFraction.High < q
-		rules = append(rules, rule{results.RuleQueue, br, br || ok})
+		rules = append(rules, evidence{name: results.RuleQueue, point: f, iv: iv, thr: q, above: true, inclusive: true,
+			farLo: q / 2, farHi: (1 + q) / 2, enough: len(waiting) >= PlainMinSamples})
 	}
 	if fin > 0 {
 		t := sla.Success.Degraded / 100
-		br := c.Success.High < t
-		ok := c.Success.Low >= t
-		rules = append(rules, rule{results.RuleSuccess, br, br || ok})
+		rules = append(rules, evidence{name: results.RuleSuccess, point: float64(s.Requests.Successful) / float64(fin), iv: c.Success, thr: t,
+			farLo: t - (1 - t), farHi: (1 + t) / 2, enough: true})
 	}
-	anyBroken := false
-	for _, r := range rules {
-		anyBroken = anyBroken || r.broken
-		if r.broken {
-			c.Broken = append(c.Broken, r.name)
-		}
-		if !r.clear {
-			c.Uncertain = append(c.Uncertain, r.name)
-		}
-	}
-	c.Clear = anyBroken || len(c.Uncertain) == 0
-	if len(rules) == 0 {
-		c.Clear = false
-	}
-	s.Confidence = c
+	return c, rules
 }
 
 // PlainMinSamples is the fewest /metrics samples an exploring step judges
@@ -200,37 +254,15 @@ const PlainMinSamples = 10
 // hold the window's counts; it gets Confidence filled. broken is the point
 // verdict, plain or not.
 func Plain(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA) (plain, broken bool) {
-	Confide(s, ttft, waiting, sla)
-	c := s.Confidence
+	c, rules := judge(s, ttft, waiting, sla)
+	verdictOf(s, c, rules)
 	if c.Clear {
 		return true, len(c.Broken) > 0
 	}
-	sorted := slices.Clone(ttft)
-	slices.Sort(sorted)
-	far, brk := true, false
-	if len(sorted) > 0 {
-		t := sla.TTFT.Degraded.Seconds()
-		p := Quantile(sorted, 0.95)
-		brk = brk || p > t
-		far = far && (p <= t/2 || p >= 2*t)
+	far := true
+	for _, r := range rules {
+		broken = broken || r.brokenAt(r.point)
+		far = far && r.enough && (r.point <= r.farLo || r.point >= r.farHi)
 	}
-	if waiting != nil {
-		q := sla.QueueFraction
-		var f float64
-		for _, w := range waiting {
-			f += w
-		}
-		if len(waiting) > 0 {
-			f /= float64(len(waiting))
-		}
-		brk = brk || f >= q
-		far = far && len(waiting) >= PlainMinSamples && (f <= q/2 || f >= (1+q)/2)
-	}
-	if fin := s.Requests.Successful + s.Requests.Errored; fin > 0 {
-		t := sla.Success.Degraded / 100
-		r := float64(s.Requests.Successful) / float64(fin)
-		brk = brk || r < t
-		far = far && (r >= (1+t)/2 || r <= t-(1-t))
-	}
-	return far, brk
+	return far, broken
 }

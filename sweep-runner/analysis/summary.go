@@ -50,16 +50,13 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 			_, more := Next(Search{Grid: grid, Explicit: explicit, Bisect: plan.Spec.BisectEnabled(), Aim: aim, SLA: plan.Spec.EffectiveSLA()}, probes)
 			v := Decide(probes)
 			var pred *results.Prediction
-			var held, gpuMin float64
 			for _, s := range ss {
-				if pred == nil && s.Aim != nil {
+				if s.Aim != nil {
 					pred = s.Aim
-				}
-				if s.Held != nil {
-					held += s.Held.Seconds
-					gpuMin += s.Held.GPUMinutes
+					break
 				}
 			}
+			held, gpuMin := results.HeldOf(ss)
 			sum.HeldSeconds += held
 			sum.GPUMinutes += gpuMin
 			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Concurrency < ss[j].Concurrency })

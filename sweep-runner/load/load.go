@@ -190,8 +190,6 @@ type state struct {
 	// ready, when set, says whether the warmup may end (a step that kept
 	// the previous step's users: Session.Step), and why not.
 	ready func() (bool, string)
-	// seed of the users' start draws: the request counter at the start.
-	seed uint64
 
 	mu      sync.Mutex
 	records []outcome
@@ -234,7 +232,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		case st.ready != nil:
 			ready, why = st.ready()
 		case el < cfg.Warmup:
-			ready = false
+			ready, why = false, fmt.Sprintf("the least warmup (%s) not over", cfg.Warmup)
 		case cfg.SteadyWarmup && st.firstDone.Load() < int64(cfg.Concurrency):
 			ready, why = false, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
 		}
@@ -247,8 +245,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 			break
 		}
 		if past(cfg.Deadline) {
-			res.WarmupSteady = false
-			res.WarmupNote = fmt.Sprintf("warmup cut after %s by the run's budget: %s", el.Round(time.Millisecond), why)
+			res.WarmupSteady, res.WarmupNote = false, budgetCut("warmup", el, why)
 			break
 		}
 		st.watch(phaseWarmup, st.base, time.Time{})
@@ -283,7 +280,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		}
 		if past(cfg.Deadline) {
 			if el < cfg.Duration || fin < cfg.MinRequests {
-				res.WindowNote = fmt.Sprintf("window closed after %s with %d finished requests by the run's budget", el.Round(time.Millisecond), fin)
+				res.WindowNote = budgetCut("window", el, fmt.Sprintf("%d finished requests", fin))
 			}
 			break
 		}
@@ -380,7 +377,8 @@ func (st *state) waitTail(ctx context.Context, we time.Time, tick time.Duration)
 // padded to a cache line: a counter shared by all workers, or slots side by
 // side, would bounce one line between the cores on the per-token path.
 type userSlot struct {
-	// inflight: the phase of the running request +1 (0: none).
+	// inflight: the phase of the running request +1 (0: none); the open
+	// loop's (a session's workers keep their request under their mutex).
 	inflight atomic.Int32
 	// activity: when it started or last received a token (UnixNano).
 	activity atomic.Int64
@@ -507,6 +505,12 @@ func (st *state) aggregate(res *Result, ws, we time.Time, tokens int64) {
 		t.carry(ph)
 	}
 	t.close(tokens)
+}
+
+// budgetCut is the note of a warmup or window the run's budget (Deadline)
+// cut after el, with what it had reached.
+func budgetCut(what string, el time.Duration, reached string) string {
+	return fmt.Sprintf("%s cut after %s by the run's budget: %s", what, el.Round(time.Millisecond), reached)
 }
 
 // past reports whether a deadline is set and has passed.

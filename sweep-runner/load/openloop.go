@@ -379,6 +379,10 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 				maxWarm.Round(time.Millisecond), op.early.Load(), cfg.Warmup, op.anyDone.Load())
 			break
 		}
+		if past(cfg.Deadline) {
+			res.WarmupSteady, res.WarmupNote = false, budgetCut("warmup", el, fmt.Sprintf("%d requests scheduled in its first %s had not finished", op.early.Load(), cfg.Warmup))
+			break
+		}
 		op.watch(phaseWarmup, op.base, time.Time{})
 		if !pause(ctx, tick) {
 			return op.base, op.base, 0, 0
@@ -407,6 +411,12 @@ func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.
 		if el >= maxWin {
 			if fin < cfg.MinRequests {
 				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
+			}
+			break
+		}
+		if past(cfg.Deadline) {
+			if el < cfg.Duration || fin < cfg.MinRequests {
+				res.WindowNote = budgetCut("window", el, fmt.Sprintf("%d finished requests", fin))
 			}
 			break
 		}

@@ -99,7 +99,7 @@ func (s *Session) Close() {
 }
 
 func (s *Session) newState(cfg *Config) *state {
-	return &state{cfg: cfg, sess: s, base: time.Now(), seed: s.seed, abort: s.cancel,
+	return &state{cfg: cfg, sess: s, base: time.Now(), abort: s.cancel,
 		itl: new(histogram.Histogram), skew: new(histogram.Histogram)}
 }
 
@@ -308,7 +308,6 @@ func (s *Session) loop(w *worker) {
 		w.mu.Lock()
 		w.st, w.phase, w.startNs, w.abort = st, ph, time.Now().UnixNano(), abort
 		w.mu.Unlock()
-		w.slot.inflight.Store(ph + 1)
 		o := outcome{phase: ph, out: out}
 		o.pop.turn = turn
 		str.Do(rctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &o.r)
@@ -349,6 +348,5 @@ func (st *state) addFrom(o outcome, w *worker) {
 	w.mu.Lock()
 	w.st, w.abort = nil, nil
 	w.mu.Unlock()
-	w.slot.inflight.Store(0)
 	st.mu.Unlock()
 }

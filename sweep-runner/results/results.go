@@ -356,6 +356,18 @@ type Held struct {
 	GPUMinutes float64 `json:"gpu_minutes"`
 }
 
+// HeldOf adds up what steps held their targets: seconds and GPU-minutes
+// (steps written before Held count nothing).
+func HeldOf(steps []Step) (seconds, gpuMinutes float64) {
+	for _, s := range steps {
+		if s.Held != nil {
+			seconds += s.Held.Seconds
+			gpuMinutes += s.Held.GPUMinutes
+		}
+	}
+	return seconds, gpuMinutes
+}
+
 // Settle records a step that kept the previous step's users running: the
 // users added (at random phases) or retired, and how the window's start
 // was judged settled.

@@ -34,7 +34,8 @@ type liveLine struct {
 	shown   bool
 }
 
-func (r *Runner) live(t v1alpha1.Target, sc v1alpha1.Scenario, d analysis.Decision, stepDur time.Duration) *liveLine {
+// live is the progress line of a step labelled at ("c=4", "rate=2/s").
+func (r *Runner) live(t v1alpha1.Target, sc v1alpha1.Scenario, at string, stepDur time.Duration) *liveLine {
 	l := &liveLine{w: r.Live, tty: r.LiveTTY, every: r.LiveEvery, started: time.Now(), stepDur: stepDur}
 	if l.every <= 0 {
 		l.every = DefaultLiveEvery
@@ -42,10 +43,6 @@ func (r *Runner) live(t v1alpha1.Target, sc v1alpha1.Scenario, d analysis.Decisi
 	// A log's first line comes after LiveEvery: a short step says nothing
 	// but its own line at the end.
 	l.last = l.started
-	at := fmt.Sprintf("c=%d", d.Concurrency)
-	if d.Concurrency == 0 {
-		at = "rate step"
-	}
 	l.label = fmt.Sprintf("%s/%s %s", t.Name, sc.Name, at)
 	return l
 }

@@ -74,16 +74,14 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
 	gpus := float64(max(t.GPUs, 1))
-	if left := r.budgetLeft(); !math.IsInf(left, 1) {
-		cfg.Deadline = started.Add(time.Duration(left / gpus * float64(time.Minute)))
-	}
+	cfg.Deadline = r.deadline(started, gpus)
 	cfg.Decide = func(p load.Progress) bool {
-		if p.Successful+p.Errored >= *spec.MaxRequests || r.budgetLeft()-time.Since(started).Minutes()*gpus <= 0 {
+		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
 		}
 		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
 	}
-	live := r.live(t, sc, analysis.Decision{Phase: phase, Role: results.RoleCertify}, spec.StepDuration.Duration)
+	live := r.live(t, sc, fmt.Sprintf("rate=%g/s", rate), spec.StepDuration.Duration)
 	cfg.Watch = func(p load.Progress) { live.show(p, ss.rec.Samples(), sla, true, &spec) }
 	a := sc.Arrival
 	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}

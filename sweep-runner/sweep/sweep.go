@@ -57,8 +57,8 @@ type Runner struct {
 	Live      io.Writer
 	LiveTTY   bool
 	LiveEvery time.Duration
-	// ScrapeInterval of /metrics (default: 1 s, or a tenth of a step
-	// shorter than 10 s, at least 100 ms).
+	// ScrapeInterval of /metrics (default: 1 s, or a sixtieth of a step
+	// shorter than a minute, at least 50 ms).
 	ScrapeInterval time.Duration
 	// Power, when set, fills each step's power_watts (issue 6).
 	Power PowerSource
@@ -154,6 +154,9 @@ func Open(dir, version string) (*Runner, error) {
 	if version != "" {
 		st.Version = version
 	}
+	// What the steps held, from the steps themselves (a kill between a
+	// step's line and run.json leaves run.json a step behind).
+	st.HeldSeconds, st.GPUMinutes = results.HeldOf(steps)
 	r := &Runner{Plan: plan, RunDir: dir, State: st, steps: steps}
 	r.lock(dir)
 	// Keep prompts unique across the resumed parts of a run.
@@ -423,18 +426,18 @@ func (r *Runner) budgetLeft() float64 {
 	if b <= 0 {
 		return math.Inf(1)
 	}
-	return b - r.spent()
+	return b - r.State.GPUMinutes
 }
 
-// spent is the GPU-minutes the run's finished steps held their targets.
-func (r *Runner) spent() float64 {
-	var m float64
-	for _, s := range r.steps {
-		if s.Held != nil {
-			m += s.Held.GPUMinutes
-		}
+// deadline is when what is left of the budget runs out for a step that
+// holds gpus GPUs from from (zero: no budget); the load engine cuts the
+// warmup and the window there.
+func (r *Runner) deadline(from time.Time, gpus float64) time.Time {
+	left := r.budgetLeft()
+	if math.IsInf(left, 1) {
+		return time.Time{}
 	}
-	return m
+	return from.Add(time.Duration(left / gpus * float64(time.Minute)))
 }
 
 // endSession aborts the users kept between steps, if any.
@@ -496,13 +499,7 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return fmt.Errorf("step %s/%s %s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, label, err)
 	}
 	r.steps = append(r.steps, *step)
-	r.State.HeldSeconds, r.State.GPUMinutes = 0, 0
-	for _, s := range r.steps {
-		if s.Held != nil {
-			r.State.HeldSeconds += s.Held.Seconds
-			r.State.GPUMinutes += s.Held.GPUMinutes
-		}
-	}
+	r.State.HeldSeconds, r.State.GPUMinutes = results.HeldOf(r.steps)
 	if err := r.saveState(); err != nil {
 		return fmt.Errorf("step %s/%s %s was saved but run.json could not be: %w", t.Name, sc.Name, label, err)
 	}
@@ -560,25 +557,20 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	certifying, plain := d.Role == results.RoleCertify, false
 	// An exploring window needs the samples its queue verdict rests on,
 	// a TTFT per user (three at least: finished requests, or requests in
-	// flight that got their first token) and three finished requests (a
-	// step without one measured nothing), no more.
+	// flight that got their first token) and two finished requests (a step
+	// without one measured nothing), no more.
 	exploreTTFTs, exploreFinished := max(3, conc), min(2, *spec.MinRequests)
 	if !certifying {
 		cfg.Duration = max(time.Millisecond, ss.interval*analysis.PlainMinSamples)
 		cfg.MinRequests = 0
 	}
 	gpus := float64(max(t.GPUs, 1))
-	if left := r.budgetLeft(); !math.IsInf(left, 1) {
-		cfg.Deadline = heldFrom.Add(time.Duration(left / gpus * float64(time.Minute)))
-	}
-	live := r.live(t, sc, d, stepDur)
+	cfg.Deadline = r.deadline(heldFrom, gpus)
+	live := r.live(t, sc, fmt.Sprintf("c=%d", conc), stepDur)
 	cfg.Watch = func(p load.Progress) {
 		live.show(p, ss.rec.Samples(), sla, certifying, &spec)
 	}
 	cfg.Decide = func(p load.Progress) bool {
-		if r.budgetLeft()-time.Since(heldFrom).Minutes()*gpus <= 0 {
-			return true
-		}
 		fin := p.Successful + p.Errored
 		if certifying {
 			if p.Elapsed < stepDur || fin < *spec.MinRequests {

@@ -169,9 +169,9 @@ type Search struct {
 //     short (at most maxAimed aimed steps), else the grid's next doubling;
 //     the grid's maximum is the last.
 //   - Once a step has broken, the next step lies inside the bracket
-//     (highest unbroken, lowest broken): aim while it lies inside (at most
-//     maxAimed times; an aim that broke tries just below it), else the
-//     midpoint.
+//     (highest unbroken, lowest broken): aim while it lies inside, or
+//     just below an aim that broke (at most maxAimed aimed steps in all),
+//     else the midpoint.
 //   - These steps explore: they only place the bracket, and stop as soon
 //     as their verdict is plain. A step whose verdict makes it an end of an
 //     adjacent bracket is certified instead (see Decision).
@@ -233,8 +233,8 @@ func Next(q Search, done []Probe) (Decision, bool) {
 		return explore(lv, start, results.PhaseGrid, 0, 0, top), true
 	}
 	aimed := 0
-	for _, c := range sortedKeys(lv) {
-		if lv[c].aimed {
+	for _, l := range lv {
+		if l.aimed {
 			aimed++
 		}
 	}
@@ -257,22 +257,21 @@ func Next(q Search, done []Probe) (Decision, bool) {
 			}
 		}
 	case hi > 0 && hi-lo > 1:
+		// No step lies strictly inside the bracket (breakBracket), so
+		// whatever is picked here is new.
 		next, phase := (lo+hi)/2, results.PhaseBisect
 		if canAim {
 			switch {
-			case aim > lo && aim < hi && !lv[aim].aimed:
+			case aim > lo && aim < hi:
 				next, phase = aim, results.PhaseAim
-			case (aim == hi || lv[hi].aimed) && !lv[hi-1].aimed:
+			case aim == hi || lv[hi].aimed:
 				// The knee was predicted at the broken end, or the
-				// aimed step broke: try just below it (once: a
-				// prediction off by more bisects).
+				// aimed step broke: try just below it (while aimed
+				// steps last: a prediction off by more bisects).
 				next, phase = hi-1, results.PhaseAim
 			}
 		}
-		if _, seen := lv[next]; !seen {
-			return explore(lv, next, phase, lo, hi, top), true
-		}
-		return explore(lv, (lo+hi)/2, results.PhaseBisect, lo, hi, top), true
+		return explore(lv, next, phase, lo, hi, top), true
 	}
 	// The bracket is adjacent (or nothing broke up to the top).
 	if d, ok := certifyEnds(lv); ok {

@@ -9,9 +9,9 @@ import (
 // KVFill is the share of the KV cache at which Predict expects a server to
 // break: users at random points of their requests' lives hold the mean KV
 // demand only on average, and the cache runs out (preemptions, then a
-// queue) before the mean fills it. 0.9 puts vllm-sim's ground truth within
-// one user on its KV-bound pairs (mistral-int4-tp1: A 31, B 3, C 12 against
-// 29, 3 and 12 predicted from a one-user step).
+// queue) before the mean fills it. With 0.9 the one-user step predicted,
+// on mistral-int4-tp1 over seven time-to-answer runs, A 28 to 30, B 2 or 3
+// and C 12 or 13, against vllm-sim's ground truth of 31, 3 and 12.
 const KVFill = 0.9
 
 // Predict aims the search: from the /metrics gauges of the steps run so

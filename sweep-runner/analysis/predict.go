@@ -10,7 +10,7 @@ import (
 // break: users at random points of their requests' lives hold the mean KV
 // demand only on average, and the cache runs out (preemptions, then a
 // queue) before the mean fills it. With 0.9 the one-user step predicted,
-// on mistral-int4-tp1 over seven time-to-answer runs, A 28 to 30, B 2 or 3
+// on mistral-int4-tp1 over eight time-to-answer runs, A 27 to 30, B 2 or 3
 // and C 12 or 13, against vllm-sim's ground truth of 31, 3 and 12.
 const KVFill = 0.9
 

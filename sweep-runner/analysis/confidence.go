@@ -22,6 +22,21 @@ func QuantileCI(sorted []float64, p float64) results.Interval {
 	if n == 0 {
 		return results.Interval{Unbounded: true}
 	}
+	l, u := quantileRanks(n, p)
+	iv := results.Interval{Low: sorted[0], High: sorted[n-1], Unbounded: u == 0}
+	if l > 0 {
+		iv.Low = sorted[l-1]
+	}
+	if u > 0 {
+		iv.High = sorted[u-1]
+	}
+	return iv
+}
+
+// quantileRanks are the 1-based ranks of QuantileCI's order statistics in
+// a sample of n: l the largest with P(B < l) <= 0.025, u the smallest with
+// P(B >= u) <= 0.025, for B ~ Bin(n, p); 0 where none exists.
+func quantileRanks(n int, p float64) (l, u int) {
 	// cdf[k] = P(B <= k).
 	cdf := make([]float64, n+1)
 	var acc float64
@@ -29,23 +44,19 @@ func QuantileCI(sorted []float64, p float64) results.Interval {
 		acc += binomPMF(n, k, p)
 		cdf[k] = acc
 	}
-	// Lower: the largest l (1-based) with P(B < l) = cdf[l-1] <= 0.025.
-	iv := results.Interval{Low: sorted[0]}
-	for l := n; l >= 1; l-- {
-		if cdf[l-1] <= 0.025 {
-			iv.Low = sorted[l-1]
+	for r := n; r >= 1; r-- {
+		if cdf[r-1] <= 0.025 {
+			l = r
 			break
 		}
 	}
-	// Upper: the smallest u with P(B >= u) = 1 - cdf[u-1] <= 0.025.
-	iv.High, iv.Unbounded = sorted[n-1], true
-	for u := 1; u <= n; u++ {
-		if 1-cdf[u-1] <= 0.025 {
-			iv.High, iv.Unbounded = sorted[u-1], false
+	for r := 1; r <= n; r++ {
+		if 1-cdf[r-1] <= 0.025 {
+			u = r
 			break
 		}
 	}
-	return iv
+	return l, u
 }
 
 // binomPMF is P(B = k) for B ~ Bin(n, p), through logarithms so that large
@@ -265,4 +276,63 @@ func Plain(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA)
 		far = far && r.enough && (r.point <= r.farLo || r.point >= r.farHi)
 	}
 	return far, broken
+}
+
+// Futile says whether a certifying window's verdict would still be
+// unclear with grow times the data it holds, if the data go on as they
+// went (the TTFTs distributed as measured, the waiting share and the
+// success rate where they are, their intervals narrowed as the sample
+// grows). A window that cannot answer within its bounds stops paying for
+// the server: its verdict is recorded as uncertain either way. s must hold
+// the window's counts.
+func Futile(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA, grow float64) bool {
+	if grow <= 1 {
+		return false
+	}
+	c, rules := judge(s, ttft, waiting, sla)
+	if verdictOf(&results.Step{}, c, rules); c.Clear {
+		return false
+	}
+	sorted := slices.Clone(ttft)
+	slices.Sort(sorted)
+	for i := range rules {
+		r := &rules[i]
+		switch r.name {
+		case results.RuleTTFT:
+			r.iv = projectQuantileCI(sorted, 0.95, grow)
+		case results.RuleQueue:
+			// The batch means' half-width shrinks as the square root of
+			// the samples.
+			half := (r.iv.High - r.iv.Low) / 2 / math.Sqrt(grow)
+			r.iv = results.Interval{Low: math.Max(0, r.point-half), High: math.Min(1, r.point+half)}
+		case results.RuleSuccess:
+			fin := s.Requests.Successful + s.Requests.Errored
+			n := int(math.Round(float64(fin) * grow))
+			r.iv = Wilson(int(math.Round(r.point*float64(n))), n)
+		}
+	}
+	proj := &results.Step{}
+	verdictOf(proj, &results.Confidence{}, rules)
+	return !proj.Confidence.Clear
+}
+
+// projectQuantileCI is QuantileCI for a sample grow times as large drawn
+// from sorted's empirical distribution: the order statistics' ranks at the
+// larger size, read as quantiles of sorted.
+func projectQuantileCI(sorted []float64, p, grow float64) results.Interval {
+	n := len(sorted)
+	if n == 0 {
+		return results.Interval{Unbounded: true}
+	}
+	m := int(math.Round(float64(n) * grow))
+	l, u := quantileRanks(m, p)
+	at := func(r int) float64 { return Quantile(sorted, float64(r-1)/float64(max(m-1, 1))) }
+	iv := results.Interval{Low: sorted[0], High: sorted[n-1], Unbounded: u == 0}
+	if l > 0 {
+		iv.Low = at(l)
+	}
+	if u > 0 {
+		iv.High = at(u)
+	}
+	return iv
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
@@ -154,5 +155,42 @@ func TestSummarizeConfidence(t *testing.T) {
 	confide(&r)
 	if r.Confidence != "clear" || !slices.Equal(r.UncertainSteps, []int{4}) {
 		t.Errorf("%q %v", r.Confidence, r.UncertainSteps)
+	}
+}
+
+// TestFutile: a window whose TTFT p95 sits on the cliff of its
+// distribution stays unclear at twice its data (futile); one that only
+// lacks the requests of an upper bound would come out clear at four times
+// its data (not futile); a clear one is never futile.
+func TestFutile(t *testing.T) {
+	var sla v1alpha1.SLA
+	sla.Default() // TTFT degraded 2 s
+	ttft := func(n, slow int, slowV float64) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = 0.1
+			if i%(n/max(slow, 1)) == 0 && slow > 0 && i/(n/slow) < slow {
+				v[i] = slowV
+			}
+		}
+		return v
+	}
+	ok := func(n int) *results.Step { return &results.Step{Requests: results.Counts{Successful: n}} }
+	for _, tc := range []struct {
+		name string
+		ttft []float64
+		grow float64
+		want bool
+	}{
+		{"on the cliff", ttft(64, 4, 5), 2, true},
+		{"short of an upper bound", ttft(64, 1, 5), 4, false},
+		{"no room to grow", ttft(64, 4, 5), 1, false},
+		{"clearly broken", ttft(64, 32, 5), 2, false},
+	} {
+		if got := Futile(ok(len(tc.ttft)), tc.ttft, nil, sla, tc.grow); got != tc.want {
+			s := ok(len(tc.ttft))
+			Confide(s, tc.ttft, nil, sla)
+			t.Errorf("%s: futile %v, want %v (now %+v)", tc.name, got, tc.want, s.Confidence.TTFTP95)
+		}
 	}
 }

@@ -26,6 +26,16 @@ type Config struct {
 	Warmup       time.Duration
 	SteadyWarmup bool
 	MaxWarmup    time.Duration
+	// WarmLifetimes, with SteadyWarmup, is the least age of the users
+	// (since their clean start: a fresh session or load.Run) in request
+	// lifetimes (the mean end-to-end latency of the requests finished
+	// since this step began) before the window opens; 0 or less: one.
+	// A server whose KV cache is full keeps drifting for several
+	// lifetimes after a desynchronised start (requests that waited
+	// together finish together), so a verdict the answer rests on waits
+	// for the age the engine's ground truth warms up for
+	// (vllmsim.TruthOptions.WarmupLifetimes).
+	WarmLifetimes float64
 	// Duration is the least window. The window closes once it is that long,
 	// holds MinRequests finished requests and Decide (when set) agrees;
 	// MaxWindow (when longer than Duration) bounds it.
@@ -187,6 +197,10 @@ type state struct {
 	// firstDone counts users added in this step that finished their first
 	// request.
 	firstDone atomic.Int64
+	// e2eSum (ns) and e2eN: the requests that succeeded since the step
+	// began, whichever step they started in, but a user's first (a random
+	// share of a request): a request lifetime now.
+	e2eSum, e2eN atomic.Int64
 	// ready, when set, says whether the warmup may end (a step that kept
 	// the previous step's users: Session.Step), and why not.
 	ready func() (bool, string)
@@ -214,6 +228,28 @@ type state struct {
 	itl, skew *histogram.Histogram
 }
 
+// oldEnough says whether the users are cfg.WarmLifetimes request
+// lifetimes old (a step with SteadyWarmup), and why not.
+func (st *state) oldEnough(cfg *Config) (bool, string) {
+	if !cfg.SteadyWarmup || cfg.WarmLifetimes <= 1 {
+		return true, ""
+	}
+	n := st.e2eN.Load()
+	if n == 0 {
+		return false, "no request finished yet (a request lifetime unknown)"
+	}
+	life := time.Duration(st.e2eSum.Load() / n)
+	born := st.base
+	if st.sess != nil {
+		born = st.sess.born
+	}
+	need := time.Duration(cfg.WarmLifetimes * float64(life))
+	if age := time.Since(born); age < need {
+		return false, fmt.Sprintf("users %s old, %g request lifetimes of %s are %s", age.Round(time.Millisecond), cfg.WarmLifetimes, life.Round(time.Millisecond), need.Round(time.Millisecond))
+	}
+	return true, ""
+}
+
 // control runs the phases: warmup, window, tail. It returns the window's
 // edges and the token counter at each.
 func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, tok0, tok1 int64) {
@@ -235,6 +271,9 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 			ready, why = false, fmt.Sprintf("the least warmup (%s) not over", cfg.Warmup)
 		case cfg.SteadyWarmup && st.firstDone.Load() < int64(cfg.Concurrency):
 			ready, why = false, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
+		}
+		if ready {
+			ready, why = st.oldEnough(cfg)
 		}
 		if ready {
 			break

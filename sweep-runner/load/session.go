@@ -45,8 +45,10 @@ type Session struct {
 	mu       sync.Mutex // guards all
 	all      []*worker
 	wg       sync.WaitGroup
-	// seed: the request counter when the session started.
+	// seed: the request counter when the session started; born: when its
+	// first users started (its clean start).
 	seed uint64
+	born time.Time
 }
 
 // worker is one user of a session.
@@ -149,6 +151,9 @@ func (s *Session) Step(ctx context.Context, cfg Config) (*Result, error) {
 	prev.mu.Unlock()
 
 	change := time.Now()
+	if fresh {
+		s.born = change
+	}
 	added, retired := s.resize(st, cfg.Concurrency)
 	settle := &results.Settle{From: from, Added: added, Retired: retired}
 	if !fresh {
@@ -316,6 +321,11 @@ func (s *Session) loop(w *worker) {
 		us.after(&o, str, n, words, out)
 		if first && !o.r.Incomplete {
 			w.joined.firstDone.Add(1)
+		}
+		if !first && o.r.ErrKind == "" && !o.r.Incomplete { // a first request is a random share of one
+			now := s.cur.Load()
+			now.e2eSum.Add(int64(o.r.End.Sub(o.r.Start)))
+			now.e2eN.Add(1)
 		}
 		first = false
 		st.addFrom(o, w)

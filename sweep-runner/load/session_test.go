@@ -137,3 +137,50 @@ func TestSessionKeepsUsers(t *testing.T) {
 		t.Errorf("server saw %d requests, steps accounted %d", got, accounted)
 	}
 }
+
+// TestWarmLifetimes: a fresh session's window opens once its users are
+// WarmLifetimes request lifetimes old (not after the one lifetime
+// SteadyWarmup alone waits), and a later step whose users are older than
+// that only settles.
+func TestWarmLifetimes(t *testing.T) {
+	ts := httptest.NewServer(&idleWatch{})
+	defer ts.Close()
+	var sla v1alpha1.SLA
+	sla.Default()
+	cfg := Config{
+		Client: client.New(ts.URL, client.Options{MaxConns: 16}), Prompt: &client.Prompt{API: "completions", Model: "m", Words: 8, Tokens: 12},
+		Warmup: 10 * time.Millisecond, SteadyWarmup: true, MaxWarmup: 5 * time.Second, Desync: true, WarmLifetimes: 3,
+		Duration: 300 * time.Millisecond, MinRequests: 4, MaxWindow: 2 * time.Second, Grace: 2 * time.Second, RequestTimeout: 5 * time.Second,
+		InputTokens: 12, OutputTokens: 20, SLA: sla, Counter: new(atomic.Uint64), Concurrency: 3,
+	}
+	s, err := NewSession(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Step(context.Background(), cfg)
+	if err != nil || res.Interrupted {
+		t.Fatalf("%v %+v", err, res)
+	}
+	// A request is 20 chunks 15 ms apart: about 0.3 s.
+	var sum float64
+	for _, e := range res.E2E {
+		sum += e
+	}
+	if len(res.E2E) == 0 {
+		t.Fatal("no request finished in the window")
+	}
+	life := time.Duration(sum / float64(len(res.E2E)) * float64(time.Second))
+	warm := res.WindowStart.Sub(res.Start)
+	if !res.WarmupSteady || warm < time.Duration(2.5*float64(life)) {
+		t.Errorf("window opened %v after the start (steady %v: %s), want 3 lifetimes of %v", warm, res.WarmupSteady, res.WarmupNote, life)
+	}
+	cfg.Concurrency = 4
+	res, err = s.Step(context.Background(), cfg)
+	if err != nil || res.Interrupted {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if w := res.WindowStart.Sub(res.Start); !res.WarmupSteady || w > 2*life {
+		t.Errorf("a step of old users warmed up %v (steady %v: %s), want the settle rule's one lifetime of %v", w, res.WarmupSteady, res.WarmupNote, life)
+	}
+}

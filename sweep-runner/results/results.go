@@ -321,10 +321,11 @@ type Step struct {
 // SteadyState records how a step reached steady state before and during
 // its window.
 type SteadyState struct {
-	// Reached: the server was drained before the step, every user had
-	// finished a request before the window opened (one request lifetime at
-	// this concurrency), and the window held at least the plan's
-	// minRequests finished requests.
+	// Reached: the server was drained before the step (or the users ran
+	// on and settled), every user had finished a request before the window
+	// opened (one request lifetime at this concurrency; a certifying
+	// step's users three lifetimes old), and the window held at least the
+	// plan's minRequests finished requests.
 	Reached bool `json:"reached"`
 	// Reasons why it was not reached (empty when it was).
 	Reasons []string `json:"reasons,omitempty"`
@@ -432,6 +433,10 @@ type Confidence struct {
 	// Plain: an exploring step's verdict was plain (analysis.Plain) when
 	// its window closed, though not clear.
 	Plain bool `json:"plain,omitempty"`
+	// Futile: a certifying window closed half-way through its bound
+	// (maxWindow, maxRequests) because its verdict would still have been
+	// unclear at the bound (analysis.Futile); the verdict stays uncertain.
+	Futile bool `json:"futile,omitempty"`
 }
 
 // Unsteady reports whether the step is known not to have reached steady

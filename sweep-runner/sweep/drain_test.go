@@ -87,3 +87,23 @@ func forward(w http.ResponseWriter, r *http.Request, base string, ctx context.Co
 		}
 	}
 }
+
+// TestFlushAfter: only a broken step whose server did not hold steady, or
+// whose requests failed, forces a clean boundary before fewer users.
+func TestFlushAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    results.Step
+		want bool
+	}{
+		{"not broken", results.Step{Steady: results.SteadyState{Reached: true}}, false},
+		{"not broken, unsteady", results.Step{}, false},
+		{"broken, steady queue", results.Step{Broken: true, Steady: results.SteadyState{Reached: true}}, false},
+		{"broken, unsteady", results.Step{Broken: true}, true},
+		{"broken, errors", results.Step{Broken: true, Steady: results.SteadyState{Reached: true}, Requests: results.Counts{Errored: 1}}, true},
+	} {
+		if got := flushAfter(&tc.s); got != tc.want {
+			t.Errorf("%s: flushAfter %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -179,8 +179,9 @@ func TestServerRestartMidStep(t *testing.T) {
 
 	restarted := make(chan time.Duration, 1)
 	go func() {
-		// Restart once the step is well under way.
-		for posts.Load() < 12 {
+		// Restart once the window is well under way: the warmup holds
+		// certifyLifetimes requests per user (12 posts).
+		for posts.Load() < 24 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		hs1.Close() // closes the listener and every connection

@@ -83,11 +83,12 @@ type Runner struct {
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
-	// sess keeps a pair's users running between steps; sessBroken: its
-	// last step broke; lastEnd: when the pair's last step ended.
-	sess       *load.Session
-	sessBroken bool
-	lastEnd    time.Time
+	// sess keeps a pair's users running between steps; sessFlush: its
+	// last step's queue must empty before fewer users are measured
+	// (flushAfter); lastEnd: when the pair's last step ended.
+	sess      *load.Session
+	sessFlush bool
+	lastEnd   time.Time
 	// unlock releases the run directory's lock (see Close).
 	unlock func()
 }
@@ -444,7 +445,7 @@ func (r *Runner) deadline(from time.Time, gpus float64) time.Time {
 func (r *Runner) endSession() {
 	if r.sess != nil {
 		r.sess.Close()
-		r.sess, r.sessBroken = nil, false
+		r.sess, r.sessFlush = nil, false
 	}
 }
 
@@ -513,14 +514,27 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	return nil
 }
 
+// certifyLifetimes is the least age, in request lifetimes, of the users
+// whose window may certify a verdict (load.Config.WarmLifetimes): the
+// warmup the engine's ground truth gives each level. With a full KV cache
+// the server drifts for several lifetimes after a fresh start (in the
+// engine at INT4 C's 12 users the TTFT p95 of a two-lifetime window rises
+// from 0.15 s to 3 s over eight lifetimes), so a verdict measured younger
+// is the start's, not the steady state's. Users that ran on from earlier
+// steps are usually that old already; exploring steps (an exploring step
+// that turns certifying mid-window included) only need the settle rule.
+const certifyLifetimes = 3
+
 // runStep runs one step; it returns nil, nil when ctx interrupted it.
 //
 // The step keeps the previous step's users running (a load.Session: users
 // added at random phases, or retired, and the window opened once the server
 // has settled), except at a clean boundary: the pair's first step, fewer
-// users after a broken step (its queue must empty), or a sharded step.
-// There the server is drained first (bounded) and the users start afresh,
-// desynchronised, with a warmup of at least one request lifetime. The
+// users after a broken step whose queue must empty (flushAfter), or a
+// sharded step. There the server is drained first (bounded) and the users
+// start afresh, desynchronised, with a warmup of at least one request
+// lifetime. A certifying step waits until the users are certifyLifetimes
+// old, whichever way they started. The
 // window then follows d's role: an exploring step closes as soon as its
 // verdict is plain (analysis.Plain; at stepDuration at the latest), a
 // certifying one stays open until it holds stepDuration, minRequests and a
@@ -533,7 +547,7 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	conc := d.Concurrency
 	started := time.Now()
 	heldFrom := started
-	cont := r.sess != nil && r.Load == nil && (conc >= r.sess.Users() || !r.sessBroken)
+	cont := r.sess != nil && r.Load == nil && (conc >= r.sess.Users() || !r.sessFlush)
 	if cont {
 		heldFrom = r.lastEnd
 	} else {
@@ -554,7 +568,10 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	}
 	applyPopulation(&cfg, sc, spec)
 	stepDur := spec.StepDuration.Duration
-	certifying, plain := d.Role == results.RoleCertify, false
+	certifying, plain, futile := d.Role == results.RoleCertify, false, false
+	if certifying {
+		cfg.WarmLifetimes = certifyLifetimes
+	}
 	// An exploring window needs the samples its queue verdict rests on,
 	// a TTFT per user (three at least: finished requests, or requests in
 	// flight that got their first token) and two finished requests (a step
@@ -582,7 +599,16 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 			// them finished.
 			q := p
 			q.Successful += p.InFlight
-			return fin >= *spec.MaxRequests || provisionalClear(q, ss.rec.Samples(), time.Now(), sla)
+			if fin >= *spec.MaxRequests || provisionalClear(q, ss.rec.Samples(), time.Now(), sla) {
+				return true
+			}
+			// Half-way through its bound, a window whose verdict would
+			// stay unclear at the bound stops (analysis.Futile).
+			if maxWin := max(stepDur, spec.MaxWindow.Duration); 2*p.Elapsed >= maxWin {
+				grow := min(maxWin.Seconds()/p.Elapsed.Seconds(), float64(*spec.MaxRequests)/float64(max(fin, 1)))
+				futile = provisionalFutile(p, ss.rec.Samples(), time.Now(), sla, grow)
+			}
+			return futile
 		}
 		if fin < exploreFinished || len(p.TTFT) < exploreTTFTs && p.Elapsed < stepDur {
 			return false
@@ -626,14 +652,30 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	s.Role, s.Aim, s.Settle = results.RoleExplore, pred, res.Settle
 	if certifying {
 		s.Role = results.RoleCertify
+		if s.Confidence != nil && !s.Confidence.Clear {
+			s.Confidence.Futile = futile
+		}
 	} else if s.Confidence != nil {
 		s.Confidence.Plain = plain
 	}
 	withPrompt(s, prompt)
 	r.stamp(s, ss, started, cfg.Grace)
 	s.Held = heldOf(s, heldFrom, ss.drainWait, gpus)
-	r.lastEnd, r.sessBroken = s.EndedAt, s.Broken
+	r.lastEnd, r.sessFlush = s.EndedAt, flushAfter(s)
 	return s, nil
+}
+
+// flushAfter says whether a step's queue must empty before a step with
+// fewer users: it broke and its server did not hold a steady state (the
+// queue still growing, a warmup or window cut short) or requests failed
+// or stalled (their retries and stragglers would load the next step).
+// A closed loop's queue is bounded by its users: a broken step whose
+// server held steady hands fewer users a server already at its steady
+// state once the retired users' requests are aborted and the requests
+// sent before the change have finished (load.Session's settle rule), so
+// its state, aged for several request lifetimes, is kept.
+func flushAfter(s *results.Step) bool {
+	return s.Broken && (!s.Steady.Reached || s.Requests.Errored > 0)
 }
 
 // heldOf is how long a step held its target, from heldFrom (the end of the
@@ -738,6 +780,17 @@ func provisionalClear(p load.Progress, samples []scrape.Sample, now time.Time, s
 	}
 	analysis.Confide(s, p.TTFT, waiting, sla)
 	return s.Confidence.Clear
+}
+
+// provisionalFutile judges an open certifying window: would its verdict
+// stay unclear with grow times its data?
+func provisionalFutile(p load.Progress, samples []scrape.Sample, now time.Time, sla v1alpha1.SLA, grow float64) bool {
+	s := &results.Step{Requests: results.Counts{Successful: p.Successful, Errored: p.Errored}}
+	var waiting []float64
+	if len(samples) > 0 {
+		waiting = scrape.WaitingSeries(samples, p.WindowStart, now)
+	}
+	return analysis.Futile(s, p.TTFT, waiting, sla, grow)
 }
 
 // BuildStep turns a step's measurements into its record and verdict.

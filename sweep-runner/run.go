@@ -149,6 +149,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		r = sweep.New(plan)
 	}
+	// The plan's shards is what runs; --shards overrides it (and a new
+	// run's plan.yaml records what ran).
+	if fs.Changed("shards") {
+		if r.RunDir == "" {
+			r.Plan.Spec.Shards = v1alpha1.Ptr(f.shard.n)
+		}
+	} else {
+		f.shard.n = r.Plan.Spec.ShardCount()
+		if err := f.shard.check(); err != nil {
+			return err
+		}
+	}
 	defer r.Close()
 	r.FreeSpace = diskSpace
 	if err := applyOutputs(&f, r, stderr); err != nil {

@@ -35,7 +35,7 @@ type shardOpts struct {
 }
 
 func addShardFlags(fs *pflag.FlagSet, s *shardOpts) {
-	fs.IntVar(&s.n, "shards", 1, fmt.Sprintf("spread each step's users over this many sweep-runner processes (1..%d): this one coordinates; without --shard-index it starts the others on 127.0.0.1", v1alpha1.MaxShards))
+	fs.IntVar(&s.n, "shards", 1, fmt.Sprintf("spread each step's users over this many sweep-runner processes (1..%d): this one coordinates; without --shard-index it starts the others on 127.0.0.1 (default: the plan's shards, 1)", v1alpha1.MaxShards))
 	fs.IntVar(&s.index, "shard-index", -1, "this process's shard (an Indexed Job's completion index): 0 coordinates, any other is a worker (needs --coordinator)")
 	fs.StringVar(&s.coordinator, "coordinator", "", "index 0's HOST:PORT (NAME-0.SUBDOMAIN:PORT); workers listen on its port and are reached as NAME-i.SUBDOMAIN:PORT")
 }

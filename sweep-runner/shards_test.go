@@ -65,15 +65,25 @@ func checkAddUp(t *testing.T, steps []results.Step) {
 	}
 }
 
-// TestShardedSweep: three shards (two worker processes) find the breaking
-// point one process finds, 13 users for 12 sequences, and every step's
-// requests add up (doubling from 8: 8, 16, then 12, 14, 13).
+// TestShardedSweep: three shards (two worker processes, asked for by the
+// plan's shards, not a flag) find the breaking point one process finds, 13
+// users for 12 sequences, and every step's requests add up (doubling from
+// 8: 8, 16, then 12, 14, 13).
 func TestShardedSweep(t *testing.T) {
 	sim := shardSim(t)
 	bp := map[string]int{}
+	plan := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(plan, []byte("apiVersion: step07.rhoai-demo.io/v1alpha1\nkind: SweepPlan\nspec:\n  shards: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range []string{"1", "3"} {
 		out := t.TempDir()
-		args := append([]string{"run", "--shards", n, "--target", "m=" + sim + ",gpus=1,model=vllm-sim", "--start-concurrency", "8", "--max-concurrency", "32", "--out", out}, shortSteps...)
+		how := []string{"--shards", n}
+		if n == "3" {
+			how = []string{"--plan", plan}
+		}
+		args := append(append([]string{"run"}, how...), "--target", "m="+sim+",gpus=1,model=vllm-sim", "--start-concurrency", "8", "--max-concurrency", "32", "--out", out)
+		args = append(args, shortSteps...)
 		code, _, stderr := runCLI(args...)
 		if code != 0 {
 			t.Fatalf("--shards %s: exit %d\n%s", n, code, stderr)

@@ -12,7 +12,7 @@ import (
 )
 
 func comparison(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
-	sla := c.Spec.Sweep.SLA
+	sla := c.Spec.Sweep.EffectiveSLA()
 	degraded := sla.TTFT.Degraded.Seconds()
 	gpus := gpuTable("model_name", gpuModels(c))
 	scen := `="$` + varScenario + `"`

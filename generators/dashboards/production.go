@@ -14,22 +14,22 @@ import (
 
 // SLA thresholds of the config as Grafana steps.
 func ttftSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.SLA.TTFT
+	t := c.Spec.Sweep.EffectiveSLA().TTFT
 	return lowerIsBetter(t.Excellent.Seconds(), t.Acceptable.Seconds(), t.Degraded.Seconds())
 }
 
 func readingSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.SLA.ReadingSpeed
+	t := c.Spec.Sweep.EffectiveSLA().ReadingSpeed
 	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
 }
 
 func kvSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.SLA.KVCache
+	t := c.Spec.Sweep.EffectiveSLA().KVCache
 	return lowerIsBetter(t.Excellent, t.Acceptable, t.Degraded)
 }
 
 func successSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.SLA.Success
+	t := c.Spec.Sweep.EffectiveSLA().Success
 	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 func sweepResults(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
-	sla := c.Spec.Sweep.SLA
+	sla := c.Spec.Sweep.EffectiveSLA()
 	mSel := `=~"$` + varModel + `"`
 	sSel := `=~"$` + varScenario + `"`
 	sel := ssel(mSel, sSel)

@@ -75,7 +75,7 @@ const by = "namespace, model_name"
 
 // Groups returns the rule groups for a defaulted config.
 func Groups(c *v1alpha1.ModelPerformanceMetrics) []Group {
-	sla := c.Spec.Sweep.SLA
+	sla := c.Spec.Sweep.EffectiveSLA()
 	// rate of one counter or histogram series, and a gauge, one copy per pod
 	rate := func(metric string) string {
 		return vm.DedupScrapes(fmt.Sprintf("rate(%s[%s])", metric, RateWindow))

@@ -129,13 +129,22 @@ func TestThresholdsFromConfig(t *testing.T) {
 		AlertSuccess:      RecSuccessRatio + " < 0.9",
 		AlertQueue:        RecQueue + " > 0",
 	}
-	for _, g := range Groups(c) {
-		for _, r := range g.Rules {
-			if r.Alert != "" && r.Expr != want[r.Alert] {
-				t.Errorf("%s: %q, want %q", r.Alert, r.Expr, want[r.Alert])
+	check := func(c *v1alpha1.ModelPerformanceMetrics, want map[string]string) {
+		t.Helper()
+		for _, g := range Groups(c) {
+			for _, r := range g.Rules {
+				if r.Alert != "" && r.Expr != want[r.Alert] {
+					t.Errorf("%s: %q, want %q", r.Alert, r.Expr, want[r.Alert])
+				}
 			}
 		}
 	}
+	check(c, want)
+	// A sweep of simulators at a time scale judges by the scaled SLA
+	// (EffectiveSLA); the alerts on those simulators draw the same lines.
+	c.Spec.Sweep.TimeScale = 0.5
+	want[AlertTTFT], want[AlertReadingSpeed] = RecTTFTP95+" > 1.75", RecReadingSpeed+" < 14"
+	check(c, want)
 }
 
 func TestPromtoolCheckRules(t *testing.T) {

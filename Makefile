@@ -88,7 +88,7 @@ fuzz:
 # time to answer of an adaptive sweep against a fixed grid. Prints a table and
 # writes bench.json (git-ignored); about 4 minutes on 2 cores.
 # BENCH_ARGS passes flags to bin/bench (bin/bench -h).
-BENCH_PKGS := ./sweep-runner/client ./sweep-runner/histogram ./sweep-runner/load ./sweep-runner/analysis ./internal/tree
+BENCH_PKGS := ./sweep-runner/client ./sweep-runner/histogram ./sweep-runner/load ./sweep-runner/analysis ./cmd/step07gen/tree
 BENCH_ARGS ?=
 bench: build
 	@set -o pipefail; f=$$(mktemp); \

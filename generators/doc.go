@@ -11,5 +11,5 @@
 // generator imports no other generator: what it shares is in internal/kit
 // (helpers, the Object type) and api/v1alpha1 (the names other objects refer
 // to). This package is the only one that imports them all; turning objects
-// into YAML (internal/manifest) and files (internal/tree) is not its job.
+// into YAML (internal/manifest) and files (cmd/step07gen/tree) is not its job.
 package generators

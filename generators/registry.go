@@ -8,7 +8,7 @@ import (
 	"github.com/rhoai-demo/step07/generators/argocd"
 	"github.com/rhoai-demo/step07/generators/dashboards"
 	"github.com/rhoai-demo/step07/generators/grafana"
-	"github.com/rhoai-demo/step07/generators/guidellm"
+	"github.com/rhoai-demo/step07/generators/sweepjob"
 	"github.com/rhoai-demo/step07/generators/networkpolicy"
 	"github.com/rhoai-demo/step07/generators/prometheus"
 	"github.com/rhoai-demo/step07/generators/rules"
@@ -37,7 +37,7 @@ var Registry = []Generator{
 	{Component: rules.Component, Objects: rules.Objects, Deployed: true},
 	{Component: grafana.Component, Objects: grafana.Objects, Deployed: true},
 	{Component: dashboards.Component, Objects: dashboards.Objects, Deployed: true},
-	{Component: guidellm.Component, Objects: guidellm.Objects, Deployed: true},
+	{Component: sweepjob.Component, Objects: sweepjob.Objects, Deployed: true},
 	{Component: networkpolicy.Component, Objects: networkpolicy.Objects, Deployed: true},
 	{Component: argocd.Component, Objects: argocd.Objects},
 }

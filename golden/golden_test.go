@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rhoai-demo/step07/internal/tree"
+	"github.com/rhoai-demo/step07/cmd/step07gen/tree"
 )
 
 // TestValidConfigs compares the whole generated tree of each valid config

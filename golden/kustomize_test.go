@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rhoai-demo/step07/internal/testenv"
-	"github.com/rhoai-demo/step07/internal/tree"
+	"github.com/rhoai-demo/step07/cmd/step07gen/tree"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 )

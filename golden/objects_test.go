@@ -248,7 +248,7 @@ func checkServiceMonitor(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id s
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].TargetPort == nil || sm.Spec.Endpoints[0].TargetPort.IntValue() != model.MetricsPort {
 		t.Errorf("%s: want one endpoint with targetPort %d", id, model.MetricsPort)
 	}
-	if got := string(sm.Spec.Endpoints[0].Interval); got != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+	if got := string(sm.Spec.Endpoints[0].Interval); got != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration) {
 		t.Errorf("%s: interval %s", id, got)
 	}
 }
@@ -272,7 +272,7 @@ func checkConfigMap(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id string
 			if err := yaml.Unmarshal([]byte(v), &cfg); err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}
-			if cfg.Global.ScrapeInterval != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) || len(cfg.ScrapeConfigs) != len(c.Spec.Models)+1 ||
+			if cfg.Global.ScrapeInterval != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration) || len(cfg.ScrapeConfigs) != len(c.Spec.Models)+1 ||
 				len(cfg.RuleFiles) != 1 || cfg.RuleFiles[0] != v1alpha1.RulesMountPath+"/*.yaml" {
 				t.Errorf("%s: prometheus.yml: %+v", id, cfg)
 			}
@@ -289,7 +289,7 @@ func checkConfigMap(t *testing.T, c *v1alpha1.ModelPerformanceMetrics, id string
 				t.Fatalf("%s: %v", id, err)
 			}
 			d := ds.Datasources[0]
-			if !d.IsDefault || d.JSONData["timeInterval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+			if !d.IsDefault || d.JSONData["timeInterval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration) {
 				t.Errorf("%s: local Prometheus must be default with timeInterval = scrape interval: %+v", id, d)
 			}
 			if c.Spec.Platform == v1alpha1.PlatformOpenShift {

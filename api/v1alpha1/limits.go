@@ -1,9 +1,8 @@
 package v1alpha1
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"github.com/rhoai-demo/step07/internal/k8sname"
 	"net"
 	"net/netip"
 	"net/url"
@@ -11,53 +10,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// Kubernetes' limits on the names and values step07gen derives from a
-// config (k8s.io/apimachinery/pkg/util/validation).
-const (
-	// MaxLabelValue bounds a label value (and a label key's name part).
-	MaxLabelValue = 63
-	// MaxDNSLabel bounds a DNS-1123 label: a namespace, a Service (a
-	// DNS-1035 label), a container or volume name, one label of a host.
-	MaxDNSLabel = 63
-	// MaxDNSSubdomain bounds a DNS-1123 subdomain: most object names, a host.
-	MaxDNSSubdomain = 253
-	// MaxPortName bounds a container or Service port name (an IANA service
-	// name).
-	MaxPortName = 15
-	// shortHashLen hex digits of SHA-256 end a shortened name.
-	shortHashLen = 10
-)
-
-// Shorten fits a name or label value derived from user input into max
-// bytes. One that fits is returned unchanged (so every name of a config
-// within the limits stays as it was); a longer one keeps as much of its
-// beginning as fits, without trailing '-', '.' or '_', followed by '-' and
-// the first 10 hex digits of the SHA-256 of the whole value, the way
-// Kubernetes tooling shortens generated names. The result is deterministic,
-// readable, stays a DNS-1123 label, DNS-1123 subdomain, label value or port
-// name when the value was one (apart from its length), and two different
-// values differ after shortening too, however long the part they share.
-// Use it wherever a name or label value is derived from the config.
-func Shorten(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	h := hex.EncodeToString(sum[:])[:shortHashLen]
-	keep := max - shortHashLen - 1
-	if keep < 1 {
-		return h[:min(max, len(h))]
-	}
-	prefix := strings.TrimRight(s[:keep], "-._")
-	if prefix == "" {
-		return h
-	}
-	return prefix + "-" + h
-}
-
-// LabelValue is a derived value fitted to a label value's 63 characters.
-func LabelValue(s string) string { return Shorten(s, MaxLabelValue) }
 
 // GrafanaRouteSubdomain is spec.subdomain of Grafana's Route: empty when
 // the Route has a host (spec.grafana.routeHost, or platform kubernetes)
@@ -70,8 +22,8 @@ func (c *ModelPerformanceMetrics) GrafanaRouteSubdomain() string {
 	if c.Spec.Platform != PlatformOpenShift || c.Spec.Grafana.RouteHost != "" {
 		return ""
 	}
-	if generated := GrafanaName + "-" + c.Spec.Namespace; len(generated) > MaxDNSLabel {
-		return Shorten(generated, MaxDNSLabel)
+	if generated := GrafanaName + "-" + c.Spec.Namespace; len(generated) > k8sname.MaxDNSLabel {
+		return k8sname.Shorten(generated, k8sname.MaxDNSLabel)
 	}
 	return ""
 }
@@ -89,8 +41,8 @@ func validateLimits(errs *Errors, c *ModelPerformanceMetrics) {
 			errs.Add("spec.grafana.routeHost", "%q is an IP address: the Route or Ingress host must be a DNS name", h)
 		}
 		for _, label := range strings.Split(h, ".") {
-			if len(label) > MaxDNSLabel {
-				errs.Add("spec.grafana.routeHost", "%q: each dot-separated part of a host name may have at most %d characters, %q has %d", h, MaxDNSLabel, label, len(label))
+			if len(label) > k8sname.MaxDNSLabel {
+				errs.Add("spec.grafana.routeHost", "%q: each dot-separated part of a host name may have at most %d characters, %q has %d", h, k8sname.MaxDNSLabel, label, len(label))
 				break
 			}
 		}
@@ -136,3 +88,8 @@ func urlPort(errs *Errors, f, raw string) {
 		errs.Add(f, "port %q of %q must be between 1 and 65535", u.Port(), raw)
 	}
 }
+
+// PinsUIDs says whether the generated pods pin their users' UIDs: on plain
+// Kubernetes nothing assigns one (kit.PodSecurity); on OpenShift the
+// restricted-v2 SCC does, from the namespace's range.
+func (c *ModelPerformanceMetrics) PinsUIDs() bool { return c.Spec.Platform == PlatformKubernetes }

@@ -1,6 +1,10 @@
 package v1alpha1
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/rhoai-demo/step07/internal/k8sname"
+)
 
 // Names, ports and commands of generated objects that more than one part of
 // step07gen refers to: two generators, or a generator and the tree's
@@ -70,7 +74,7 @@ func (c *ModelPerformanceMetrics) ScrapesDCGMElsewhere() bool {
 // step-07 installs share the GPU operator's namespace. (At most 84
 // characters, a valid name; its label is shortened, see kit.Labels.)
 func (c *ModelPerformanceMetrics) PrometheusDCGMRoleName() string {
-	return Shorten(c.Spec.Namespace+"-"+PrometheusName+"-dcgm", MaxDNSSubdomain)
+	return k8sname.Shorten(c.Spec.Namespace+"-"+PrometheusName+"-dcgm", k8sname.MaxDNSSubdomain)
 }
 
 // GrafanaOAuthProxy reports whether the OpenShift OAuth proxy sits in front
@@ -93,7 +97,7 @@ func (c *ModelPerformanceMetrics) GrafanaServingPort() int {
 // characters, well within a name's 253; its app.kubernetes.io/name label
 // is shortened, see kit.Labels.)
 func (c *ModelPerformanceMetrics) GrafanaClusterRoleBindingName() string {
-	return Shorten(c.Spec.Namespace+"-"+GrafanaName+"-cluster-monitoring-view", MaxDNSSubdomain)
+	return k8sname.Shorten(c.Spec.Namespace+"-"+GrafanaName+"-cluster-monitoring-view", k8sname.MaxDNSSubdomain)
 }
 
 // ArgoCDApplicationName names the ArgoCD Application that syncs the tree.

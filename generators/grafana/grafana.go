@@ -49,7 +49,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 
 // Build returns the Grafana objects mounting the named dashboard ConfigMaps.
 func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([]kit.Object, error) {
-	meta := func(name string) metav1.ObjectMeta { return kit.Meta(c, Component, name) }
+	meta := func(name string) metav1.ObjectMeta { return kit.Meta(c.Spec.Namespace, Component, name) }
 	ds, err := Datasources(c)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func Build(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []string) ([
 
 // Datasources renders the Grafana datasource provisioning file.
 func Datasources(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
-	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)
+	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration)
 	type ds struct {
 		Name           string            `json:"name"`
 		Type           string            `json:"type"`
@@ -281,7 +281,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 	}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: kit.Meta(c, Component, Name),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, Name),
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: kit.Selector(Name)},
@@ -291,7 +291,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, dashboardConfigMaps []strin
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           Name,
 					AutomountServiceAccountToken: ptr.To(c.GrafanaOAuthProxy()),
-					SecurityContext:              kit.PodSecurity(c, kit.GrafanaUID),
+					SecurityContext:              kit.PodSecurity(c.PinsUIDs(), kit.GrafanaUID),
 					Containers: append([]corev1.Container{{
 						Name:            "grafana",
 						Image:           c.Spec.Grafana.Image,

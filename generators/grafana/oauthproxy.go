@@ -41,7 +41,7 @@ func routeTLS(c *v1alpha1.ModelPerformanceMetrics) *routev1.TLSConfig {
 func service(c *v1alpha1.ModelPerformanceMetrics) *corev1.Service {
 	s := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: kit.Meta(c, Component, Name),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, Name),
 		Spec: corev1.ServiceSpec{
 			Selector: kit.Selector(Name),
 			Ports:    []corev1.ServicePort{{Name: "http", Port: httpPort, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},

@@ -42,7 +42,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 func policy(c *v1alpha1.ModelPerformanceMetrics, name string, types ...networkingv1.PolicyType) *networkingv1.NetworkPolicy {
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: kit.Meta(c, Component, name),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, name),
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: kit.Selector(name)},
 			PolicyTypes: types,

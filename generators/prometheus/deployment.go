@@ -20,7 +20,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, data corev1.Volume, probe f
 	labels := kit.Labels(Component, name)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: kit.Meta(c, Component, name),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, name),
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: kit.Selector(name)},
@@ -33,7 +33,7 @@ func deployment(c *v1alpha1.ModelPerformanceMetrics, data corev1.Volume, probe f
 				Spec: corev1.PodSpec{
 					ServiceAccountName:           name,
 					AutomountServiceAccountToken: ptr.To(true),
-					SecurityContext:              kit.PodSecurity(c, kit.PrometheusUID),
+					SecurityContext:              kit.PodSecurity(c.PinsUIDs(), kit.PrometheusUID),
 					Containers: []corev1.Container{{
 						Name:  "prometheus",
 						Image: p.Image,

@@ -30,7 +30,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := func() metav1.ObjectMeta { return kit.Meta(c, Component, name) }
+	meta := func() metav1.ObjectMeta { return kit.Meta(c.Spec.Namespace, Component, name) }
 	sa := &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta: meta(),
@@ -54,7 +54,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	}
 	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: kit.Meta(c, Component, ConfigMapName),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, ConfigMapName),
 		Data:       map[string]string{"prometheus.yml": cfg},
 	}
 	svc := &corev1.Service{
@@ -77,7 +77,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	if st.Type == v1alpha1.StoragePVC {
 		pvc := &corev1.PersistentVolumeClaim{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-			ObjectMeta: kit.Meta(c, Component, DataPVCName),
+			ObjectMeta: kit.Meta(c.Spec.Namespace, Component, DataPVCName),
 			Spec: corev1.PersistentVolumeClaimSpec{
 				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: mustQuantity(st.Size)}},
@@ -114,7 +114,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 func dcgmRBAC(c *v1alpha1.ModelPerformanceMetrics) []kit.Object {
 	name := c.PrometheusDCGMRoleName()
 	meta := func() metav1.ObjectMeta {
-		m := kit.Meta(c, Component, name)
+		m := kit.Meta(c.Spec.Namespace, Component, name)
 		m.Namespace = c.Spec.Monitoring.DCGMNamespace
 		return m
 	}
@@ -150,7 +150,7 @@ const DCGMJobName = "dcgm-exporter"
 // container labels (the workload holding the GPU) stay as they are, not
 // renamed exported_pod, and the dashboards match them on pod.
 func Config(c *v1alpha1.ModelPerformanceMetrics) (string, error) {
-	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)
+	interval := kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration)
 	type relabel struct {
 		SourceLabels []string `json:"source_labels,omitempty"`
 		Regex        string   `json:"regex,omitempty"`

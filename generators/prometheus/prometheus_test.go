@@ -49,7 +49,7 @@ func TestPrometheusConfigChecks(t *testing.T) {
 				}
 			}
 			cfg := data[prometheus.ConfigMapName]["prometheus.yml"]
-			if !strings.Contains(cfg, "scrape_interval: "+kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)+"\n") {
+			if !strings.Contains(cfg, "scrape_interval: "+kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration)+"\n") {
 				t.Errorf("scrape interval missing:\n%s", cfg)
 			}
 			dir := t.TempDir()
@@ -78,7 +78,7 @@ func TestPrometheusConfigChecks(t *testing.T) {
 				if sd["role"] != want[0] || len(names) != 1 || names[0] != want[1] {
 					t.Errorf("%s: kubernetes_sd_configs: %v, want role %s in %s", m["job_name"], sd, want[0], want[1])
 				}
-				if m["scrape_interval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval) {
+				if m["scrape_interval"] != kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration) {
 					t.Errorf("%s: scrape_interval %v", m["job_name"], m["scrape_interval"])
 				}
 				jobs++

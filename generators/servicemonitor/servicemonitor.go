@@ -3,6 +3,7 @@ package servicemonitor
 import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/internal/k8sname"
 	"github.com/rhoai-demo/step07/internal/kit"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -16,7 +17,7 @@ const Component = "servicemonitor"
 // model name has at most 53): a valid name, but longer than a label value,
 // so its app.kubernetes.io/name label is shortened (kit.Labels).
 func Name(model string) string {
-	return v1alpha1.Shorten(model+"-perf-metrics", v1alpha1.MaxDNSSubdomain)
+	return k8sname.Shorten(model+"-perf-metrics", k8sname.MaxDNSSubdomain)
 }
 
 // Objects returns one ServiceMonitor per model, or none when
@@ -33,7 +34,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 		port := intstr.FromInt32(int32(m.MetricsPort))
 		sm := &monitoringv1.ServiceMonitor{
 			TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.ServiceMonitorsKind},
-			ObjectMeta: kit.Meta(c, Component, Name(m.Name)),
+			ObjectMeta: kit.Meta(c.Spec.Namespace, Component, Name(m.Name)),
 			Spec: monitoringv1.ServiceMonitorSpec{
 				Selector: metav1.LabelSelector{MatchLabels: map[string]string{
 					v1alpha1.LabelInferenceService: m.Name,
@@ -44,7 +45,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 					// The vLLM container port is unnamed, so select it by number.
 					TargetPort: &port,
 					Path:       "/metrics",
-					Interval:   monitoringv1.Duration(kit.PromDuration(c.Spec.Prometheus.ScrapeInterval)),
+					Interval:   monitoringv1.Duration(kit.PromDuration(c.Spec.Prometheus.ScrapeInterval.Duration)),
 				}},
 			},
 		}

@@ -3,9 +3,10 @@ package kit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 
 	prommodel "github.com/prometheus/common/model"
-	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/internal/k8sname"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,13 +28,13 @@ const (
 
 // Labels are the metadata labels of an object of a component. They never
 // carry a version, so they are safe in selectors. The name label is the
-// object's name, shortened (v1alpha1.LabelValue) when a name derived from
+// object's name, shortened (k8sname.LabelValue) when a name derived from
 // the config is longer than a label value's 63 characters: the
 // ServiceMonitor of a 53-character model, the ClusterRoleBinding of a long
 // namespace.
 func Labels(component, name string) map[string]string {
 	return map[string]string{
-		LabelName:      v1alpha1.LabelValue(name),
+		LabelName:      k8sname.LabelValue(name),
 		LabelComponent: component,
 		LabelPartOf:    PartOf,
 		LabelManagedBy: ManagedBy,
@@ -43,12 +44,12 @@ func Labels(component, name string) map[string]string {
 // Selector is the immutable part of a workload's labels: Deployment
 // selectors cannot change after creation, so they hold only the name.
 func Selector(name string) map[string]string {
-	return map[string]string{LabelName: v1alpha1.LabelValue(name), LabelPartOf: PartOf}
+	return map[string]string{LabelName: k8sname.LabelValue(name), LabelPartOf: PartOf}
 }
 
 // Meta is the ObjectMeta of a namespaced object.
-func Meta(c *v1alpha1.ModelPerformanceMetrics, component, name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: c.Spec.Namespace, Labels: Labels(component, name)}
+func Meta(namespace, component, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: Labels(component, name)}
 }
 
 // ClusterMeta is the ObjectMeta of a cluster-scoped object.
@@ -62,13 +63,14 @@ func ClusterMeta(component, name string) metav1.ObjectMeta {
 // Kubernetes nothing assigns one, and the kubelet refuses runAsNonRoot for
 // an image whose USER is a name (Prometheus' "nobody") because it cannot
 // prove the name is not root; so the UID is set, numerically, and fsGroup
-// makes a fresh volume writable for it.
-func PodSecurity(c *v1alpha1.ModelPerformanceMetrics, uid int64) *corev1.PodSecurityContext {
+// makes a fresh volume writable for it. pinUID says which platform it is
+// (v1alpha1's PinsUIDs).
+func PodSecurity(pinUID bool, uid int64) *corev1.PodSecurityContext {
 	sc := &corev1.PodSecurityContext{
 		RunAsNonRoot:   ptr.To(true),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
-	if c.Spec.Platform == v1alpha1.PlatformKubernetes && uid > 0 {
+	if pinUID && uid > 0 {
 		sc.RunAsUser = ptr.To(uid)
 		sc.FSGroup = ptr.To(uid)
 		policy := corev1.FSGroupChangeOnRootMismatch
@@ -118,4 +120,4 @@ func Checksum(parts ...string) string {
 
 // PromDuration writes a duration the way Prometheus and the operator's CRD
 // accept it ("5s", "1m", not Go's "1m0s").
-func PromDuration(d v1alpha1.Duration) string { return prommodel.Duration(d.Duration).String() }
+func PromDuration(d time.Duration) string { return prommodel.Duration(d).String() }

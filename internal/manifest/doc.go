@@ -3,5 +3,5 @@
 // first, then sorted keys, through internal/yamlenc), no creationTimestamp
 // and no empty status, so serializing twice is byte-identical. It knows
 // objects, not generators: which objects exist is package generators'
-// business, which file holds them internal/tree's.
+// business, which file holds them cmd/step07gen/tree's.
 package manifest

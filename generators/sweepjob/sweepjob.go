@@ -1,4 +1,4 @@
-package guidellm
+package sweepjob
 
 import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
@@ -24,7 +24,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	sw := c.Spec.Sweep
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-		ObjectMeta: kit.Meta(c, Component, v1alpha1.ResultsPVCName),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, v1alpha1.ResultsPVCName),
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(sw.Results.Size)}},
@@ -35,7 +35,7 @@ func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
 	}
 	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepPlanName),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, v1alpha1.SweepPlanName),
 		Data:       map[string]string{v1alpha1.PlanFileName: plan},
 	}
 	out := []kit.Object{pvc, cm, CronJob(c)}
@@ -86,7 +86,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 	deadline := int64(sw.ActiveDeadline.Seconds())
 	cj := &batchv1.CronJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
-		ObjectMeta: kit.Meta(c, Component, name),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, name),
 		Spec: batchv1.CronJobSpec{
 			Schedule: sw.Schedule,
 			TimeZone: ptr.To(sw.TimeZone),
@@ -106,7 +106,7 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 						Spec: corev1.PodSpec{
 							RestartPolicy:                corev1.RestartPolicyNever,
 							AutomountServiceAccountToken: ptr.To(false),
-							SecurityContext:              kit.PodSecurity(c, kit.SweepUID),
+							SecurityContext:              kit.PodSecurity(c.PinsUIDs(), kit.SweepUID),
 							Containers: []corev1.Container{{
 								Name:    "sweep-runner",
 								Image:   sw.Image,

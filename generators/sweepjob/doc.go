@@ -1,4 +1,4 @@
-// Package guidellm emits the scheduled concurrency sweep: the results PVC
+// Package sweepjob emits the scheduled concurrency sweep: the results PVC
 // (guidellm-results), the ConfigMap holding plan.yaml (the SweepPlan that
 // sweep-runner reads, derived from the config by Plan()), and the CronJob
 // (concurrencyPolicy Forbid, history limits, activeDeadlineSeconds, no
@@ -12,4 +12,7 @@
 // (v1alpha1.OnDemandCommand; deploy.sh --sweep-now):
 //
 //	oc create job --from=cronjob/guidellm-sweep guidellm-sweep-manual-$(date +%s)
-package guidellm
+//
+// Its objects keep the names, labels and folder (base/guidellm) of the
+// component "guidellm", the name clusters already run it under.
+package sweepjob

@@ -1,4 +1,4 @@
-package guidellm
+package sweepjob
 
 import (
 	"fmt"
@@ -98,7 +98,7 @@ func fieldRef(path string) *corev1.EnvVarSource {
 func shardsService(c *v1alpha1.ModelPerformanceMetrics) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: kit.Meta(c, Component, v1alpha1.SweepShardsServiceName),
+		ObjectMeta: kit.Meta(c.Spec.Namespace, Component, v1alpha1.SweepShardsServiceName),
 		Spec: corev1.ServiceSpec{
 			ClusterIP:                corev1.ClusterIPNone,
 			Selector:                 kit.Selector(v1alpha1.SweepName),

@@ -8,11 +8,11 @@ import (
 	"github.com/rhoai-demo/step07/generators/argocd"
 	"github.com/rhoai-demo/step07/generators/dashboards"
 	"github.com/rhoai-demo/step07/generators/grafana"
-	"github.com/rhoai-demo/step07/generators/sweepjob"
 	"github.com/rhoai-demo/step07/generators/networkpolicy"
 	"github.com/rhoai-demo/step07/generators/prometheus"
 	"github.com/rhoai-demo/step07/generators/rules"
 	"github.com/rhoai-demo/step07/generators/servicemonitor"
+	"github.com/rhoai-demo/step07/generators/sweepjob"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rhoai-demo/step07/internal/testenv"
 	"github.com/rhoai-demo/step07/cmd/step07gen/tree"
+	"github.com/rhoai-demo/step07/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 )

@@ -9,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
-	"github.com/rhoai-demo/step07/generators"
 	"github.com/rhoai-demo/step07/cmd/step07gen/krm"
-	"github.com/rhoai-demo/step07/internal/manifest"
 	"github.com/rhoai-demo/step07/cmd/step07gen/tree"
+	"github.com/rhoai-demo/step07/generators"
+	"github.com/rhoai-demo/step07/internal/manifest"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"

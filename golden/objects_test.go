@@ -144,7 +144,7 @@ func TestObjects(t *testing.T) {
 					args := strings.Join(append(x.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Command, x.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args...), " ")
 					want := "sweep-runner run --plan /etc/sweep/plan.yaml --out /results"
 					if n := c.Spec.Sweep.ShardCount(); n > 1 {
-						// The sharded runtime's flags (README, "Sharded sweep").
+						// The sharded runtime's flags (docs/measuring.md, "Sharded sweeps").
 						want += fmt.Sprintf(" --shards %d --shard-index $(JOB_COMPLETION_INDEX) --coordinator $(JOB_NAME)-0.guidellm-sweep-shards:7070", n)
 					}
 					if args != want {

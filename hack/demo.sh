@@ -12,7 +12,7 @@ OUT=${DEMO_OUT:-out/demo}
 # same 0.05, and sweep-runner judging them by an SLA scaled the same way
 # (--time-scale 0.05: TTFT thresholds x 0.05, reading speeds x 20). So its
 # steps and verdicts are those the nightly plan would reach on such GPUs, in
-# a twentieth of the time (see the README: "How a step is measured").
+# a twentieth of the time (see docs/measuring.md: "How a step is measured").
 SCALE=${DEMO_TIME_SCALE:-0.05}
 STEP=${DEMO_STEP:-3s}
 MAXREQ=${DEMO_MAX_REQUESTS:-200}

@@ -24,7 +24,7 @@ import (
 	"github.com/rhoai-demo/step07/sweep-runner/sweep"
 )
 
-// shardOpts are run's sharding flags (README, "Sharded sweeps").
+// shardOpts are run's sharding flags (docs/measuring.md, "Sharded sweeps").
 // --shards N alone: this process coordinates and starts N-1 local workers.
 // With --shard-index and --coordinator (the generated Indexed Job): index 0
 // coordinates, its workers are NAME-i.SUBDOMAIN:PORT; any other index is a

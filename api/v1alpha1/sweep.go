@@ -74,7 +74,7 @@ type SweepSettings struct {
 	// Shards splits the sweep's load over this many sweep-runner processes
 	// (1..64; unset is 1: one process). In step07.yaml more than 1 makes the
 	// CronJob's Job an Indexed Job of that many pods: index 0 coordinates
-	// and writes the results, the others generate load (README, "Sharded
+	// and writes the results, the others generate load (docs/measuring.md, "Sharded
 	// sweep"). Default leaves it unset (no shards: 1 in every plan); read
 	// it with ShardCount. An explicit 0 is reported by Validate.
 	Shards *int `json:"shards,omitempty"`

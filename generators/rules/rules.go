@@ -123,14 +123,14 @@ func Groups(c *v1alpha1.ModelPerformanceMetrics) []Group {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// RunbookURL is the README section of an alert in the configured repository.
+// RunbookURL is the runbook section of an alert (docs/alerts.md) in the configured repository.
 func RunbookURL(c *v1alpha1.ModelPerformanceMetrics, alertName string) string {
 	repo := strings.TrimSuffix(strings.TrimRight(c.Spec.ArgoCD.RepoURL, "/"), ".git")
 	rev := c.Spec.ArgoCD.Revision
 	if rev == "" {
 		rev = "main"
 	}
-	return fmt.Sprintf("%s/blob/%s/README.md#%s", repo, rev, strings.ToLower(alertName))
+	return fmt.Sprintf("%s/blob/%s/docs/alerts.md#%s", repo, rev, strings.ToLower(alertName))
 }
 
 func alert(c *v1alpha1.ModelPerformanceMetrics, name, severity, expr, summary, desc string) Rule {
@@ -143,7 +143,7 @@ func alert(c *v1alpha1.ModelPerformanceMetrics, name, severity, expr, summary, d
 			"summary":     summary,
 			"description": desc,
 			"runbook_url": RunbookURL(c, name),
-			"runbook":     "README.md, section \"Alerts and runbooks\", " + name,
+			"runbook":     "docs/alerts.md, section " + name,
 		},
 	}
 }

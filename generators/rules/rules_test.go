@@ -97,20 +97,20 @@ func TestRulesWellFormed(t *testing.T) {
 			if r.For == "" {
 				t.Errorf("%s: no for", r.Alert)
 			}
-			want := "https://github.com/rhoai-demo/step07/blob/main/README.md#" + strings.ToLower(r.Alert)
+			want := "https://github.com/rhoai-demo/step07/blob/main/docs/alerts.md#" + strings.ToLower(r.Alert)
 			if r.Annotations["runbook_url"] != want {
 				t.Errorf("%s: runbook_url %q, want %q", r.Alert, r.Annotations["runbook_url"], want)
 			}
 		}
 	}
-	// every alert has its runbook section in the README
-	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
+	// every alert has its runbook section in docs/alerts.md
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "alerts.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for a := range alerts {
 		if !strings.Contains(string(readme), "\n#### "+a+"\n") {
-			t.Errorf("README.md has no runbook heading \"#### %s\"", a)
+			t.Errorf("docs/alerts.md has no runbook heading \"#### %s\"", a)
 		}
 	}
 }

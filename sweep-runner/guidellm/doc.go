@@ -26,7 +26,7 @@
 //
 // How each GuideLLM field maps to a Step field, and what has no
 // counterpart, is written next to the code that maps it (see stepOf) and in
-// the README ("Importing GuideLLM results"). In short: GuideLLM measures
+// docs/guidellm.md ("Importing GuideLLM results"). In short: GuideLLM measures
 // no server gauges, so the queue rule and the KV cache KPI of an imported
 // step are unknown unless Prometheus is asked for them over the
 // benchmark's window (Prometheus); GuideLLM does not judge steady state, so

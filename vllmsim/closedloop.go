@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/rhoai-demo/step07/api/kpi"
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 )
 
 // ClosedLoop describes desynchronised closed-loop users driving the engine
@@ -372,45 +375,31 @@ func percentile(v []float64, q float64) float64 {
 	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
 }
 
-// Breaking-point rules, named as sweep-runner's results name them.
-const (
-	RuleTTFT    = "ttft_p95"
-	RuleQueue   = "queue"
-	RuleSuccess = "success"
-)
-
-// BreakRules are the product's breaking-point rules (the sweep plan's SLA).
-type BreakRules struct {
-	// TTFTDegraded is the degraded TTFT threshold at time scale 1: a level
-	// breaks when its TTFT p95 is above TTFTDegraded × Config.TimeScale.
-	TTFTDegraded time.Duration
-	// QueueFraction: a level breaks when waiting > 0 in at least this
-	// fraction of the gauge samples (and the largest waiting is above 0).
-	QueueFraction float64
-	// MinSuccessPercent: a level breaks when fewer requests succeed. No
-	// request fails in virtual time, so this rule never trips here.
-	MinSuccessPercent float64
+// Broken returns the breaking rules (kpi.Rules) a level breaks against
+// sla, an SLA at time scale 1 that timeScale scales as a time-scaled plan's
+// (v1alpha1.SweepSettings.EffectiveSLA). No request fails in virtual time
+// (censored ones are still running), so success is 100 %.
+func Broken(r ClosedLoopResult, sla v1alpha1.SLA, timeScale float64) []string {
+	eff := v1alpha1.SweepSettings{SLA: sla, TimeScale: timeScale}.EffectiveSLA()
+	return kpi.Broken(eff, func(rule string) (float64, bool) {
+		switch rule {
+		case kpi.RuleTTFT:
+			return r.TTFTP95, len(r.TTFT) > 0
+		case kpi.RuleQueue:
+			return r.WaitingFraction, r.Samples > 0
+		case kpi.RuleSuccess:
+			return 1, r.Requests > 0
+		}
+		return 0, false
+	})
 }
 
-// DefaultBreakRules are the product's defaults: TTFT p95 above 2 s,
-// waiting > 0 in half of the samples, success below 95 %.
-func DefaultBreakRules() BreakRules {
-	return BreakRules{TTFTDegraded: 2 * time.Second, QueueFraction: 0.5, MinSuccessPercent: 95}
-}
-
-// Broken returns the rules r breaks, in the product's order (TTFT, queue,
-// success); timeScale scales the TTFT threshold.
-func (b BreakRules) Broken(r ClosedLoopResult, timeScale float64) []string {
-	var rules []string
-	if len(r.TTFT) > 0 && r.TTFTP95 > b.TTFTDegraded.Seconds()*timeScale {
-		rules = append(rules, RuleTTFT)
-	}
-	if r.Samples > 0 && r.WaitingFraction >= b.QueueFraction && r.WaitingMax > 0 {
-		rules = append(rules, RuleQueue)
-	}
-	// Success: every request succeeds in virtual time (censored ones are
-	// still running, not failed), so 100 % is never below the threshold.
-	return rules
+// DefaultSLA is the product's default SLA (v1alpha1.SLA.Default): the
+// breaking rules the ground truth applies unless told otherwise.
+func DefaultSLA() v1alpha1.SLA {
+	var sla v1alpha1.SLA
+	sla.Default()
+	return sla
 }
 
 // TruthOptions tune TrueBreakingPoint; zero fields take the defaults.
@@ -445,9 +434,9 @@ type BreakingPoint struct {
 // TrueBreakingPoint is the ground truth a load generator's sweep should
 // find: it runs SimulateClosedLoop at every user count from 1 up, pooling
 // opts.Seeds phase draws per count, and stops at the first count that
-// breaks rules (or after maxUsers). It returns the breaking point and the
+// breaks sla's rules (Broken; or after maxUsers). It returns the breaking point and the
 // pooled result of every count run, in order (levels[i] is i+1 users).
-func TrueBreakingPoint(cfg Config, prompt, output, maxUsers int, rules BreakRules, opts TruthOptions) (BreakingPoint, []ClosedLoopResult, error) {
+func TrueBreakingPoint(cfg Config, prompt, output, maxUsers int, sla v1alpha1.SLA, opts TruthOptions) (BreakingPoint, []ClosedLoopResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return BreakingPoint{}, nil, err
 	}
@@ -461,7 +450,7 @@ func TrueBreakingPoint(cfg Config, prompt, output, maxUsers int, rules BreakRule
 			return BreakingPoint{}, levels, err
 		}
 		levels = append(levels, r)
-		if broken := rules.Broken(r, cfg.TimeScale); len(broken) > 0 {
+		if broken := Broken(r, sla, cfg.TimeScale); len(broken) > 0 {
 			return BreakingPoint{Users: u, Rule: broken[0], Rules: broken}, levels, nil
 		}
 	}

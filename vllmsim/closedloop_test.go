@@ -143,12 +143,12 @@ func TestClosedLoopRejectsBadInput(t *testing.T) {
 // TTFT.
 func TestClosedLoopTimeScaleKeepsBreakingPoint(t *testing.T) {
 	cfg := checkConfig()
-	slow, slowLevels, err := TrueBreakingPoint(cfg, 256, 1024, 32, DefaultBreakRules(), TruthOptions{Seeds: 2})
+	slow, slowLevels, err := TrueBreakingPoint(cfg, 256, 1024, 32, DefaultSLA(), TruthOptions{Seeds: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.TimeScale = 0.1
-	fast, fastLevels, err := TrueBreakingPoint(cfg, 256, 1024, 32, DefaultBreakRules(), TruthOptions{Seeds: 2, Turnaround: 50 * time.Microsecond})
+	fast, fastLevels, err := TrueBreakingPoint(cfg, 256, 1024, 32, DefaultSLA(), TruthOptions{Seeds: 2, Turnaround: 50 * time.Microsecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestGroundTruthBreakingPoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sc := range scenarios {
-			bp, levels, err := TrueBreakingPoint(cfg, sc.prompt, sc.out, 128, DefaultBreakRules(), TruthOptions{})
+			bp, levels, err := TrueBreakingPoint(cfg, sc.prompt, sc.out, 128, DefaultSLA(), TruthOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +271,7 @@ func TestGroundTruthCheckConfig(t *testing.T) {
 		}
 		t.Logf("waiting > 0, 60 s windows, 8 seeds, %s phases: %s", ph.name, strings.Join(row, "; "))
 	}
-	bp, levels, err := TrueBreakingPoint(cfg, 256, 1024, 128, DefaultBreakRules(), TruthOptions{})
+	bp, levels, err := TrueBreakingPoint(cfg, 256, 1024, 128, DefaultSLA(), TruthOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,9 +90,9 @@
 // and reports TTFT, TPOT and the waiting/running/KV gauges as a scraper
 // would sample them. TrueBreakingPoint scans users 1, 2, ... with several
 // phase draws pooled per count and applies the product's breaking rules
-// (BreakRules: TTFT p95 above the degraded threshold × TimeScale, or
-// waiting > 0 in at least QueueFraction of the samples): the answer a
-// load generator's sweep should find.
+// (kpi.Rules against the SLA, its times scaled by TimeScale: TTFT p95
+// above the degraded threshold, or waiting > 0 in at least queueFraction of
+// the samples; see Broken): the answer a load generator's sweep should find.
 //
 // # DCGM metrics (DCGMHandler)
 //

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -154,65 +155,51 @@ func verdictOf(s *results.Step, c *results.Confidence, rules []evidence) {
 		broken := r.brokenAt(r.best())
 		anyBroken = anyBroken || broken
 		if broken {
-			c.Broken = append(c.Broken, r.name)
+			c.Broken = append(c.Broken, r.rule.Name)
 		}
 		if !broken && (r.iv.Unbounded || r.brokenAt(r.worst())) {
-			c.Uncertain = append(c.Uncertain, r.name)
+			c.Uncertain = append(c.Uncertain, r.rule.Name)
 		}
 	}
 	c.Clear = len(rules) > 0 && (anyBroken || len(c.Uncertain) == 0)
 	s.Confidence = c
 }
 
-// evidence is one breaking rule as a window measured it: its point
-// estimate and 95 % interval against its threshold. Confide and Plain read
-// the same rules (judge), so each is written once.
+// evidence is one breaking rule (kpi.Rules) as a window measured it: its
+// point estimate and 95 % interval against its threshold. Confide and Plain
+// read the same rules (judge), so each is written once.
 type evidence struct {
-	name  string
+	rule  kpi.Rule
 	point float64
 	iv    results.Interval
 	thr   float64
-	// above: the rule breaks above the threshold (at it too with
-	// inclusive); else below it.
-	above, inclusive bool
-	// farLo and farHi: a point estimate at or below farLo, or at or above
-	// farHi, lies far from the threshold (Plain); enough: the data are
-	// enough for such a point verdict.
-	farLo, farHi float64
-	enough       bool
+	// enough: the data are enough for a point verdict (Plain).
+	enough bool
 }
 
-func (e evidence) brokenAt(v float64) bool {
-	switch {
-	case e.above && e.inclusive:
-		return v >= e.thr
-	case e.above:
-		return v > e.thr
-	}
-	return v < e.thr
-}
+func (e evidence) brokenAt(v float64) bool { return e.rule.Breaks(v, e.thr) }
 
 // best and worst are the ends of the interval on the side of holding and
 // of breaking.
 func (e evidence) best() float64 {
-	if e.above {
+	if e.rule.Above {
 		return e.iv.Low
 	}
 	return e.iv.High
 }
 
 func (e evidence) worst() float64 {
-	if e.above {
+	if e.rule.Above {
 		return e.iv.High
 	}
 	return e.iv.Low
 }
 
 // judge measures a window against the breaking rules (those it has data
-// for): TTFT p95 above the degraded threshold (order-statistics interval),
-// waiting > 0 in at least queueFraction of the /metrics samples (batch
-// means), success below the degraded threshold (Wilson). It returns the
-// intervals as a step records them and the rules.
+// for, in kpi.Rules' order): TTFT p95 by an order-statistics interval, the
+// share of /metrics samples with requests waiting by batch means, the
+// success rate by Wilson. It returns the intervals as a step records them
+// and the rules.
 func judge(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA) (*results.Confidence, []evidence) {
 	c := &results.Confidence{}
 	sorted := slices.Clone(ttft)
@@ -220,11 +207,9 @@ func judge(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA)
 	c.TTFTP95 = QuantileCI(sorted, 0.95)
 	fin := s.Requests.Successful + s.Requests.Errored
 	c.Success = Wilson(s.Requests.Successful, fin)
-	var rules []evidence
+	measured := map[string]evidence{}
 	if len(sorted) > 0 {
-		t := sla.TTFT.Degraded.Seconds()
-		rules = append(rules, evidence{name: results.RuleTTFT, point: Quantile(sorted, 0.95), iv: c.TTFTP95, thr: t, above: true,
-			farLo: t / 2, farHi: 2 * t, enough: true})
+		measured[kpi.RuleTTFT] = evidence{point: Quantile(sorted, 0.95), iv: c.TTFTP95, enough: true}
 	}
 	if waiting != nil {
 		iv := BatchMeansCI(waiting, 0, 1)
@@ -236,14 +221,17 @@ func judge(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA)
 		if len(waiting) > 0 {
 			f /= float64(len(waiting))
 		}
-		q := sla.QueueFraction
-		rules = append(rules, evidence{name: results.RuleQueue, point: f, iv: iv, thr: q, above: true, inclusive: true,
-			farLo: q / 2, farHi: (1 + q) / 2, enough: len(waiting) >= PlainMinSamples})
+		measured[kpi.RuleQueue] = evidence{point: f, iv: iv, enough: len(waiting) >= PlainMinSamples}
 	}
 	if fin > 0 {
-		t := sla.Success.Degraded / 100
-		rules = append(rules, evidence{name: results.RuleSuccess, point: float64(s.Requests.Successful) / float64(fin), iv: c.Success, thr: t,
-			farLo: t - (1 - t), farHi: (1 + t) / 2, enough: true})
+		measured[kpi.RuleSuccess] = evidence{point: float64(s.Requests.Successful) / float64(fin), iv: c.Success, enough: true}
+	}
+	var rules []evidence
+	for _, r := range kpi.Rules {
+		if e, ok := measured[r.Name]; ok {
+			e.rule, e.thr = r, r.Threshold(sla)
+			rules = append(rules, e)
+		}
 	}
 	return c, rules
 }
@@ -273,7 +261,8 @@ func Plain(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA)
 	far := true
 	for _, r := range rules {
 		broken = broken || r.brokenAt(r.point)
-		far = far && r.enough && (r.point <= r.farLo || r.point >= r.farHi)
+		lo, hi := r.rule.Far(r.thr)
+		far = far && r.enough && (r.point <= lo || r.point >= hi)
 	}
 	return far, broken
 }
@@ -297,7 +286,7 @@ func Futile(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA
 	slices.Sort(sorted)
 	for i := range rules {
 		r := &rules[i]
-		switch r.name {
+		switch r.rule.Name {
 		case results.RuleTTFT:
 			r.iv = projectQuantileCI(sorted, 0.95, grow)
 		case results.RuleQueue:

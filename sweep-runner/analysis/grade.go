@@ -3,6 +3,7 @@ package analysis
 import (
 	"time"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -50,7 +51,8 @@ func GoodRequest(ttft, tpot time.Duration, sla v1alpha1.SLA) bool {
 
 // Evaluate fills the step's KPIs, Grades, Broken, Rule(s) and AtSLA from its
 // measurements and the SLA table. A KPI that was not measured is graded
-// unknown and neither breaks the step nor keeps it from the SLA.
+// unknown and neither breaks the step nor keeps it from the SLA. The
+// breaking rules are kpi.Rules, fed the step's measures (Measure).
 func Evaluate(s *results.Step, sla v1alpha1.SLA) {
 	k := results.KPIs{KVCacheMaxPercent: -1}
 	g := results.Grades{TTFT: results.GradeUnknown, ReadingSpeed: results.GradeUnknown, KVCache: results.GradeUnknown, Success: results.GradeUnknown}
@@ -59,28 +61,19 @@ func Evaluate(s *results.Step, sla v1alpha1.SLA) {
 	if s.Latency.TTFT.Count > 0 {
 		k.TTFTP95Seconds = s.Latency.TTFT.Percentiles.P95
 		g.TTFT = GradeLower(k.TTFTP95Seconds, sla.TTFT.Excellent.Seconds(), sla.TTFT.Acceptable.Seconds(), sla.TTFT.Degraded.Seconds())
-		if k.TTFTP95Seconds > sla.TTFT.Degraded.Seconds() {
-			rules = append(rules, results.RuleTTFT)
-		}
 	} else if s.Requests.Started > 0 {
 		rules = append(rules, results.RuleNoResponse)
 	}
-	if s.Server != nil && s.Server.Samples > 0 {
-		if s.Server.WaitingFraction >= sla.QueueFraction && s.Server.Waiting.Max > 0 {
-			rules = append(rules, results.RuleQueue)
-		}
-		if s.Server.Generation != "" {
-			k.KVCacheMaxPercent = s.Server.KVCacheUsage.Max * 100
-			g.KVCache = GradeLower(k.KVCacheMaxPercent, sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded)
-		}
+	if s.Server != nil && s.Server.Samples > 0 && s.Server.Generation != "" {
+		k.KVCacheMaxPercent = s.Server.KVCacheUsage.Max * 100
+		g.KVCache = GradeLower(k.KVCacheMaxPercent, sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded)
 	}
 	if finished := s.Requests.Successful + s.Requests.Errored; finished > 0 {
 		k.SuccessPercent = 100 * float64(s.Requests.Successful) / float64(finished)
 		g.Success = GradeHigher(k.SuccessPercent, sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded)
-		if k.SuccessPercent < sla.Success.Degraded {
-			rules = append(rules, results.RuleSuccess)
-		}
 	}
+	// A step without a token breaks first (no_response, in TTFT's place).
+	rules = append(rules, kpi.Broken(sla, func(rule string) (float64, bool) { return Measure(s, rule) })...)
 	// Reading speed: 1 / TPOT p95; when no request finished inside the step
 	// (outputs longer than the step), 1 / ITL p95 of the partial streams.
 	tp := s.Latency.TPOT.Percentiles.P95
@@ -101,6 +94,29 @@ func Evaluate(s *results.Step, sla v1alpha1.SLA) {
 	}
 	s.AtSLA = !s.Broken && s.Requests.Started > 0 && atLeastAcceptable(g.TTFT) && atLeastAcceptable(g.ReadingSpeed) &&
 		atLeastAcceptable(g.KVCache) && atLeastAcceptable(g.Success)
+}
+
+// Measure is a step's measure for a breaking rule of kpi.Rules, in the
+// rule's unit (TTFT p95 seconds; the share of /metrics samples with
+// requests waiting; the share of finished requests that succeeded); ok
+// false when the step did not measure it.
+func Measure(s *results.Step, rule string) (v float64, ok bool) {
+	switch rule {
+	case kpi.RuleTTFT:
+		return s.Latency.TTFT.Percentiles.P95, s.Latency.TTFT.Count > 0
+	case kpi.RuleQueue:
+		if s.Server == nil || s.Server.Samples == 0 {
+			return 0, false
+		}
+		return s.Server.WaitingFraction, true
+	case kpi.RuleSuccess:
+		fin := s.Requests.Successful + s.Requests.Errored
+		if fin == 0 {
+			return 0, false
+		}
+		return float64(s.Requests.Successful) / float64(fin), true
+	}
+	return 0, false
 }
 
 func atLeastAcceptable(grade string) bool {

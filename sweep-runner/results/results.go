@@ -1,6 +1,7 @@
 package results
 
 import (
+	"github.com/rhoai-demo/step07/api/kpi"
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
@@ -29,11 +30,12 @@ const (
 	StatusFailed      = "failed"
 )
 
-// Breaking-point rules, in the order they are checked.
+// Breaking-point rules, in the order they are checked: the names of
+// kpi.Rules (defined there once), and a step that got no token at all.
 const (
-	RuleTTFT       = "ttft_p95"    // TTFT p95 above the degraded threshold
-	RuleQueue      = "queue"       // waiting > 0 in at least QueueFraction of the samples
-	RuleSuccess    = "success"     // success rate below the degraded threshold
+	RuleTTFT       = kpi.RuleTTFT
+	RuleQueue      = kpi.RuleQueue
+	RuleSuccess    = kpi.RuleSuccess
 	RuleNoResponse = "no_response" // requests started but none produced a token
 )
 

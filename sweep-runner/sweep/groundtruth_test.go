@@ -45,7 +45,7 @@ func TestBreakingPointMatchesGroundTruth(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Model, cfg.TimeScale = "m", tc.scale
-			truth, _, err := vllmsim.TrueBreakingPoint(cfg, tc.scenario.InputTokens, tc.scenario.OutputTokens, 64, vllmsim.DefaultBreakRules(), vllmsim.TruthOptions{Turnaround: time.Millisecond})
+			truth, _, err := vllmsim.TrueBreakingPoint(cfg, tc.scenario.InputTokens, tc.scenario.OutputTokens, 64, vllmsim.DefaultSLA(), vllmsim.TruthOptions{Turnaround: time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rhoai-demo/step07/sweep-runner/report"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 // reportRun is a committed run directory (plan.yaml, run.json, steps.jsonl
@@ -33,7 +34,7 @@ func TestReportGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := report.Rebuild(dir); err != nil {
+		if _, err := report.Rebuild(results.At(dir)); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string][]byte{}

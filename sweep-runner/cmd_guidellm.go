@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -174,7 +173,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		return usagef("export guidellm needs exactly one RUN_DIR")
 	}
 	dir := fs.Arg(0)
-	if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+	if !results.IsRunDir(dir) {
 		return usagef("%s is not a run directory (no %s)", dir, results.PlanFile)
 	}
 	data, err := guidellm.Export(dir, version)
@@ -186,8 +185,15 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(data)
 		return err
 	case "":
-		*out = filepath.Join(dir, guidellm.ExportFile)
+		// Into the run directory, beside the reports (unlocked, as
+		// sweep-runner report rewrites them).
+		if err := results.At(dir).WriteFile(guidellm.ExportFile, data); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, filepath.Join(dir, guidellm.ExportFile))
+		return nil
 	}
+	// --out FILE: a file the user names, anywhere.
 	if err := results.WriteFileAtomic(*out, data); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/report"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 const planUsage = `Usage: sweep-runner plan --users N [--gpu-hour-cost MODEL=PRICE ...] RUN_DIR
@@ -46,7 +47,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := fs.Arg(0)
-	plan, st, steps, err := report.Load(dir)
+	plan, st, steps, err := results.Load(dir)
 	if err != nil {
 		return usagef("%v", err)
 	}

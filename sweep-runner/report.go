@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,10 +33,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		return usagef("report needs exactly one RUN_DIR")
 	}
 	dir := fs.Arg(0)
-	if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+	if !results.IsRunDir(dir) {
 		return usagef("%s is not a run directory (no %s)", dir, results.PlanFile)
 	}
-	if _, _, _, err := report.Load(dir); err != nil {
+	if _, _, _, err := results.Load(dir); err != nil {
 		return usagef("%v", err)
 	}
 	if *users < 1 {
@@ -47,7 +46,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum, err := report.RebuildOpts(dir, report.Options{PlanUsers: *users, Costs: prices})
+	sum, err := report.RebuildOpts(results.At(dir), report.Options{PlanUsers: *users, Costs: prices})
 	if err != nil {
 		return err
 	}

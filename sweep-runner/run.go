@@ -115,7 +115,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		dir := f.resume
 		rest := fs.Args()
 		if dir == resumeLatest {
-			if _, err := os.Stat(filepath.Join(dir, results.PlanFile)); err != nil {
+			if !results.IsRunDir(dir) {
 				dir = ""
 			}
 		}
@@ -126,7 +126,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usagef("unexpected arguments %q", rest)
 		}
 		if dir == "" {
-			d, err := sweep.Latest(f.out)
+			d, err := results.Latest(f.out)
 			if err != nil {
 				return usagef("--resume: %v", err)
 			}

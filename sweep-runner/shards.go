@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/client"
-	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/shard"
 	"github.com/rhoai-demo/step07/sweep-runner/sweep"
@@ -69,13 +67,13 @@ func (s *shardOpts) rejoin(out string) string {
 	if !s.inJob() {
 		return ""
 	}
-	ents, _ := os.ReadDir(out)
-	for i := len(ents) - 1; i >= 0; i-- {
-		d := filepath.Join(out, ents[i].Name())
-		if b, err := os.ReadFile(filepath.Join(d, jobMarker)); err != nil || strings.TrimSpace(string(b)) != s.coordinator {
+	dirs, _ := results.List(out)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		d := dirs[i]
+		if b, err := results.At(d).Read(jobMarker); err != nil || strings.TrimSpace(string(b)) != s.coordinator {
 			continue
 		}
-		if _, st, _, err := report.Load(d); err == nil && st.Status != results.StatusComplete {
+		if _, st, _, err := results.Load(d); err == nil && st.Status != results.StatusComplete {
 			return d
 		}
 		return ""
@@ -95,7 +93,7 @@ func setupShards(f *runFlags, r *sweep.Runner, stderr io.Writer) (done func(ok b
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
-		if err := os.WriteFile(filepath.Join(r.RunDir, jobMarker), []byte(s.coordinator+"\n"), 0o644); err != nil {
+		if err := r.Dir().WriteFile(jobMarker, []byte(s.coordinator+"\n")); err != nil {
 			return nil, err
 		}
 		wait := max(r.Plan.Spec.ReadyTimeout.Duration, 5*time.Minute)

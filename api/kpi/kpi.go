@@ -76,3 +76,163 @@ func Broken(sla v1alpha1.SLA, value func(rule string) (v float64, ok bool)) []st
 	}
 	return out
 }
+
+// Grades of a KPI against its SLA thresholds.
+const (
+	GradeExcellent  = "excellent"
+	GradeAcceptable = "acceptable"
+	GradeWarning    = "warning"
+	GradeDegraded   = "degraded"
+	GradeUnknown    = "unknown" // not measured (e.g. no /metrics), or not graded
+)
+
+// Thresholds of a graded KPI, in its unit.
+type Thresholds struct{ Excellent, Acceptable, Degraded float64 }
+
+// Where a KPI's value comes from: a percentile of one of a step's latency
+// distributions (seconds), its reciprocal (a rate: tokens per second), the
+// largest KV cache usage of the window (percent), or the share of finished
+// requests that succeeded (percent).
+const (
+	FromLatency = "latency"
+	FromRate    = "rate"
+	FromKVCache = "kv_cache"
+	FromSuccess = "success"
+)
+
+// Latency distributions a source may name (results.Latency's fields and
+// vLLM's histograms of the same).
+const (
+	DistTTFT = "ttft"
+	DistTPOT = "tpot"
+	DistITL  = "itl"
+	DistE2E  = "e2e"
+)
+
+// Source says where a KPI's value comes from.
+type Source struct {
+	// From is FromLatency, FromRate, FromKVCache or FromSuccess.
+	From string
+	// Dist and Quantile name the latency percentile (FromLatency,
+	// FromRate); Fallback is the distribution read when Dist has no
+	// sample (a rate from partial streams when no request finished).
+	Dist, Fallback string
+	Quantile       float64
+}
+
+// A KPI is one graded measure of a step: the report's grade columns, the
+// at-SLA verdict, the SLA aim and the capacity plan iterate over KPIs.
+type KPI struct {
+	// Key names the KPI's grade (results.Step.Grades) and Value its value
+	// (results.Step.KPIs), as steps.jsonl records them.
+	Key, Value string
+	// Title and Unit label it in reports ("TTFT p95", "s"); Short heads
+	// its grade in the Markdown report's grades column ("TTFT"); Format
+	// writes its value in a report cell (fmt; empty for seconds, written
+	// as ms or s).
+	Title, Unit, Short, Format string
+	// Higher: higher is better (a rate, success); else lower is better.
+	Higher bool
+	Source Source
+	// Thresholds reads its thresholds from an SLA (the effective SLA of a
+	// time-scaled plan); ok false when the SLA leaves it ungraded.
+	Thresholds func(sla v1alpha1.SLA) (t Thresholds, ok bool)
+}
+
+// Grade grades v against t: excellent at or better than Excellent,
+// acceptable at or better than Acceptable, a warning at or better than
+// Degraded, else degraded.
+func (k KPI) Grade(v float64, t Thresholds) string {
+	better := func(a, b float64) bool { return a <= b }
+	if k.Higher {
+		better = func(a, b float64) bool { return a >= b }
+	}
+	switch {
+	case better(v, t.Excellent):
+		return GradeExcellent
+	case better(v, t.Acceptable):
+		return GradeAcceptable
+	case better(v, t.Degraded):
+		return GradeWarning
+	}
+	return GradeDegraded
+}
+
+// Within says whether v is at or better than threshold thr.
+func (k KPI) Within(v, thr float64) bool {
+	if k.Higher {
+		return v >= thr
+	}
+	return v <= thr
+}
+
+func durations(d v1alpha1.DurationThresholds) (Thresholds, bool) {
+	return Thresholds{d.Excellent.Seconds(), d.Acceptable.Seconds(), d.Degraded.Seconds()}, d != (v1alpha1.DurationThresholds{})
+}
+
+func floats(f v1alpha1.FloatThresholds) (Thresholds, bool) {
+	return Thresholds{f.Excellent, f.Acceptable, f.Degraded}, f != (v1alpha1.FloatThresholds{})
+}
+
+// Keys of the graded KPIs that code outside the table names (the report's
+// TTFT cell with its interval, the capacity plan's TTFT at SLA).
+const (
+	KeyTTFT         = "ttft"
+	KeyReadingSpeed = "reading_speed"
+	KeyKVCache      = "kv_cache"
+	KeySuccess      = "success"
+)
+
+// ByKey is the graded KPI of a key; ok false for none.
+func ByKey(key string) (KPI, bool) {
+	for _, k := range KPIs {
+		if k.Key == key {
+			return k, true
+		}
+	}
+	return KPI{}, false
+}
+
+// Graded are the KPIs an SLA grades (its thresholds set), with them.
+func Graded(sla v1alpha1.SLA) []GradedKPI {
+	var out []GradedKPI
+	for _, k := range KPIs {
+		if t, ok := k.Thresholds(sla); ok {
+			out = append(out, GradedKPI{k, t})
+		}
+	}
+	return out
+}
+
+// GradedKPI is a KPI with the thresholds it is graded by.
+type GradedKPI struct {
+	KPI
+	T Thresholds
+}
+
+// KPIs are the graded KPIs, in the reports' column order.
+var KPIs = []KPI{
+	{
+		Key: KeyTTFT, Value: "ttft_p95_seconds", Title: "TTFT p95", Unit: "s", Short: "TTFT",
+		Source:     Source{From: FromLatency, Dist: DistTTFT, Quantile: 0.95},
+		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.TTFT) },
+	},
+	{
+		// 1 / TPOT p95: the output tokens per second that 95 % of users
+		// read at or above; 1 / ITL p95 of the partial streams when no
+		// request finished within the step.
+		Key: KeyReadingSpeed, Value: "reading_speed_tokens_per_second", Title: "reading speed", Unit: "tok/s", Short: "read", Format: "%.1f tok/s", Higher: true,
+		Source:     Source{From: FromRate, Dist: DistTPOT, Fallback: DistITL, Quantile: 0.95},
+		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.ReadingSpeed) },
+	},
+	{
+		Key: KeyKVCache, Value: "kv_cache_max_percent", Title: "KV cache max", Unit: "%", Short: "KV", Format: "%.0f %%",
+		Source:     Source{From: FromKVCache},
+		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.KVCache) },
+	},
+	{
+		Key: KeySuccess, Value: "success_percent", Title: "success", Unit: "%", Short: "succ", Format: "%.1f %%", Higher: true,
+		Source:     Source{From: FromSuccess},
+		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.Success) },
+	},
+}

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"github.com/rhoai-demo/step07/api/kpi"
+	"maps"
 	"math"
 	"testing"
 	"time"
@@ -62,20 +64,22 @@ func TestHistogramQuantile(t *testing.T) {
 }
 
 func TestGrades(t *testing.T) {
+	lower := kpi.KPI{}
 	for _, tc := range []struct {
 		v    float64
 		want string
 	}{{0.1, "excellent"}, {0.2, "excellent"}, {0.5, "acceptable"}, {1.5, "warning"}, {2, "warning"}, {2.1, "degraded"}} {
-		if got := GradeLower(tc.v, 0.2, 0.8, 2); got != tc.want {
-			t.Errorf("GradeLower(%v) = %s, want %s", tc.v, got, tc.want)
+		if got := lower.Grade(tc.v, kpi.Thresholds{Excellent: 0.2, Acceptable: 0.8, Degraded: 2}); got != tc.want {
+			t.Errorf("lower-is-better Grade(%v) = %s, want %s", tc.v, got, tc.want)
 		}
 	}
+	higher := kpi.KPI{Higher: true}
 	for _, tc := range []struct {
 		v    float64
 		want string
 	}{{100, "excellent"}, {99.5, "acceptable"}, {97, "warning"}, {94, "degraded"}} {
-		if got := GradeHigher(tc.v, 100, 99, 95); got != tc.want {
-			t.Errorf("GradeHigher(%v) = %s, want %s", tc.v, got, tc.want)
+		if got := higher.Grade(tc.v, kpi.Thresholds{Excellent: 100, Acceptable: 99, Degraded: 95}); got != tc.want {
+			t.Errorf("higher-is-better Grade(%v) = %s, want %s", tc.v, got, tc.want)
 		}
 	}
 }
@@ -112,25 +116,25 @@ func TestEvaluate(t *testing.T) {
 		grades results.Grades
 	}{
 		{"all excellent", step(0.1, 0.01, 0, 0.3, 100, 0), false, nil, true,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "excellent", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "excellent", "kv_cache": "excellent", "success": "excellent"}},
 		{"warning ttft: not at SLA, not broken", step(1.2, 0.01, 0, 0.3, 100, 0), false, nil, false,
-			results.Grades{TTFT: "warning", ReadingSpeed: "excellent", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "warning", "reading_speed": "excellent", "kv_cache": "excellent", "success": "excellent"}},
 		{"ttft rule", step(2.5, 0.01, 0, 0.3, 100, 0), true, []string{"ttft_p95"}, false,
-			results.Grades{TTFT: "degraded", ReadingSpeed: "excellent", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "degraded", "reading_speed": "excellent", "kv_cache": "excellent", "success": "excellent"}},
 		{"queue rule at exactly half", step(0.1, 0.01, 0.5, 0.3, 100, 0), true, []string{"queue"}, false,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "excellent", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "excellent", "kv_cache": "excellent", "success": "excellent"}},
 		{"queue below half is fine", step(0.1, 0.01, 0.4, 0.3, 100, 0), false, nil, true,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "excellent", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "excellent", "kv_cache": "excellent", "success": "excellent"}},
 		{"success rule", step(0.1, 0.01, 0, 0.3, 90, 10), true, []string{"success"}, false,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "excellent", KVCache: "excellent", Success: "degraded"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "excellent", "kv_cache": "excellent", "success": "degraded"}},
 		{"slow reading", step(0.1, 0.06, 0, 0.3, 100, 0), false, nil, false,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "warning", KVCache: "excellent", Success: "excellent"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "warning", "kv_cache": "excellent", "success": "excellent"}},
 		{"kv cache high", step(0.1, 0.01, 0, 0.93, 100, 0), false, nil, false,
-			results.Grades{TTFT: "excellent", ReadingSpeed: "excellent", KVCache: "warning", Success: "excellent"}},
+			results.Grades{"ttft": "excellent", "reading_speed": "excellent", "kv_cache": "warning", "success": "excellent"}},
 		{"all rules", step(3, 0.01, 1, 0.3, 50, 50), true, []string{"ttft_p95", "queue", "success"}, false,
-			results.Grades{TTFT: "degraded", ReadingSpeed: "excellent", KVCache: "excellent", Success: "degraded"}},
+			results.Grades{"ttft": "degraded", "reading_speed": "excellent", "kv_cache": "excellent", "success": "degraded"}},
 		{"no response", step(0, 0, 0, 0.3, 0, 5), true, []string{"no_response", "success"}, false,
-			results.Grades{TTFT: "unknown", ReadingSpeed: "unknown", KVCache: "excellent", Success: "degraded"}},
+			results.Grades{"ttft": "unknown", "reading_speed": "unknown", "kv_cache": "excellent", "success": "degraded"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.s
@@ -141,7 +145,7 @@ func TestEvaluate(t *testing.T) {
 			if len(tc.rules) > 0 && s.Rule != tc.rules[0] {
 				t.Errorf("rule %q, want %q", s.Rule, tc.rules[0])
 			}
-			if s.Grades != tc.grades {
+			if !maps.Equal(s.Grades, tc.grades) {
 				t.Errorf("grades %+v, want %+v", s.Grades, tc.grades)
 			}
 		})
@@ -150,7 +154,7 @@ func TestEvaluate(t *testing.T) {
 	s := step(0.1, 0.01, 0, 0, 10, 0)
 	s.Server = nil
 	Evaluate(&s, sla)
-	if !s.AtSLA || s.Grades.KVCache != "unknown" || s.KPIs.KVCacheMaxPercent != -1 {
+	if !s.AtSLA || s.Grades["kv_cache"] != "unknown" || hasKV(s.KPIs) {
 		t.Errorf("no metrics: %+v %+v", s.Grades, s.KPIs)
 	}
 }
@@ -317,7 +321,7 @@ func TestSLAAimAlternates(t *testing.T) {
 	sla.Default()
 	grid := v1alpha1.Doubling(1, 32)
 	kpi := func(ttft float64) results.KPIs {
-		return results.KPIs{TTFTP95Seconds: ttft, KVCacheMaxPercent: 10, SuccessPercent: 100}
+		return results.KPIs{"ttft_p95_seconds": ttft, "kv_cache_max_percent": 10, "success_percent": 100}
 	}
 	done := []Probe{
 		{Concurrency: 1, AtSLA: true, KPIs: kpi(0.1)},
@@ -342,13 +346,13 @@ func TestSLAAim(t *testing.T) {
 	// Reading speed falls from 875 to 389 tok/s between 1 and 32 users
 	// (acceptable: 400 scaled by 0.05 is 20): it crosses at 31.3.
 	sla.ReadingSpeed.Acceptable = 400
-	lo := results.KPIs{ReadingSpeedTokensPerSecond: 875, KVCacheMaxPercent: 2, SuccessPercent: 100}
-	hi := results.KPIs{ReadingSpeedTokensPerSecond: 389, KVCacheMaxPercent: 52, SuccessPercent: 100}
+	lo := results.KPIs{"reading_speed_tokens_per_second": 875, "kv_cache_max_percent": 2, "success_percent": 100}
+	hi := results.KPIs{"reading_speed_tokens_per_second": 389, "kv_cache_max_percent": 52, "success_percent": 100}
 	if c := SLAAim(lo, hi, 1, 32, sla); c != 31 {
 		t.Errorf("reading speed aim %d, want 31", c)
 	}
 	// KV cache max 12 % at 1 user, 100 % at 12: 90 % crosses at 10.75.
-	lo, hi = results.KPIs{KVCacheMaxPercent: 12, SuccessPercent: 100}, results.KPIs{KVCacheMaxPercent: 100, SuccessPercent: 100}
+	lo, hi = results.KPIs{"kv_cache_max_percent": 12, "success_percent": 100}, results.KPIs{"kv_cache_max_percent": 100, "success_percent": 100}
 	if c := SLAAim(lo, hi, 1, 12, sla); c != 10 {
 		t.Errorf("KV aim %d, want 10", c)
 	}
@@ -456,3 +460,6 @@ func TestSummarize(t *testing.T) {
 		t.Error("steps not sorted by concurrency")
 	}
 }
+
+// hasKV: the step recorded a KV cache value (it must not without /metrics).
+func hasKV(k results.KPIs) bool { _, ok := k["kv_cache_max_percent"]; return ok }

@@ -8,34 +8,6 @@ import (
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
-// GradeLower grades a lower-is-better value (TTFT, KV cache): at or below
-// excellent is excellent, at or below acceptable is acceptable, at or below
-// degraded is a warning, above degraded is degraded.
-func GradeLower(v, excellent, acceptable, degraded float64) string {
-	switch {
-	case v <= excellent:
-		return results.GradeExcellent
-	case v <= acceptable:
-		return results.GradeAcceptable
-	case v <= degraded:
-		return results.GradeWarning
-	}
-	return results.GradeDegraded
-}
-
-// GradeHigher grades a higher-is-better value (reading speed, success).
-func GradeHigher(v, excellent, acceptable, degraded float64) string {
-	switch {
-	case v >= excellent:
-		return results.GradeExcellent
-	case v >= acceptable:
-		return results.GradeAcceptable
-	case v >= degraded:
-		return results.GradeWarning
-	}
-	return results.GradeDegraded
-}
-
 // GoodRequest reports whether one successful request met every per-request
 // threshold at "acceptable" (TTFT, and reading speed = 1/TPOT when it has
 // more than one output token). Goodput counts these.
@@ -50,41 +22,32 @@ func GoodRequest(ttft, tpot time.Duration, sla v1alpha1.SLA) bool {
 }
 
 // Evaluate fills the step's KPIs, Grades, Broken, Rule(s) and AtSLA from its
-// measurements and the SLA table. A KPI that was not measured is graded
-// unknown and neither breaks the step nor keeps it from the SLA. The
-// breaking rules are kpi.Rules, fed the step's measures (Measure).
+// measurements and the SLA table: every KPI of kpi.KPIs it measured
+// (Value), graded when the SLA grades it; the breaking rules of kpi.Rules,
+// fed the step's measures (Measure). A graded KPI that was not measured is
+// graded unknown and neither breaks the step nor keeps it from the SLA.
 func Evaluate(s *results.Step, sla v1alpha1.SLA) {
-	k := results.KPIs{KVCacheMaxPercent: -1}
-	g := results.Grades{TTFT: results.GradeUnknown, ReadingSpeed: results.GradeUnknown, KVCache: results.GradeUnknown, Success: results.GradeUnknown}
+	k, g := results.KPIs{}, results.Grades{}
 	var rules []string
-
-	if s.Latency.TTFT.Count > 0 {
-		k.TTFTP95Seconds = s.Latency.TTFT.Percentiles.P95
-		g.TTFT = GradeLower(k.TTFTP95Seconds, sla.TTFT.Excellent.Seconds(), sla.TTFT.Acceptable.Seconds(), sla.TTFT.Degraded.Seconds())
-	} else if s.Requests.Started > 0 {
+	// A step without a token breaks first (no_response, in TTFT's place).
+	if s.Latency.TTFT.Count == 0 && s.Requests.Started > 0 {
 		rules = append(rules, results.RuleNoResponse)
 	}
-	if s.Server != nil && s.Server.Samples > 0 && s.Server.Generation != "" {
-		k.KVCacheMaxPercent = s.Server.KVCacheUsage.Max * 100
-		g.KVCache = GradeLower(k.KVCacheMaxPercent, sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded)
+	for _, x := range kpi.KPIs {
+		t, graded := x.Thresholds(sla)
+		if graded {
+			g[x.Key] = results.GradeUnknown
+		}
+		v, ok := Value(s, x.Source)
+		if !ok {
+			continue
+		}
+		k[x.Value] = v
+		if graded {
+			g[x.Key] = x.Grade(v, t)
+		}
 	}
-	if finished := s.Requests.Successful + s.Requests.Errored; finished > 0 {
-		k.SuccessPercent = 100 * float64(s.Requests.Successful) / float64(finished)
-		g.Success = GradeHigher(k.SuccessPercent, sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded)
-	}
-	// A step without a token breaks first (no_response, in TTFT's place).
 	rules = append(rules, kpi.Broken(sla, func(rule string) (float64, bool) { return Measure(s, rule) })...)
-	// Reading speed: 1 / TPOT p95; when no request finished inside the step
-	// (outputs longer than the step), 1 / ITL p95 of the partial streams.
-	tp := s.Latency.TPOT.Percentiles.P95
-	if s.Latency.TPOT.Count == 0 && s.Latency.ITL.Count > 0 {
-		tp = s.Latency.ITL.Percentiles.P95
-	}
-	if tp > 0 {
-		k.ReadingSpeedTokensPerSecond = 1 / tp
-		r := sla.ReadingSpeed
-		g.ReadingSpeed = GradeHigher(k.ReadingSpeedTokensPerSecond, r.Excellent, r.Acceptable, r.Degraded)
-	}
 	s.KPIs, s.Grades = k, g
 	s.Rules = rules
 	s.Broken = len(rules) > 0
@@ -92,8 +55,60 @@ func Evaluate(s *results.Step, sla v1alpha1.SLA) {
 	if s.Broken {
 		s.Rule = rules[0]
 	}
-	s.AtSLA = !s.Broken && s.Requests.Started > 0 && atLeastAcceptable(g.TTFT) && atLeastAcceptable(g.ReadingSpeed) &&
-		atLeastAcceptable(g.KVCache) && atLeastAcceptable(g.Success)
+	s.AtSLA = !s.Broken && s.Requests.Started > 0
+	for _, grade := range g {
+		s.AtSLA = s.AtSLA && atLeastAcceptable(grade)
+	}
+}
+
+// Value is a step's value of a KPI's source (kpi.Source), in the KPI's
+// unit; ok false when the step did not measure it.
+func Value(s *results.Step, src kpi.Source) (v float64, ok bool) {
+	switch src.From {
+	case kpi.FromLatency, kpi.FromRate:
+		d := distribution(s, src.Dist)
+		if d == nil || d.Count == 0 && src.Fallback != "" {
+			d = distribution(s, src.Fallback)
+		}
+		if d == nil || d.Count == 0 {
+			return 0, false
+		}
+		p, ok := d.Percentiles.At(src.Quantile)
+		if !ok || src.From == kpi.FromRate && p <= 0 {
+			return 0, false
+		}
+		if src.From == kpi.FromRate {
+			return 1 / p, true
+		}
+		return p, true
+	case kpi.FromKVCache:
+		if s.Server == nil || s.Server.Samples == 0 || s.Server.Generation == "" {
+			return 0, false
+		}
+		return s.Server.KVCacheUsage.Max * 100, true
+	case kpi.FromSuccess:
+		fin := s.Requests.Successful + s.Requests.Errored
+		if fin == 0 {
+			return 0, false
+		}
+		return 100 * float64(s.Requests.Successful) / float64(fin), true
+	}
+	return 0, false
+}
+
+// distribution is the step's latency distribution of a kpi.Dist* name.
+func distribution(s *results.Step, name string) *results.Distribution {
+	switch name {
+	case kpi.DistTTFT:
+		return &s.Latency.TTFT
+	case kpi.DistTPOT:
+		return &s.Latency.TPOT
+	case kpi.DistITL:
+		return &s.Latency.ITL
+	case kpi.DistE2E:
+		return &s.Latency.E2E
+	}
+	return nil
 }
 
 // Measure is a step's measure for a breaking rule of kpi.Rules, in the
@@ -122,3 +137,6 @@ func Measure(s *results.Step, rule string) (v float64, ok bool) {
 func atLeastAcceptable(grade string) bool {
 	return grade == results.GradeExcellent || grade == results.GradeAcceptable || grade == results.GradeUnknown
 }
+
+// ttftKPI is the TTFT KPI, whose value at SLA the results report.
+var ttftKPI, _ = kpi.ByKey(kpi.KeyTTFT)

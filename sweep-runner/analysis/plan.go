@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -301,27 +302,18 @@ func SLAAim(klo, khi results.KPIs, lo, hi int, sla v1alpha1.SLA) int {
 		return 0
 	}
 	best := 0
-	cross := func(vlo, vhi, thr float64, higherBetter bool) {
-		okLo, okHi := vlo <= thr, vhi <= thr
-		if higherBetter {
-			okLo, okHi = vlo >= thr, vhi >= thr
-		}
-		if !okLo || okHi || vhi == vlo {
-			return
+	for _, x := range kpi.Graded(sla) {
+		vlo, ok1 := klo.Get(x.KPI)
+		vhi, ok2 := khi.Get(x.KPI)
+		thr := x.T.Acceptable
+		if !ok1 || !ok2 || !x.Within(vlo, thr) || x.Within(vhi, thr) || vhi == vlo {
+			continue
 		}
 		c := int(math.Floor(float64(lo) + (thr-vlo)/(vhi-vlo)*float64(hi-lo)))
 		if best == 0 || c < best {
 			best = c
 		}
 	}
-	cross(klo.TTFTP95Seconds, khi.TTFTP95Seconds, sla.TTFT.Acceptable.Seconds(), false)
-	if klo.ReadingSpeedTokensPerSecond > 0 && khi.ReadingSpeedTokensPerSecond > 0 {
-		cross(klo.ReadingSpeedTokensPerSecond, khi.ReadingSpeedTokensPerSecond, sla.ReadingSpeed.Acceptable, true)
-	}
-	if klo.KVCacheMaxPercent >= 0 && khi.KVCacheMaxPercent >= 0 {
-		cross(klo.KVCacheMaxPercent, khi.KVCacheMaxPercent, sla.KVCache.Acceptable, false)
-	}
-	cross(klo.SuccessPercent, khi.SuccessPercent, sla.Success.Acceptable, true)
 	return best
 }
 

@@ -225,7 +225,7 @@ func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, 
 			r.UsersPerGPUAtSLA = float64(s.Concurrency) / float64(gpus)
 			r.OutputTokensPerSecondAtSLA = s.Throughput.OutputTokensPerSecond
 			r.OutputTokensPerSecondPerGPUAtSLA = s.Throughput.OutputTokensPerSecondPerGPU
-			r.TTFTP95AtSLASeconds = s.KPIs.TTFTP95Seconds
+			r.TTFTP95AtSLASeconds, _ = s.KPIs.Get(ttftKPI)
 		}
 	}
 	// Confidence of the breaking rate, as confide's of a breaking point.

@@ -81,7 +81,7 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 					r.UsersPerGPUAtSLA = float64(v.MaxAtSLA) / float64(gpus)
 					r.OutputTokensPerSecondAtSLA = s.Throughput.OutputTokensPerSecond
 					r.OutputTokensPerSecondPerGPUAtSLA = s.Throughput.OutputTokensPerSecondPerGPU
-					r.TTFTP95AtSLASeconds = s.KPIs.TTFTP95Seconds
+					r.TTFTP95AtSLASeconds, _ = s.KPIs.Get(ttftKPI)
 				}
 			}
 			sum.Results = append(sum.Results, r)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
-	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
@@ -36,7 +35,7 @@ var exportNotes = map[string]string{
 // Export reads a run directory and returns it as a GuideLLM version-2
 // report (indented JSON). version is the exporting sweep-runner's.
 func Export(runDir, version string) ([]byte, error) {
-	plan, run, steps, err := report.Load(runDir)
+	plan, run, steps, err := results.Load(runDir)
 	if err != nil {
 		return nil, err
 	}

@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
@@ -383,33 +379,19 @@ func applyExtension(s *results.Step, e *StepExtension) {
 // writes summary.json and the reports from it with the same code that
 // sweep-runner report runs.
 func (im *Imported) Write(out string, opts report.Options, now time.Time) (string, *results.Summary, error) {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return "", nil, fmt.Errorf("results directory: %w", err)
-	}
-	id := now.UTC().Format("20060102T150405Z")
-	dir := filepath.Join(out, id)
-	for i := 2; ; i++ {
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			break
-		}
-		if !os.IsExist(err) {
-			return "", nil, fmt.Errorf("results directory: %w", err)
-		}
-		dir = filepath.Join(out, fmt.Sprintf("%s-%d", id, i))
-	}
-	y, err := yaml.Marshal(im.Plan)
+	// Made and locked like a sweep's, so that no pruning removes it while
+	// it is written.
+	d, err := results.Create(out, im.Plan, now)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.PlanFile), y); err != nil {
-		return "", nil, err
-	}
-	im.Run.RunID = filepath.Base(dir)
+	defer d.Close()
+	dir := d.Path()
+	im.Run.RunID = d.ID()
 	if im.Run.StartedAt.IsZero() {
 		im.Run.StartedAt = now.UTC()
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), &im.Run); err != nil {
+	if err := d.SaveRun(&im.Run); err != nil {
 		return "", nil, err
 	}
 	var lines []byte
@@ -421,13 +403,13 @@ func (im *Imported) Write(out string, opts report.Options, now time.Time) (strin
 		}
 		lines = append(lines, b...)
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.StepsFile), lines); err != nil {
+	if err := d.WriteFile(results.StepsFile, lines); err != nil {
 		return "", nil, err
 	}
-	if err := results.WriteJSON(filepath.Join(dir, ImportFile), &im.Provenance); err != nil {
+	if err := d.WriteJSON(ImportFile, &im.Provenance); err != nil {
 		return "", nil, err
 	}
-	sum, err := report.RebuildOpts(dir, opts)
+	sum, err := report.RebuildOpts(d, opts)
 	if err != nil {
 		return dir, nil, err
 	}

@@ -3,6 +3,7 @@ package guidellm
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -107,7 +108,7 @@ func synthRun(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	if _, err := report.RebuildOpts(dir, report.Options{NoPNG: true}); err != nil {
+	if _, err := report.RebuildOpts(results.At(dir), report.Options{NoPNG: true}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -115,7 +116,7 @@ func synthRun(t *testing.T) string {
 
 func TestExportRoundTrip(t *testing.T) {
 	dir := synthRun(t)
-	plan, run, steps, err := report.Load(dir)
+	plan, run, steps, err := results.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func TestExportRoundTrip(t *testing.T) {
 	for i := range a.Steps {
 		x, y := a.Steps[i], b.Steps[i]
 		if x.Concurrency != y.Concurrency || x.Phase != y.Phase || x.Requests != y.Requests || !reflect.DeepEqual(x.Rules, y.Rules) ||
-			x.Grades != y.Grades || !reflect.DeepEqual(x.Server, y.Server) || !reflect.DeepEqual(x.Steady, y.Steady) ||
-			x.Censored != y.Censored || x.AtSLA != y.AtSLA || !near(y.KPIs.TTFTP95Seconds, x.KPIs.TTFTP95Seconds) ||
+			!maps.Equal(x.Grades, y.Grades) || !reflect.DeepEqual(x.Server, y.Server) || !reflect.DeepEqual(x.Steady, y.Steady) ||
+			x.Censored != y.Censored || x.AtSLA != y.AtSLA || !near(y.KPIs["ttft_p95_seconds"], x.KPIs["ttft_p95_seconds"]) ||
 			!near(y.Latency.E2E.Percentiles.P99, x.Latency.E2E.Percentiles.P99) || !near(y.Throughput.OutputTokensPerSecond, x.Throughput.OutputTokensPerSecond) ||
 			!near(y.ConcurrencyAchieved, x.ConcurrencyAchieved) || !reflect.DeepEqual(x.Latency.ITL, y.Latency.ITL) || !x.Window.Start.Equal(y.Window.Start) {
 			t.Errorf("step c=%d differs after the round trip:\n%+v\n%+v", x.Concurrency, x, y)
@@ -189,8 +190,8 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatalf("without the extension: breaking point %+v", bp)
 	}
 	for _, s := range sum.Results[0].Steps {
-		if s.Grades.KVCache != results.GradeUnknown || s.Steady.Reasons[0] != NotJudged {
-			t.Fatalf("without the extension: c=%d KV %s steady %+v", s.Concurrency, s.Grades.KVCache, s.Steady)
+		if s.Grades["kv_cache"] != results.GradeUnknown || s.Steady.Reasons[0] != NotJudged {
+			t.Fatalf("without the extension: c=%d KV %s steady %+v", s.Concurrency, s.Grades["kv_cache"], s.Steady)
 		}
 	}
 }
@@ -241,8 +242,8 @@ func TestPrometheusFillsServerGauges(t *testing.T) {
 	if s.Server == nil || s.Server.WaitingFraction != 1 || s.Server.Generation != "v0" || s.Server.KVCacheUsage.Max != 0.93 || s.Server.Samples < 50 {
 		t.Fatalf("server %+v", s.Server)
 	}
-	if s.Grades.KVCache != results.GradeWarning {
-		t.Fatalf("KV grade %s", s.Grades.KVCache)
+	if s.Grades["kv_cache"] != results.GradeWarning {
+		t.Fatalf("KV grade %s", s.Grades["kv_cache"])
 	}
 	if !strings.Contains(queries[0], `model_name="granite-8b"`) || !strings.Contains(queries[0], "max without(") {
 		t.Fatalf("query %s", queries[0])

@@ -16,8 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/prometheus/prompb"
-
-	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 // PendingFile is the name of the file, in a run directory, that holds samples
@@ -131,9 +129,19 @@ func ToWriteRequest(samples []Sample) *prompb.WriteRequest {
 	return req
 }
 
-// AppendPending keeps samples that could not be sent, fsynced, so a later
-// run or --resume can send them.
-func AppendPending(path string, samples []Sample) error {
+// Store is the run directory whose samples are delivered: it keeps the
+// pending and rejected files (*results.Dir, which owns the files of a run
+// directory). Path names it in messages.
+type Store interface {
+	Path() string
+	Read(rel string) ([]byte, error)
+	Append(rel string, data []byte) error
+	Remove(rel string) error
+}
+
+// AppendPending keeps samples that could not be sent in the file rel of
+// st, fsynced, so a later run or --resume can send them.
+func AppendPending(st Store, rel string, samples []Sample) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, s := range samples {
@@ -141,13 +149,13 @@ func AppendPending(path string, samples []Sample) error {
 			return err
 		}
 	}
-	return results.AppendSynced(path, buf.Bytes())
+	return st.Append(rel, buf.Bytes())
 }
 
-// ReadPending returns the samples in a pending file (none if it is absent).
-// A torn last line (the process died mid-write) is ignored.
-func ReadPending(path string) ([]Sample, error) {
-	b, err := os.ReadFile(path)
+// ReadPending returns the samples in the file rel of st (none if it is
+// absent). A torn last line (the process died mid-write) is ignored.
+func ReadPending(st Store, rel string) ([]Sample, error) {
+	b, err := st.Read(rel)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -172,13 +180,13 @@ func ReadPending(path string) ([]Sample, error) {
 // too old for its head block), so they are neither lost nor retried forever.
 const RejectedFile = "remote-write-rejected.jsonl"
 
-// Deliver first resends the pending samples kept in dir, then sends samples.
+// Deliver first resends the pending samples kept in st, then sends samples.
 // Samples that fail transiently are appended to the pending file; samples the
 // receiver refuses with a 4xx are moved to the rejected file. The error says
 // what was kept where.
-func (c *Client) Deliver(ctx context.Context, dir string, samples []Sample) error {
-	pendingPath := filepath.Join(dir, PendingFile)
-	pending, err := ReadPending(pendingPath)
+func (c *Client) Deliver(ctx context.Context, st Store, samples []Sample) error {
+	pendingPath := filepath.Join(st.Path(), PendingFile) // in messages
+	pending, err := ReadPending(st, PendingFile)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", pendingPath, err)
 	}
@@ -186,17 +194,17 @@ func (c *Client) Deliver(ctx context.Context, dir string, samples []Sample) erro
 	if len(pending) > 0 {
 		if err := c.Write(ctx, pending); err != nil && !Permanent(err) {
 			// Still unreachable: keep both old and new for later.
-			if perr := AppendPending(pendingPath, samples); perr != nil {
+			if perr := AppendPending(st, PendingFile, samples); perr != nil {
 				return fmt.Errorf("%v; keeping %d samples failed too: %w", err, len(samples), perr)
 			}
 			return fmt.Errorf("%w (%d samples kept in %s to send later)", err, len(pending)+len(samples), pendingPath)
 		} else if err != nil {
-			if perr := AppendPending(filepath.Join(dir, RejectedFile), pending); perr != nil {
+			if perr := AppendPending(st, RejectedFile, pending); perr != nil {
 				return fmt.Errorf("%v; keeping rejected samples failed too: %w", err, perr)
 			}
 			errs = append(errs, fmt.Errorf("%w (%d earlier samples refused, kept in %s)", err, len(pending), RejectedFile))
 		}
-		if err := os.Remove(pendingPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := st.Remove(PendingFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
@@ -205,7 +213,7 @@ func (c *Client) Deliver(ctx context.Context, dir string, samples []Sample) erro
 		if Permanent(err) {
 			keep = RejectedFile
 		}
-		if perr := AppendPending(filepath.Join(dir, keep), samples); perr != nil {
+		if perr := AppendPending(st, keep, samples); perr != nil {
 			return fmt.Errorf("%v; keeping %d samples failed too: %w", err, len(samples), perr)
 		}
 		errs = append(errs, fmt.Errorf("%w (%d samples kept in %s)", err, len(samples), keep))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/internal/testenv"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 func TestToWriteRequestSortsLabelsAndGroupsSeries(t *testing.T) {
@@ -35,7 +36,7 @@ func TestToWriteRequestSortsLabelsAndGroupsSeries(t *testing.T) {
 
 func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	prom := testenv.StartPrometheus(t, "global: {scrape_interval: 1s}\n")
-	dir := t.TempDir()
+	dir := results.At(t.TempDir())
 	now := time.Now().UnixMilli()
 	sample := func(v float64) Sample {
 		return Sample{Name: "llm_sweep_test_value", Labels: map[string]string{"model": "m1", "run_id": fmt.Sprint(v)}, Value: v, TimeMs: now}
@@ -50,7 +51,7 @@ func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	if err := dead.Deliver(ctx, dir, []Sample{sample(1)}); err == nil {
 		t.Fatal("delivery to a closed port reported success")
 	}
-	if p, _ := ReadPending(filepath.Join(dir, PendingFile)); len(p) != 1 {
+	if p, _ := ReadPending(dir, PendingFile); len(p) != 1 {
 		t.Fatalf("pending holds %d samples, want 1", len(p))
 	}
 
@@ -62,7 +63,7 @@ func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	if err := live.Deliver(ctx, dir, []Sample{sample(2)}); err != nil {
 		t.Fatalf("deliver: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, PendingFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir.Path(), PendingFile)); !os.IsNotExist(err) {
 		t.Errorf("pending file still there after a successful delivery")
 	}
 	got := testenv.Query(t, prom, `sum(llm_sweep_test_value{model="m1"})`)
@@ -76,10 +77,10 @@ func TestDeliverToRealPrometheusKeepsWhatFails(t *testing.T) {
 	if err := live.Deliver(ctx, dir, []Sample{old}); err == nil {
 		t.Fatal("an out-of-bounds sample was reported as delivered")
 	}
-	if r, _ := ReadPending(filepath.Join(dir, RejectedFile)); len(r) != 1 {
+	if r, _ := ReadPending(dir, RejectedFile); len(r) != 1 {
 		t.Fatalf("rejected file holds %d samples, want 1", len(r))
 	}
-	if p, _ := ReadPending(filepath.Join(dir, PendingFile)); len(p) != 0 {
+	if p, _ := ReadPending(dir, PendingFile); len(p) != 0 {
 		t.Fatalf("a permanently refused sample was queued for retry")
 	}
 }

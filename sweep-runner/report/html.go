@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rhoai-demo/step07/api/kpi"
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/planner"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -46,9 +48,10 @@ type gradeCell struct {
 }
 
 type htmlStep struct {
-	Concurrency                  int
-	Phase, Held, Requests        string
-	TTFT, Reading, KV, Success   gradeCell
+	Concurrency           int
+	Phase, Held, Requests string
+	// Grades: a cell per KPI the run's SLA grades (kpi.Graded).
+	Grades                       []gradeCell
 	TTFTp50, TPOTp95, ITLp95     string
 	TokS, TokSGPU, Goodput       string
 	Queue, Power, TokPerJoule    string
@@ -72,7 +75,9 @@ type htmlSizing struct {
 }
 
 type htmlData struct {
-	Sum                    *results.Summary
+	Sum *results.Summary
+	// GradeTitles head the steps tables' grade columns.
+	GradeTitles            []string
 	Started, Ended, Window string
 	CostNote               string
 	Sizing                 []htmlSizing
@@ -109,6 +114,9 @@ var htmlTemplate string
 // the PNG files and the page show the same figures).
 func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, error) {
 	d := htmlData{Sum: sum, Started: stamp(sum.StartedAt), Ended: "-", Users: opts.users(), Assumptions: ""}
+	for _, x := range kpi.Graded(sum.SLA) {
+		d.GradeTitles = append(d.GradeTitles, x.Title)
+	}
 	if sum.EndedAt != nil {
 		d.Ended = stamp(*sum.EndedAt)
 	}
@@ -161,12 +169,12 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 			continue
 		}
 		if r.OpenLoop != nil {
-			d.RateResults = append(d.RateResults, rateResultHTML(r))
+			d.RateResults = append(d.RateResults, rateResultHTML(r, sum.SLA))
 			continue
 		}
 		hr := htmlResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens), Note: PopulationNote(r)}
 		for _, s := range r.Steps {
-			hr.Steps = append(hr.Steps, htmlStepOf(s))
+			hr.Steps = append(hr.Steps, htmlStepOf(s, sum.SLA))
 		}
 		d.Results = append(d.Results, hr)
 	}
@@ -227,21 +235,16 @@ func breakingPoint(r results.Result) string {
 	return bp
 }
 
-func htmlStepOf(s results.Step) htmlStep {
+func htmlStepOf(s results.Step, sla v1alpha1.SLA) htmlStep {
 	h := htmlStep{Concurrency: s.Concurrency, Phase: StepRole(s), Held: HeldCell(s), Users: UsersCell(s), Workload: WorkloadNote(s),
 		Requests: fmt.Sprintf("%d/%d/%d", s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete),
 		TTFTp50:  msv(s.Latency.TTFT.Percentiles.P50), TPOTp95: msv(s.Latency.TPOT.Percentiles.P95), ITLp95: msv(s.Latency.ITL.Percentiles.P95),
 		TokS: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecond), TokSGPU: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecondPerGPU),
 		Goodput: fmt.Sprintf("%.2f", s.Throughput.GoodputRequestsPerSecond), Queue: UnknownQueue, Power: "-", TokPerJoule: "-",
 	}
-	k := s.KPIs
-	h.TTFT = gradeCell{TTFTWithCI(s), s.Grades.TTFT}
-	h.Reading = gradeCell{fmt.Sprintf("%.1f tok/s", k.ReadingSpeedTokensPerSecond), s.Grades.ReadingSpeed}
-	h.KV = gradeCell{"-", s.Grades.KVCache}
-	if k.KVCacheMaxPercent >= 0 {
-		h.KV.Text = fmt.Sprintf("%.0f %%", k.KVCacheMaxPercent)
+	for _, x := range kpi.Graded(sla) {
+		h.Grades = append(h.Grades, gradeCell{KPICell(s, x.KPI), s.Grades.Of(x.KPI)})
 	}
-	h.Success = gradeCell{fmt.Sprintf("%.1f %%", k.SuccessPercent), s.Grades.Success}
 	if s.Server != nil && s.Server.Samples > 0 {
 		h.Queue = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
 	}
@@ -296,4 +299,20 @@ func inlineSVG(b []byte) string {
 		s = head + ` role="img"` + s[end:]
 	}
 	return s
+}
+
+// KPICell is a step's value of a KPI as the reports' cells write it: TTFT
+// p95 with its 95 % interval, a time in ms (s from 10 s), else the KPI's
+// Format; "-" when the step did not measure it.
+func KPICell(s results.Step, x kpi.KPI) string {
+	v, ok := s.KPIs.Get(x)
+	switch {
+	case !ok:
+		return "-"
+	case x.Key == kpi.KeyTTFT:
+		return TTFTWithCI(s)
+	case x.Format == "":
+		return msv(v)
+	}
+	return fmt.Sprintf(x.Format, v)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/internal/testenv"
+	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
 // fixtureRun copies the committed run directory (golden/testdata/report/run)
@@ -34,7 +35,7 @@ func fixtureRun(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	if _, err := Rebuild(dir); err != nil {
+	if _, err := Rebuild(results.At(dir)); err != nil {
 		t.Fatal(err)
 	}
 	return dir

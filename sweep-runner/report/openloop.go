@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/charts"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -229,10 +230,10 @@ func resolutionOf(sum *results.Summary) float64 {
 
 // rateStepsMarkdown is an open-loop result's steps table for report.md:
 // the closed loop's columns, the first one the offered rate.
-func rateStepsMarkdown(b *strings.Builder, r results.Result) {
+func rateStepsMarkdown(b *strings.Builder, r results.Result, sla v1alpha1.SLA) {
 	fmt.Fprintf(b, "\n### %s · scenario %s (%d in / %d out tokens, open loop)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
 	b.WriteString(OpenLoopNote(r) + "\n\n")
-	b.WriteString("| offered req/s (achieved), in flight | phase | warmup + window | requests ok/err/inc (censored) | send delay p95 | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
+	b.WriteString("| offered req/s (achieved), in flight | phase | warmup + window | requests ok/err/inc (censored) | send delay p95 | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sla) + " | verdict |\n")
 	b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 	for _, s := range r.Steps {
 		wait, kv := UnknownQueue, "-"
@@ -249,11 +250,11 @@ func rateStepsMarkdown(b *strings.Builder, r results.Result) {
 		if s.OpenLoop != nil {
 			delay = msv(s.OpenLoop.SendDelay.Percentiles.P95)
 		}
-		fmt.Fprintf(b, "| %s | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+		fmt.Fprintf(b, "| %s | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s |\n",
 			RateCell(s), s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored, delay,
 			msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
 			s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
-			wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, StepVerdict(s))
+			wait, kv, GradesCell(s, sla), StepVerdict(s))
 		var notes []string
 		if len(s.Errors) > 0 {
 			kinds := make([]string, 0, len(s.Errors))
@@ -288,10 +289,10 @@ type htmlRateStep struct {
 	Rate, SendDelay, Arrivals string
 }
 
-func rateResultHTML(r results.Result) htmlRateResult {
+func rateResultHTML(r results.Result, sla v1alpha1.SLA) htmlRateResult {
 	hr := htmlRateResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens, open loop)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens), Note: OpenLoopNote(r)}
 	for _, s := range r.Steps {
-		h := htmlRateStep{htmlStep: htmlStepOf(s), Rate: RateCell(s), SendDelay: "-", Arrivals: ArrivalNote(s)}
+		h := htmlRateStep{htmlStep: htmlStepOf(s, sla), Rate: RateCell(s), SendDelay: "-", Arrivals: ArrivalNote(s)}
 		if s.OpenLoop != nil {
 			h.SendDelay = msv(s.OpenLoop.SendDelay.Percentiles.P95)
 		}

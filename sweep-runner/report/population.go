@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"strconv"
 	"strings"
 
@@ -31,11 +32,11 @@ func hasPopulation(sum *results.Summary) bool {
 	return false
 }
 
-func csvHeader(pop bool) []string {
+func csvHeader(sla v1alpha1.SLA, pop bool) []string {
 	if !pop {
-		return CSVHeader
+		return CSVHeader(sla)
 	}
-	return append(append([]string(nil), CSVHeader...), PopCSVHeader...)
+	return append(CSVHeader(sla), PopCSVHeader...)
 }
 
 // popCSV is a step's population columns when the summary has them (pop):

@@ -66,7 +66,7 @@ func TestPopulationReports(t *testing.T) {
 	for i, h := range head {
 		col[h] = rows[1][i]
 	}
-	if len(head) != len(CSVHeader)+len(PopCSVHeader) || col["users"] != "40" || col["in_flight"] != "9.9" || col["think_time_s"] != "0.25" ||
+	if len(head) != len(CSVHeader(sum.SLA))+len(PopCSVHeader) || col["users"] != "40" || col["in_flight"] != "9.9" || col["think_time_s"] != "0.25" ||
 		col["prefix_cache_hit_rate"] != "0.62" || col["ttft_p50_by_turn_s"] != "0.006 0.007" {
 		t.Errorf("summary.csv population columns: %v", col)
 	}

@@ -4,65 +4,57 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
 
-// Load reads a run directory: the plan as run, run.json and the steps.
-func Load(runDir string) (*v1alpha1.SweepPlan, results.Run, []results.Step, error) {
-	var run results.Run
-	data, err := os.ReadFile(filepath.Join(runDir, results.PlanFile))
-	if err != nil {
-		return nil, run, nil, fmt.Errorf("%s is not a run directory: %w", runDir, err)
-	}
-	plan, err := v1alpha1.LoadPlan(data)
-	if err != nil {
-		return nil, run, nil, fmt.Errorf("%s: %w", filepath.Join(runDir, results.PlanFile), err)
-	}
-	if err := results.ReadJSON(filepath.Join(runDir, results.RunFile), &run); err != nil && !os.IsNotExist(err) {
-		return nil, run, nil, fmt.Errorf("%s: %w", filepath.Join(runDir, results.RunFile), err)
-	}
-	if run.RunID == "" {
-		run.RunID = filepath.Base(runDir)
-	}
-	steps, _, err := results.ReadSteps(filepath.Join(runDir, results.StepsFile))
-	if err != nil && !os.IsNotExist(err) {
-		return nil, run, nil, err
-	}
-	return plan, run, steps, nil
+// Files is where the reports of a run go: its run directory
+// (*results.Dir), which writes each file atomically. The reports only
+// render; where and how files are written is the results package's.
+type Files interface {
+	WriteFile(rel string, data []byte) error
+	WriteJSON(rel string, v any) error
+}
+
+// RunDir is a run directory as Rebuild sees it: what it holds and where
+// its reports go (*results.Dir).
+type RunDir interface {
+	Load() (*v1alpha1.SweepPlan, results.Run, []results.Step, error)
+	Files
 }
 
 // Rebuild recomputes and writes every report of a run directory.
-func Rebuild(runDir string) (*results.Summary, error) {
-	return RebuildOpts(runDir, Options{})
+func Rebuild(d RunDir) (*results.Summary, error) {
+	return RebuildOpts(d, Options{})
 }
 
 // RebuildOpts is Rebuild with options.
-func RebuildOpts(runDir string, opts Options) (*results.Summary, error) {
-	plan, run, steps, err := Load(runDir)
+func RebuildOpts(d RunDir, opts Options) (*results.Summary, error) {
+	plan, run, steps, err := d.Load()
 	if err != nil {
 		return nil, err
 	}
 	sum := analysis.Summarize(plan, run, steps)
-	return &sum, WriteAllOpts(runDir, &sum, opts)
+	return &sum, WriteAllOpts(d, &sum, opts)
 }
 
 // ReportHTML is the self-contained HTML report of a run directory.
 const ReportHTML = "report.html"
 
-// WriteAllOpts writes every report of a run directory.
-func WriteAllOpts(runDir string, sum *results.Summary, opts Options) error {
-	if err := results.WriteJSON(filepath.Join(runDir, results.SummaryJSON), sum); err != nil {
+// WriteAllOpts writes every report of a run directory to w: summary.json,
+// summary.csv, the PNG charts (unless opts.NoPNG), report.html and
+// report.md, in that order.
+func WriteAllOpts(w Files, sum *results.Summary, opts Options) error {
+	if err := w.WriteJSON(results.SummaryJSON, sum); err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(runDir, results.SummaryCSV), CSV(sum)); err != nil {
+	if err := w.WriteFile(results.SummaryCSV, CSV(sum)); err != nil {
 		return err
 	}
 	svgs := map[string][]byte{}
@@ -80,11 +72,7 @@ func WriteAllOpts(runDir string, sum *results.Summary, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("chart %s: %w", c.File, err)
 		}
-		p := filepath.Join(runDir, filepath.FromSlash(c.File))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := results.WriteFileAtomic(p, png); err != nil {
+		if err := w.WriteFile(c.File, png); err != nil {
 			return err
 		}
 		pngs = append(pngs, c.File)
@@ -93,33 +81,66 @@ func WriteAllOpts(runDir string, sum *results.Summary, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
-	if err := results.WriteFileAtomic(filepath.Join(runDir, ReportHTML), html); err != nil {
+	if err := w.WriteFile(ReportHTML, html); err != nil {
 		return err
 	}
 	md, err := MarkdownOpts(sum, opts, pngs)
 	if err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(runDir, results.ReportMD), []byte(md))
+	return w.WriteFile(results.ReportMD, []byte(md))
 }
 
-// CSVHeader are summary.csv's columns.
-var CSVHeader = []string{
-	"run_id", "target", "model", "gpus", "precision", "scenario", "concurrency", "phase",
-	"started", "successful", "errored", "incomplete", "success_rate", "concurrency_achieved",
-	"ttft_p50_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s", "tpot_p95_s", "itl_p50_s", "itl_p95_s", "e2e_p50_s", "e2e_p95_s",
-	"requests_per_s", "output_tok_per_s", "total_tok_per_s", "output_tok_per_s_per_gpu", "goodput_req_per_s",
-	"waiting_mean", "waiting_max", "waiting_fraction", "running_mean", "kv_cache_max", "preemptions", "server_ttft_p95_s",
-	"grade_ttft", "grade_reading_speed", "grade_kv_cache", "grade_success", "at_sla", "broken", "rule",
-	"power_w", "output_tok_per_joule",
+// csvHead and csvTail are summary.csv's columns before and after the
+// grades, one grade_<key> column per KPI the run's SLA grades (CSVHeader).
+var (
+	csvHead = []string{
+		"run_id", "target", "model", "gpus", "precision", "scenario", "concurrency", "phase",
+		"started", "successful", "errored", "incomplete", "success_rate", "concurrency_achieved",
+		"ttft_p50_s", "ttft_p95_s", "ttft_p99_s", "tpot_p50_s", "tpot_p95_s", "itl_p50_s", "itl_p95_s", "e2e_p50_s", "e2e_p95_s",
+		"requests_per_s", "output_tok_per_s", "total_tok_per_s", "output_tok_per_s_per_gpu", "goodput_req_per_s",
+		"waiting_mean", "waiting_max", "waiting_fraction", "running_mean", "kv_cache_max", "preemptions", "server_ttft_p95_s",
+	}
+	csvTail = []string{"at_sla", "broken", "rule", "power_w", "output_tok_per_joule"}
+)
+
+// CSVHeader are summary.csv's columns for a run graded by sla.
+func CSVHeader(sla v1alpha1.SLA) []string {
+	out := append([]string(nil), csvHead...)
+	for _, x := range kpi.Graded(sla) {
+		out = append(out, "grade_"+x.Key)
+	}
+	return append(out, csvTail...)
 }
+
+// grades are a step's grades of the KPIs sla grades, in the table's order.
+func grades(s results.Step, sla v1alpha1.SLA) []string {
+	var out []string
+	for _, x := range kpi.Graded(sla) {
+		out = append(out, s.Grades.Of(x.KPI))
+	}
+	return out
+}
+
+// GradesHead is the Markdown tables' grades column head
+// ("grades TTFT/read/KV/succ").
+func GradesHead(sla v1alpha1.SLA) string {
+	var short []string
+	for _, x := range kpi.Graded(sla) {
+		short = append(short, x.Short)
+	}
+	return "grades " + strings.Join(short, "/")
+}
+
+// GradesCell is a step's grades in one Markdown cell.
+func GradesCell(s results.Step, sla v1alpha1.SLA) string { return strings.Join(grades(s, sla), "/") }
 
 // CSV renders one row per step.
 func CSV(sum *results.Summary) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	pop := hasPopulation(sum)
-	w.Write(csvHeader(pop))
+	w.Write(csvHeader(sum.SLA, pop))
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range sum.Results {
 		for _, s := range r.Steps {
@@ -143,10 +164,10 @@ func CSV(sum *results.Summary) []byte {
 				f(s.Throughput.OutputTokensPerSecondPerGPU), f(s.Throughput.GoodputRequestsPerSecond),
 				f(srv.Waiting.Mean), f(srv.Waiting.Max), f(srv.WaitingFraction), f(srv.Running.Mean), f(srv.KVCacheUsage.Max),
 				f(srv.Preemptions), f(srv.TTFTP95Seconds),
-				s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success,
+			}, append(append(grades(s, sum.SLA),
 				strconv.FormatBool(s.AtSLA), strconv.FormatBool(s.Broken), s.Rule,
 				power, tpj,
-			}, popCSV(pop, s)...))
+			), popCSV(pop, s)...)...))
 		}
 	}
 	w.Flush()
@@ -251,14 +272,14 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 			continue
 		}
 		if r.OpenLoop != nil {
-			rateStepsMarkdown(&b, r)
+			rateStepsMarkdown(&b, r, sum.SLA)
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
 		if note := PopulationNote(r); note != "" {
 			b.WriteString(note + "\n\n")
 		}
-		b.WriteString("| conc. | phase, role | warmup + window | held | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | grades TTFT/read/KV/succ | verdict |\n")
+		b.WriteString("| conc. | phase, role | warmup + window | held | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sum.SLA) + " | verdict |\n")
 		b.WriteString("| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
 			wait, kv := UnknownQueue, "-"
@@ -272,11 +293,11 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 				}
 			}
 			verdict := StepVerdict(s)
-			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s/%s/%s/%s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s |\n",
 				UsersCell(s), StepRole(s), s.Window.WarmupSeconds, s.Window.DurationSeconds, HeldCell(s), s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
 				msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
 				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
-				wait, kv, s.Grades.TTFT, s.Grades.ReadingSpeed, s.Grades.KVCache, s.Grades.Success, verdict)
+				wait, kv, GradesCell(s, sum.SLA), verdict)
 			if len(s.Errors) > 0 {
 				kinds := make([]string, 0, len(s.Errors))
 				for k, v := range s.Errors {

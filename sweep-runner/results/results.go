@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"github.com/rhoai-demo/step07/api/kpi"
 	"time"
 
@@ -39,13 +40,13 @@ const (
 	RuleNoResponse = "no_response" // requests started but none produced a token
 )
 
-// Grades of a KPI against the SLA table.
+// Grades of a KPI against the SLA table (kpi's, defined there once).
 const (
-	GradeExcellent  = "excellent"
-	GradeAcceptable = "acceptable"
-	GradeWarning    = "warning"
-	GradeDegraded   = "degraded"
-	GradeUnknown    = "unknown" // not measured (e.g. no /metrics)
+	GradeExcellent  = kpi.GradeExcellent
+	GradeAcceptable = kpi.GradeAcceptable
+	GradeWarning    = kpi.GradeWarning
+	GradeDegraded   = kpi.GradeDegraded
+	GradeUnknown    = kpi.GradeUnknown
 )
 
 // Error kinds counted in Step.Errors. HTTP status errors are "http_<code>".
@@ -221,25 +222,59 @@ type Fidelity struct {
 	ITLSkew Distribution `json:"itl_skew"`
 }
 
-// KPIs are the values graded against the SLA table.
-type KPIs struct {
-	TTFTP95Seconds float64 `json:"ttft_p95_seconds"`
-	// ReadingSpeed: 1 / TPOT p95, the output tokens per second that 95 % of
-	// users read at or above; 1 / ITL p95 when no request finished within
-	// the step (0 when unknown).
-	ReadingSpeedTokensPerSecond float64 `json:"reading_speed_tokens_per_second"`
-	// KVCacheMaxPercent: the highest KV cache usage in the window (-1: unknown).
-	KVCacheMaxPercent float64 `json:"kv_cache_max_percent"`
-	// SuccessPercent: successful / (successful + errored) x 100.
-	SuccessPercent float64 `json:"success_percent"`
+// At is the percentile at quantile q (one of those recorded: 0.001, 0.01,
+// 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999); ok false for another.
+func (p Percentiles) At(q float64) (float64, bool) {
+	for _, x := range []struct {
+		q float64
+		v float64
+	}{{0.001, p.P001}, {0.01, p.P01}, {0.05, p.P05}, {0.1, p.P10}, {0.25, p.P25}, {0.5, p.P50}, {0.75, p.P75}, {0.9, p.P90}, {0.95, p.P95}, {0.99, p.P99}, {0.999, p.P999}} {
+		if x.q == q {
+			return x.v, true
+		}
+	}
+	return 0, false
 }
 
-// Grades of the KPIs.
-type Grades struct {
-	TTFT         string `json:"ttft"`
-	ReadingSpeed string `json:"reading_speed"`
-	KVCache      string `json:"kv_cache"`
-	Success      string `json:"success"`
+// KPIs are the values graded against the SLA table, by the Value key of
+// each of kpi.KPIs ("ttft_p95_seconds", "reading_speed_tokens_per_second",
+// "kv_cache_max_percent", "success_percent", ...). A KPI the step did not
+// measure is absent (files written before this wrote -1 for an unknown KV
+// cache and 0 for an unknown reading speed: read as absent).
+type KPIs map[string]float64
+
+// UnmarshalJSON reads KPIs, dropping the old files' markers of unknown
+// values (negative, or a zero rate).
+func (k *KPIs) UnmarshalJSON(b []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for _, x := range kpi.KPIs {
+		if v, ok := m[x.Value]; ok && (v < 0 || v == 0 && x.Source.From == kpi.FromRate) {
+			delete(m, x.Value)
+		}
+	}
+	*k = m
+	return nil
+}
+
+// Get is the value of k's KPI and whether the step measured it.
+func (k KPIs) Get(x kpi.KPI) (float64, bool) {
+	v, ok := k[x.Value]
+	return v, ok
+}
+
+// Grades of the KPIs, by the Key of each of kpi.KPIs ("ttft",
+// "reading_speed", "kv_cache", "success", ...).
+type Grades map[string]string
+
+// Of is the grade of x (unknown when absent).
+func (g Grades) Of(x kpi.KPI) string {
+	if v, ok := g[x.Key]; ok {
+		return v
+	}
+	return GradeUnknown
 }
 
 // Step is one line of steps.jsonl: everything measured and decided at one

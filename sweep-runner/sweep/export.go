@@ -63,7 +63,7 @@ func (r *Runner) deliver(ctx context.Context, samples []remotewrite.Sample) {
 	if r.RemoteWrite == nil || len(samples) == 0 {
 		return
 	}
-	if err := r.RemoteWrite.Deliver(context.WithoutCancel(ctx), r.RunDir, samples); err != nil {
+	if err := r.RemoteWrite.Deliver(context.WithoutCancel(ctx), r.dir, samples); err != nil {
 		r.warnOnce("remote-write", "remote write failed, results kept for later (--resume or the next run in this --out): %v", err)
 	}
 }
@@ -75,10 +75,11 @@ func (r *Runner) FlushPending(ctx context.Context) {
 	if r.RemoteWrite == nil || r.RunDir == "" {
 		return
 	}
-	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(r.RunDir), "*", remotewrite.PendingFile))
-	for _, p := range dirs {
-		dir := filepath.Dir(p)
-		if err := r.RemoteWrite.Deliver(ctx, dir, nil); err != nil {
+	dirs, _ := results.DirsHolding(filepath.Dir(r.RunDir), remotewrite.PendingFile)
+	for _, dir := range dirs {
+		// Unlocked: a run directory beside this one may be another
+		// sweep-runner's, whose lock is not taken over.
+		if err := r.RemoteWrite.Deliver(ctx, results.At(dir), nil); err != nil {
 			r.warnOnce("remote-write-pending", "resending kept results of %s failed (kept again): %v", filepath.Base(dir), err)
 			continue
 		}

@@ -118,8 +118,8 @@ func TestSweepUnderFaults(t *testing.T) {
 				if st.Requests.Started < 50 {
 					t.Errorf("c=%d: only %d requests", st.Concurrency, st.Requests.Started)
 				}
-				if !st.Broken || !contains(st.Rules, results.RuleSuccess) || st.Grades.Success != results.GradeDegraded {
-					t.Errorf("c=%d: success %.1f %% did not trip the success rule: rules %v", st.Concurrency, st.KPIs.SuccessPercent, st.Rules)
+				if !st.Broken || !contains(st.Rules, results.RuleSuccess) || st.Grades["success"] != results.GradeDegraded {
+					t.Errorf("c=%d: success %.1f %% did not trip the success rule: rules %v", st.Concurrency, st.KPIs["success_percent"], st.Rules)
 				}
 				if st.SuccessRate <= 0.5 || st.SuccessRate >= 0.95 {
 					t.Errorf("c=%d: success rate %.3f, want about 0.88", st.Concurrency, st.SuccessRate)
@@ -244,7 +244,7 @@ func TestServerRestartMidStep(t *testing.T) {
 		t.Errorf("%d refused connections in %v: workers spin instead of backing off", n, downFor)
 	}
 	if !st.Broken || !contains(st.Rules, results.RuleSuccess) {
-		t.Logf("rules %v (success %.1f %%)", st.Rules, st.KPIs.SuccessPercent)
+		t.Logf("rules %v (success %.1f %%)", st.Rules, st.KPIs["success_percent"])
 	}
 	if _, err := r.Finish(results.StatusComplete, ""); err != nil {
 		t.Fatal(err)

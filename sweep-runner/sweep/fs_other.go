@@ -8,9 +8,3 @@ import "errors"
 func DiskSpace(dir string) (free, total uint64, err error) {
 	return 0, 0, errors.ErrUnsupported
 }
-
-// lockDir does not lock here: no run directory is seen as held by another
-// sweep-runner.
-func lockDir(dir string) (unlock func(), held bool, err error) {
-	return func() {}, false, nil
-}

@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/analysis"
@@ -89,63 +86,51 @@ type Runner struct {
 	sess      *load.Session
 	sessFlush bool
 	lastEnd   time.Time
-	// unlock releases the run directory's lock (see Close).
-	unlock func()
+	// dir is the run directory (nil until Create or Open): every file of
+	// the run is written through it; Close releases its lock.
+	dir *results.Dir
 }
 
 // New returns a runner for plan, without a run directory yet (Check the
 // targets, then Create it).
 func New(plan *v1alpha1.SweepPlan) *Runner { return &Runner{Plan: plan} }
 
-// Create makes a new run directory under out holding the plan as run.
+// Create makes a new run directory under out holding the plan as run:
+// out is made first, then its free space checked, and only then the run
+// directory, so a full disk leaves nothing behind.
 func (r *Runner) Create(out, version string) error {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("results directory: %w", err)
+	if err := results.MakeOut(out); err != nil {
+		return err
 	}
 	if err := r.checkDisk(out); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	id := now.Format("20060102T150405Z")
-	dir := filepath.Join(out, id)
-	for i := 2; ; i++ {
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			break
-		}
-		if !os.IsExist(err) {
-			return fmt.Errorf("results directory: %w", err)
-		}
-		dir = filepath.Join(out, fmt.Sprintf("%s-%d", id, i))
-	}
-	r.lock(dir)
-	y, err := yaml.Marshal(r.Plan)
+	d, err := results.Create(out, r.Plan, now)
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.PlanFile), y); err != nil {
-		return err
-	}
-	r.RunDir = dir
-	r.State = results.Run{RunID: filepath.Base(dir), Status: results.StatusRunning, Version: version, StartedAt: now, UpdatedAt: now}
+	r.dir, r.RunDir = d, d.Path()
+	r.State = results.Run{RunID: d.ID(), Status: results.StatusRunning, Version: version, StartedAt: now, UpdatedAt: now}
 	return r.saveState()
 }
 
 // Open reopens a run directory to resume it: the plan as run, run.json and
-// the finished steps (a last line cut short by a kill is dropped).
+// the finished steps (a last line cut short by a kill is dropped). The
+// directory is locked (results.OpenDir) until Close.
 func Open(dir, version string) (*Runner, error) {
-	plan, st, _, err := report.Load(dir)
+	plan, st, _, err := results.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	steps, err := results.RepairSteps(filepath.Join(dir, results.StepsFile))
+	d, err := results.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	// A kill -9 during an atomic write leaves its temporary file behind.
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
-	for _, f := range tmps {
-		os.Remove(f)
+	steps, err := d.RepairSteps()
+	if err != nil {
+		d.Close()
+		return nil, err
 	}
 	if st.StartedAt.IsZero() {
 		st.StartedAt = time.Now().UTC()
@@ -158,8 +143,7 @@ func Open(dir, version string) (*Runner, error) {
 	// What the steps held, from the steps themselves (a kill between a
 	// step's line and run.json leaves run.json a step behind).
 	st.HeldSeconds, st.GPUMinutes = results.HeldOf(steps)
-	r := &Runner{Plan: plan, RunDir: dir, State: st, steps: steps}
-	r.lock(dir)
+	r := &Runner{Plan: plan, RunDir: dir, State: st, steps: steps, dir: d}
 	// Keep prompts unique across the resumed parts of a run.
 	var sent uint64
 	for _, s := range steps {
@@ -169,45 +153,23 @@ func Open(dir, version string) (*Runner, error) {
 	return r, r.saveState()
 }
 
-// lock marks the run directory as in use by this process for as long as
-// the runner is open, so that no other sweep-runner's pruning removes it.
-// Locking is best effort: a directory held by another process (two resumes
-// of one run) or on a filesystem without locks is run unlocked.
-func (r *Runner) lock(dir string) {
-	if unlock, held, err := lockDir(dir); err == nil && !held {
-		r.unlock = unlock
-	}
-}
-
 // Close releases the run directory (its lock); the runner is not used after.
 func (r *Runner) Close() {
-	if r.unlock != nil {
-		r.unlock()
-		r.unlock = nil
+	if r.dir != nil {
+		r.dir.Close()
 	}
 }
 
-// Latest returns the most recent run directory under out.
-func Latest(out string) (string, error) {
-	ents, err := os.ReadDir(out)
-	if err != nil {
-		return "", err
-	}
-	for i := len(ents) - 1; i >= 0; i-- {
-		d := filepath.Join(out, ents[i].Name())
-		if _, err := os.Stat(filepath.Join(d, results.PlanFile)); ents[i].IsDir() && err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("no run directory under %s", out)
-}
+// Dir is the run directory (nil before Create or Open): what else a run
+// keeps in it (a sharded coordinator's marker) is written through it.
+func (r *Runner) Dir() *results.Dir { return r.dir }
 
 // Steps returns the finished steps.
 func (r *Runner) Steps() []results.Step { return r.steps }
 
 func (r *Runner) saveState() error {
 	r.State.UpdatedAt = time.Now().UTC()
-	return results.WriteJSON(filepath.Join(r.RunDir, results.RunFile), &r.State)
+	return r.dir.SaveRun(&r.State)
 }
 
 func (r *Runner) logf(format string, args ...any) {
@@ -357,7 +319,7 @@ func (r *Runner) writeReports(final bool) (*results.Summary, error) {
 	sum, _ := r.summary()
 	opts := r.ReportOptions
 	opts.NoPNG = !final
-	return sum, report.WriteAllOpts(r.RunDir, sum, opts)
+	return sum, report.WriteAllOpts(r.dir, sum, opts)
 }
 
 // ErrBudgetSpent is returned when the plan's GPU-minute budget ran out:
@@ -494,7 +456,7 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return ErrInterrupted
 	}
 	r.measurePower(ctx, t, step)
-	if err := results.AppendStep(filepath.Join(r.RunDir, results.StepsFile), step); err != nil {
+	if err := r.dir.AppendStep(step); err != nil {
 		// Stop at once: a step that cannot be saved is not silently
 		// dropped while the sweep goes on.
 		return fmt.Errorf("step %s/%s %s was measured but could not be saved, the run stops: %w", t.Name, sc.Name, label, err)

@@ -314,7 +314,7 @@ func TestOfflineReport(t *testing.T) {
 		os.Remove(p)
 	}
 	srv.Close() // offline
-	sum, err := report.Rebuild(r.RunDir)
+	sum, err := report.Rebuild(results.At(r.RunDir))
 	if err != nil {
 		t.Fatal(err)
 	}

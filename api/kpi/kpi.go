@@ -231,6 +231,13 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.KVCache) },
 	},
 	{
+		// The longest gaps between tokens: the stalls 1 % of tokens see
+		// (graded only when spec.sweep.sla.itlP99 is set).
+		Key: "itl_p99", Value: "itl_p99_seconds", Title: "ITL p99", Unit: "s", Short: "ITL99",
+		Source:     Source{From: FromLatency, Dist: DistITL, Quantile: 0.99},
+		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.ITLP99) },
+	},
+	{
 		Key: KeySuccess, Value: "success_percent", Title: "success", Unit: "%", Short: "succ", Format: "%.1f %%", Higher: true,
 		Source:     Source{From: FromSuccess},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.Success) },

@@ -221,6 +221,9 @@ type SLA struct {
 	ReadingSpeed FloatThresholds    `json:"readingSpeed,omitzero"`
 	KVCache      FloatThresholds    `json:"kvCache,omitzero"`
 	Success      FloatThresholds    `json:"success,omitzero"`
+	// ITLP99 grades the inter-token latency's p99 (the stalls 1 % of
+	// tokens see); unset (the default): not graded.
+	ITLP99 DurationThresholds `json:"itlP99,omitzero"`
 	// QueueFraction: a step breaks when waiting > 0 in at least this fraction
 	// of the window's samples ("queue > 0 consistently").
 	QueueFraction float64 `json:"queueFraction,omitempty"`

@@ -293,6 +293,9 @@ func (s SLA) validate(errs *Errors, f string) {
 	if !(u.Excellent <= 100 && u.Excellent > u.Acceptable && u.Acceptable > u.Degraded && u.Degraded > 0) {
 		errs.Add(f+".success", "thresholds out of order: need 100 >= excellent > acceptable > degraded > 0 (percent), got %g / %g / %g", u.Excellent, u.Acceptable, u.Degraded)
 	}
+	if i := s.ITLP99; i != (DurationThresholds{}) && (i.Excellent.Duration <= 0 || !(i.Excellent.Duration < i.Acceptable.Duration && i.Acceptable.Duration < i.Degraded.Duration)) {
+		errs.Add(f+".itlP99", "thresholds out of order: need 0 < excellent < acceptable < degraded, got %s / %s / %s (or leave it unset: not graded)", i.Excellent.Duration, i.Acceptable.Duration, i.Degraded.Duration)
+	}
 	if s.QueueFraction <= 0 || s.QueueFraction > 1 {
 		errs.Add(f+".queueFraction", "must be in (0, 1]: the share of samples with waiting > 0 that breaks a step")
 	}

@@ -175,7 +175,7 @@ func TestGoodRequest(t *testing.T) {
 // simulate runs the sweep decisions against a model server whose steps
 // break from bp on and are at SLA up to sla: a certified step comes out
 // clear, an exploring one plain only.
-func simulate(grid []int, explicit, bisect bool, bp, sla int) (order []int, v Verdict) {
+func simulate(grid []int, explicit, bisect bool, bp, sla int) (order []int, v Verdict[int, results.BreakingPoint]) {
 	return simulateAim(Search{Grid: grid, Explicit: explicit, Bisect: bisect}, func(c int) bool { return c >= bp }, sla)
 }
 
@@ -183,7 +183,7 @@ func simulate(grid []int, explicit, bisect bool, bp, sla int) (order []int, v Ve
 // exploring verdicts may be wrong (they are what broken says), while a
 // certified step comes out as truth says (c >= the first c where
 // truth holds, given by certified).
-func simulateAim(q Search, broken func(int) bool, sla int) (order []int, v Verdict) {
+func simulateAim(q Search, broken func(int) bool, sla int) (order []int, v Verdict[int, results.BreakingPoint]) {
 	var done []Probe
 	for i := 0; i < 100; i++ {
 		d, ok := Next(q, done)
@@ -227,8 +227,8 @@ func TestSweepDecisions(t *testing.T) {
 				t.Errorf("order %v, want %v", order, tc.order)
 			}
 			gotBP := 0
-			if v.BreakingPoint != nil {
-				gotBP = v.BreakingPoint.Concurrency
+			if v.Breaking != nil {
+				gotBP = v.Breaking.Concurrency
 			}
 			if gotBP != tc.wantBP || v.MaxAtSLA != tc.wantSLA || v.Exact != tc.exact {
 				t.Errorf("verdict bp %d sla %d exact %v, want %d %d %v", gotBP, v.MaxAtSLA, v.Exact, tc.wantBP, tc.wantSLA, tc.exact)
@@ -277,8 +277,8 @@ func TestAimedSearch(t *testing.T) {
 				t.Errorf("order %v, want %v", order, tc.order)
 			}
 			bp := 0
-			if v.BreakingPoint != nil {
-				bp = v.BreakingPoint.Concurrency
+			if v.Breaking != nil {
+				bp = v.Breaking.Concurrency
 			}
 			if bp != tc.bp {
 				t.Errorf("breaking point %d, want %d", bp, tc.bp)

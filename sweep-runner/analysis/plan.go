@@ -347,29 +347,31 @@ func explore(lv map[int]level, c int, phase string, lo, hi, top int) Decision {
 	return d
 }
 
-// Verdict is the answer for one target and scenario from its finished steps.
-type Verdict struct {
-	// BreakingPoint is nil when no step broke.
-	BreakingPoint *results.BreakingPoint
-	// MaxAtSLA: the highest concurrency at SLA below the lowest one that is
+// Verdict is the answer for one target and scenario from its finished
+// steps, in the steps' measure M (users for a closed loop, Decide; a rate
+// for an open loop, DecideRate) with B its breaking record.
+type Verdict[M int | float64, B any] struct {
+	// Breaking is nil when no step broke.
+	Breaking *B
+	// MaxAtSLA: the highest measure at SLA below the lowest one that is
 	// not (0: none at SLA).
-	MaxAtSLA  int
-	MaxTested int
-	// Exact: both boundaries pinned to adjacent integers.
+	MaxAtSLA, MaxTested M
+	// Exact: both boundaries pinned (adjacent users; rates within
+	// RateResolution).
 	Exact bool
 }
 
 // Decide computes the verdict of a set of steps, by the brackets Next
 // searches (clear verdicts vouching for the concurrencies beyond them).
-func Decide(done []Probe) Verdict {
+func Decide(done []Probe) Verdict[int, results.BreakingPoint] {
 	lv := levelsOf(done)
-	var v Verdict
+	var v Verdict[int, results.BreakingPoint]
 	for c := range lv {
 		v.MaxTested = max(v.MaxTested, c)
 	}
 	lo, hi := breakBracket(lv)
 	if hi > 0 {
-		v.BreakingPoint = &results.BreakingPoint{Concurrency: hi, Rule: lv[hi].rule}
+		v.Breaking = &results.BreakingPoint{Concurrency: hi, Rule: lv[hi].rule}
 	}
 	loS, hiS := slaBracket(lv)
 	v.MaxAtSLA = loS

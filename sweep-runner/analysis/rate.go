@@ -147,28 +147,16 @@ func rateBoundsOf(done []RateProbe) rateBounds {
 	return b
 }
 
-// RateVerdict is the answer in rates of one target and scenario.
-type RateVerdict struct {
-	// BreakingRate is nil when no step broke.
-	BreakingRate *results.BreakingRate
-	// MaxRateAtSLA: the highest rate at SLA below the lowest one that is
-	// not (0: none at SLA).
-	MaxRateAtSLA float64
-	MaxTested    float64
-	// Exact: both boundaries pinned within RateResolution.
-	Exact bool
-}
-
 // DecideRate computes the verdict of a set of open-loop steps.
-func DecideRate(done []RateProbe) RateVerdict {
+func DecideRate(done []RateProbe) Verdict[float64, results.BreakingRate] {
 	b := rateBoundsOf(done)
-	v := RateVerdict{MaxTested: b.maxTested}
+	v := Verdict[float64, results.BreakingRate]{MaxTested: b.maxTested}
 	if b.hiBroken > 0 {
-		v.BreakingRate = &results.BreakingRate{Rate: b.hiBroken, Rule: b.rule}
+		v.Breaking = &results.BreakingRate{Rate: b.hiBroken, Rule: b.rule}
 	}
-	v.MaxRateAtSLA = b.maxSLA
+	v.MaxAtSLA = b.maxSLA
 	if b.hiSLA > 0 {
-		v.MaxRateAtSLA = b.loSLA
+		v.MaxAtSLA = b.loSLA
 	}
 	pinned := func(lo, hi float64) bool { return hi > 0 && lo > 0 && hi-lo <= RateResolution*lo*(1+1e-9) }
 	v.Exact = pinned(b.loBroken, b.hiBroken) && pinned(b.loSLA, b.hiSLA)
@@ -188,7 +176,7 @@ func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, 
 		Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
 		Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
 		Complete: !more, Exact: v.Exact, Steps: ss,
-		OpenLoop: &results.OpenLoopResult{Process: sc.Arrival.Process, MaxRateAtSLA: v.MaxRateAtSLA, BreakingRate: v.BreakingRate,
+		OpenLoop: &results.OpenLoopResult{Process: sc.Arrival.Process, MaxRateAtSLA: v.MaxAtSLA, BreakingRate: v.Breaking,
 			MaxTestedRate: v.MaxTested, Resolution: RateResolution},
 	}
 	if r.Steps == nil {
@@ -211,7 +199,7 @@ func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, 
 		if s.Unsteady() {
 			ol.NotSteadyRates = append(ol.NotSteadyRates, rate)
 		}
-		if br := v.BreakingRate; br != nil {
+		if br := v.Breaking; br != nil {
 			if sameRate(rate, br.Rate) {
 				at = i
 				r.BreakingPoint = &results.BreakingPoint{Concurrency: s.Concurrency, Rule: br.Rule}
@@ -219,7 +207,7 @@ func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, 
 				below = i
 			}
 		}
-		if v.MaxRateAtSLA > 0 && sameRate(rate, v.MaxRateAtSLA) {
+		if v.MaxAtSLA > 0 && sameRate(rate, v.MaxAtSLA) {
 			ol.AchievedRateAtSLA, ol.MeanInFlightAtSLA = s.OpenLoop.AchievedRate, s.ConcurrencyAchieved
 			r.MaxConcurrencyAtSLA = s.Concurrency
 			r.UsersPerGPUAtSLA = float64(s.Concurrency) / float64(gpus)

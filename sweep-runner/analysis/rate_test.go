@@ -26,7 +26,7 @@ func TestRateGrid(t *testing.T) {
 
 // sweepRates runs the rate search against a server that holds the SLA up
 // to capacity and breaks above it, and returns the rates run.
-func sweepRates(t *testing.T, a v1alpha1.Arrival, capacity float64) ([]float64, RateVerdict) {
+func sweepRates(t *testing.T, a v1alpha1.Arrival, capacity float64) ([]float64, Verdict[float64, results.BreakingRate]) {
 	t.Helper()
 	var done []RateProbe
 	for i := 0; ; i++ {
@@ -55,11 +55,11 @@ func sweepRates(t *testing.T, a v1alpha1.Arrival, capacity float64) ([]float64, 
 func TestRateSearch(t *testing.T) {
 	for _, capacity := range []float64{3.3, 23, 47.5, 100} {
 		rates, v := sweepRates(t, v1alpha1.Arrival{StartRate: 1, MaxRate: 256}, capacity)
-		if v.BreakingRate == nil || v.MaxRateAtSLA > capacity || v.BreakingRate.Rate <= capacity || !v.Exact {
+		if v.Breaking == nil || v.MaxAtSLA > capacity || v.Breaking.Rate <= capacity || !v.Exact {
 			t.Fatalf("capacity %g: verdict %+v (rates %v)", capacity, v, rates)
 		}
-		if gap := v.BreakingRate.Rate - v.MaxRateAtSLA; gap > RateResolution*v.MaxRateAtSLA*1.001 {
-			t.Errorf("capacity %g: max at SLA %g, breaking %g: %.1f %% apart (rates %v)", capacity, v.MaxRateAtSLA, v.BreakingRate.Rate, 100*gap/v.MaxRateAtSLA, rates)
+		if gap := v.Breaking.Rate - v.MaxAtSLA; gap > RateResolution*v.MaxAtSLA*1.001 {
+			t.Errorf("capacity %g: max at SLA %g, breaking %g: %.1f %% apart (rates %v)", capacity, v.MaxAtSLA, v.Breaking.Rate, 100*gap/v.MaxAtSLA, rates)
 		}
 		// The doubling to the first broken rate, then at most five
 		// bisection steps (a bracket [r, 2r] to 5 %).
@@ -73,19 +73,19 @@ func TestRateSearch(t *testing.T) {
 		if len(rates) > grid+5 {
 			t.Errorf("capacity %g: %d steps (%v), want at most %d", capacity, len(rates), rates, grid+5)
 		}
-		t.Logf("capacity %g: rates %v -> max at SLA %g, breaking %g", capacity, rates, v.MaxRateAtSLA, v.BreakingRate.Rate)
+		t.Logf("capacity %g: rates %v -> max at SLA %g, breaking %g", capacity, rates, v.MaxAtSLA, v.Breaking.Rate)
 	}
 	// A first rate that breaks leaves nothing to bisect toward.
-	if rates, v := sweepRates(t, v1alpha1.Arrival{StartRate: 4, MaxRate: 64}, 2); len(rates) != 1 || v.MaxRateAtSLA != 0 || v.BreakingRate.Rate != 4 {
+	if rates, v := sweepRates(t, v1alpha1.Arrival{StartRate: 4, MaxRate: 64}, 2); len(rates) != 1 || v.MaxAtSLA != 0 || v.Breaking.Rate != 4 {
 		t.Errorf("first rate broken: rates %v, verdict %+v", rates, v)
 	}
 	// An explicit list runs every rate, then bisects.
 	rates, v := sweepRates(t, v1alpha1.Arrival{Rates: []float64{2, 4, 6, 8}}, 5)
-	if !slices.Equal(rates[:4], []float64{2, 4, 6, 8}) || v.BreakingRate.Rate != 5.25 || v.MaxRateAtSLA != 5 {
+	if !slices.Equal(rates[:4], []float64{2, 4, 6, 8}) || v.Breaking.Rate != 5.25 || v.MaxAtSLA != 5 {
 		t.Errorf("explicit: rates %v, verdict %+v", rates, v)
 	}
 	// Nothing broke: the max rate at SLA is the highest tested.
-	if rates, v := sweepRates(t, v1alpha1.Arrival{StartRate: 1, MaxRate: 6}, 100); !slices.Equal(rates, []float64{1, 2, 4, 6}) || v.MaxRateAtSLA != 6 || v.BreakingRate != nil {
+	if rates, v := sweepRates(t, v1alpha1.Arrival{StartRate: 1, MaxRate: 6}, 100); !slices.Equal(rates, []float64{1, 2, 4, 6}) || v.MaxAtSLA != 6 || v.Breaking != nil {
 		t.Errorf("never broken: rates %v, verdict %+v", rates, v)
 	}
 }

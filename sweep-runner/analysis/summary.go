@@ -63,7 +63,7 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 			r := results.Result{
 				Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
 				Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
-				Complete: !more, Exact: v.Exact, BreakingPoint: v.BreakingPoint, Prediction: pred,
+				Complete: !more, Exact: v.Exact, BreakingPoint: v.Breaking, Prediction: pred,
 				HeldSeconds: held, GPUMinutes: gpuMin,
 				MaxTestedConcurrency: v.MaxTested, MaxConcurrencyAtSLA: v.MaxAtSLA,
 				Steps: ss,

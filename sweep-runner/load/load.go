@@ -250,31 +250,52 @@ func (st *state) oldEnough(cfg *Config) (bool, string) {
 	return true, ""
 }
 
-// control runs the phases: warmup, window, tail. It returns the window's
-// edges and the token counter at each.
+// control runs a closed loop's step (Run, Session.Step): the measuring
+// loop (measure) with the users as its arrivals, or a steered step.
 func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, tok0, tok1 int64) {
-	cfg := st.cfg
-	if cfg.Steer != nil {
+	if st.cfg.Steer != nil {
 		return st.steered(ctx, res)
 	}
+	return st.measure(ctx, closedArrivals{st}, res)
+}
+
+// arrivals is what the measuring loop (measure) asks of how requests
+// arrive: closed-loop users (closedArrivals) or open-loop rates
+// (openState). Everything else of a step (warmup, window, tail, their
+// bounds and notes, the window's tally) is measure's, written once.
+type arrivals interface {
+	// warmed says whether the warmup may end, el after the step began,
+	// and why not.
+	warmed(el time.Duration) (bool, string)
+	// bounded says whether the window must close now whatever its
+	// minimums (the open loop's client bound), and why when they did not
+	// hold (fin requests finished).
+	bounded(el time.Duration, fin int) (bool, string)
+	// inFlight is what the window's requests still in flight say of TTFT
+	// and how many there are (Decide sees them).
+	inFlight(now time.Time) ([]float64, int)
+	// closed is told when the window closed (at we, or interrupted).
+	closed(we time.Time)
+	// busy says whether a window request still runs and was not silent
+	// for longer than StallAfter (the tail waits for those).
+	busy(now time.Time) bool
+}
+
+// measure is the one measuring loop: the warmup until the arrivals say the
+// server has settled (bounded by MaxWarmup and the Deadline), the window
+// until it holds Duration and MinRequests and Decide agrees (bounded by
+// MaxWindow and the Deadline, or closed by the arrivals' bound), then the
+// tail until the window's requests have finished (bounded by Grace). It
+// returns the window's edges and the token counter at each.
+func (st *state) measure(ctx context.Context, a arrivals, res *Result) (ws, we time.Time, tok0, tok1 int64) {
+	cfg := st.cfg
 	tick := min(50*time.Millisecond, max(cfg.Duration/20, time.Millisecond))
 	// Warmup.
 	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
 	res.WarmupSteady = true
 	for st.phase.Load() == phaseWarmup {
 		el := time.Since(st.base)
-		ready, why := true, ""
-		switch {
-		case st.ready != nil:
-			ready, why = st.ready()
-		case el < cfg.Warmup:
-			ready, why = false, fmt.Sprintf("the least warmup (%s) not over", cfg.Warmup)
-		case cfg.SteadyWarmup && st.firstDone.Load() < int64(cfg.Concurrency):
-			ready, why = false, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
-		}
-		if ready {
-			ready, why = st.oldEnough(cfg)
-		}
+		ready, why := a.warmed(el)
 		if ready {
 			break
 		}
@@ -288,7 +309,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 			break
 		}
 		st.watch(phaseWarmup, st.base, time.Time{})
-		if !pause(ctx, tick) {
+		if !Pause(ctx, tick) {
 			return st.base, st.base, 0, 0
 		}
 	}
@@ -302,8 +323,10 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	maxWin := max(cfg.Duration, cfg.MaxWindow)
 	var lastCheck time.Time
 	for {
-		if !pause(ctx, tick) {
-			return ws, time.Now(), tok0, st.tokensSoFar()
+		if !Pause(ctx, tick) {
+			we = time.Now()
+			a.closed(we)
+			return ws, we, tok0, st.tokensSoFar()
 		}
 		st.watch(phaseWindow, ws, ws)
 		now := time.Now()
@@ -323,7 +346,14 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 			}
 			break
 		}
-		if el < cfg.Duration || fin < cfg.MinRequests {
+		if el < cfg.Duration {
+			continue
+		}
+		if stop, why := a.bounded(el, fin); stop {
+			res.WindowNote = why
+			break
+		}
+		if fin < cfg.MinRequests {
 			continue
 		}
 		if cfg.Decide == nil {
@@ -337,7 +367,7 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 		p := Progress{Phase: "window", Elapsed: el, WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
 		st.mu.Unlock()
 		var more []float64
-		more, p.InFlight = st.inflightTTFT(now)
+		more, p.InFlight = a.inFlight(now)
 		p.TTFT = append(p.TTFT, more...)
 		if cfg.Decide(p) {
 			break
@@ -347,8 +377,79 @@ func (st *state) control(ctx context.Context, res *Result) (ws, we time.Time, to
 	we = time.Now()
 	tok1 = st.tokensSoFar()
 	st.phase.Store(phaseTail)
-	st.waitTail(ctx, we, tick)
+	a.closed(we)
+	st.tail(ctx, a, we, tick)
 	return ws, we, tok0, tok1
+}
+
+// tail waits out a step's tail after its window closed at we: the load
+// goes on until the window's requests have finished, bounded by Grace. A
+// window request silent for longer than StallAfter is not waited for:
+// without a first token its TTFT already exceeds the degraded threshold (it
+// enters as that lower bound), and a stream that went silent counts as
+// stalled; waiting longer changes no verdict.
+func (st *state) tail(ctx context.Context, a arrivals, we time.Time, tick time.Duration) {
+	deadline := we.Add(st.cfg.Grace)
+	for time.Now().Before(deadline) {
+		st.watch(phaseTail, we, time.Time{})
+		if !a.busy(time.Now()) || !Pause(ctx, tick) {
+			return
+		}
+	}
+}
+
+// closedArrivals are a closed loop's users as the measuring loop's
+// arrivals.
+type closedArrivals struct{ st *state }
+
+// warmed: a step that kept the previous step's users waits for them to
+// settle (state.ready); a fresh one for its least Warmup and, with
+// SteadyWarmup, a finished request per user; both for the users' age
+// (WarmLifetimes).
+func (c closedArrivals) warmed(el time.Duration) (bool, string) {
+	st, cfg := c.st, c.st.cfg
+	switch {
+	case st.ready != nil:
+		if ok, why := st.ready(); !ok {
+			return false, why
+		}
+	case el < cfg.Warmup:
+		return false, fmt.Sprintf("the least warmup (%s) not over", cfg.Warmup)
+	case cfg.SteadyWarmup && st.firstDone.Load() < int64(cfg.Concurrency):
+		return false, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-int(st.firstDone.Load()), cfg.Concurrency)
+	}
+	return st.oldEnough(cfg)
+}
+
+func (closedArrivals) bounded(time.Duration, int) (bool, string) { return false, "" }
+
+func (c closedArrivals) inFlight(now time.Time) ([]float64, int) { return c.st.inflightTTFT(now) }
+
+func (closedArrivals) closed(time.Time) {}
+
+// busy: a window request of a session's users or of a one-step run's
+// slots is still running and not silent.
+func (c closedArrivals) busy(now time.Time) bool {
+	st, cfg := c.st, c.st.cfg
+	waiting := func(u *userSlot) bool {
+		return cfg.StallAfter <= 0 || now.UnixNano()-u.activity.Load() <= int64(cfg.StallAfter)
+	}
+	if st.sess != nil {
+		for _, w := range st.sess.workers() {
+			w.mu.Lock()
+			mine := w.st == st && w.phase == phaseWindow
+			w.mu.Unlock()
+			if mine && waiting(&w.slot) {
+				return true
+			}
+		}
+	}
+	for i := range st.users {
+		if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 && waiting(u) {
+			return true
+		}
+	}
+	return false
 }
 
 // Phases as Progress names them.
@@ -370,45 +471,6 @@ func (st *state) watch(phase int32, since, ws time.Time) {
 		st.mu.Unlock()
 	}
 	cfg.Watch(p)
-}
-
-// waitTail waits out the tail after the window closed at we.
-func (st *state) waitTail(ctx context.Context, we time.Time, tick time.Duration) {
-	cfg := st.cfg
-	// Tail: the load goes on until the window's requests have finished,
-	// bounded by Grace. A window request silent for longer than StallAfter
-	// is not waited for: without a first token its TTFT already exceeds
-	// the degraded threshold (it enters as that lower bound), and a stream
-	// that went silent counts as stalled; waiting longer changes no verdict.
-	deadline := we.Add(cfg.Grace)
-	for time.Now().Before(deadline) {
-		busy := false
-		now := time.Now().UnixNano()
-		waiting := func(u *userSlot) bool {
-			return cfg.StallAfter <= 0 || now-u.activity.Load() <= int64(cfg.StallAfter)
-		}
-		if st.sess != nil {
-			for _, w := range st.sess.workers() {
-				w.mu.Lock()
-				mine := w.st == st && w.phase == phaseWindow
-				w.mu.Unlock()
-				if mine && waiting(&w.slot) {
-					busy = true
-					break
-				}
-			}
-		}
-		for i := range st.users {
-			if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 && waiting(u) {
-				busy = true
-				break
-			}
-		}
-		st.watch(phaseTail, we, time.Time{})
-		if !busy || !pause(ctx, tick) {
-			break
-		}
-	}
 }
 
 // userSlot is what one worker publishes to the controller. Each worker
@@ -555,8 +617,9 @@ func budgetCut(what string, el time.Duration, reached string) string {
 // past reports whether a deadline is set and has passed.
 func past(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
 
-// pause waits d or until ctx ends; false when ctx ended.
-func pause(ctx context.Context, d time.Duration) bool {
+// Pause waits d or until ctx ends; false when ctx ended (the shard
+// coordinator paces its phases with it too).
+func Pause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -187,7 +187,7 @@ func RunOpen(ctx context.Context, cfg Config, ol OpenLoop) (*OpenResult, error) 
 	op.wg.Add(1)
 	go op.schedule(stepCtx)
 	res := &OpenResult{Result: Result{Errors: map[string]int{}, ITL: st.itl, ITLSkew: st.skew}}
-	ws, we, tok0, tok1 := op.control(stepCtx, res)
+	ws, we, tok0, tok1 := st.measure(stepCtx, openArrivals{op, res}, &res.Result)
 	cancel()
 	op.wg.Wait()
 	res.Interrupted = ctx.Err() != nil
@@ -239,7 +239,7 @@ func (op *openState) schedule(ctx context.Context) {
 		}
 		at := op.base.Add(off)
 		if d := time.Until(at); d > 0 {
-			if !pause(ctx, d) {
+			if !Pause(ctx, d) {
 				return
 			}
 		} else if ctx.Err() != nil {
@@ -359,113 +359,46 @@ func (op *openState) send(ctx context.Context, slot int, a arrival) {
 	op.checkRefusal(&o.r)
 }
 
-// control runs the phases: warmup, window, tail (see the closed loop's
-// control; the warmup's condition and the tail's wait differ).
-func (op *openState) control(ctx context.Context, res *OpenResult) (ws, we time.Time, tok0, tok1 int64) {
-	cfg := op.cfg
-	tick := min(50*time.Millisecond, max(cfg.Duration/20, time.Millisecond))
-	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
-	res.WarmupSteady = true
-	for op.phase.Load() == phaseWarmup {
-		el := time.Since(op.base)
-		// A step that reached the client bound is broken whatever else it
-		// measures: it need not wait for steady state.
-		if el >= cfg.Warmup && (!cfg.SteadyWarmup || op.boundHit.Load() || op.pastWarm.Load() && op.early.Load() == 0 && op.anyDone.Load()) {
-			break
-		}
-		if el >= maxWarm {
-			res.WarmupSteady = false
-			res.WarmupNote = fmt.Sprintf("warmup capped at %s: %d requests scheduled in its first %s had not finished (finished any: %v)",
-				maxWarm.Round(time.Millisecond), op.early.Load(), cfg.Warmup, op.anyDone.Load())
-			break
-		}
-		if past(cfg.Deadline) {
-			res.WarmupSteady, res.WarmupNote = false, budgetCut("warmup", el, fmt.Sprintf("%d requests scheduled in its first %s had not finished", op.early.Load(), cfg.Warmup))
-			break
-		}
-		op.watch(phaseWarmup, op.base, time.Time{})
-		if !pause(ctx, tick) {
-			return op.base, op.base, 0, 0
-		}
-	}
-	ws = time.Now()
-	if op.phase.Load() == phaseWindow {
-		ws = op.base
-	}
-	tok0 = op.tokensSoFar()
-	op.phase.Store(phaseWindow)
-	maxWin := max(cfg.Duration, cfg.MaxWindow)
-	var lastCheck time.Time
-	for {
-		if !pause(ctx, tick) {
-			we = time.Now()
-			op.snapshotBound(res, we)
-			return ws, we, tok0, op.tokensSoFar()
-		}
-		op.watch(phaseWindow, ws, ws)
-		now := time.Now()
-		el := now.Sub(ws)
-		op.mu.Lock()
-		fin := op.winOK + op.winErr
-		op.mu.Unlock()
-		if el >= maxWin {
-			if fin < cfg.MinRequests {
-				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
-			}
-			break
-		}
-		if past(cfg.Deadline) {
-			if el < cfg.Duration || fin < cfg.MinRequests {
-				res.WindowNote = budgetCut("window", el, fmt.Sprintf("%d finished requests", fin))
-			}
-			break
-		}
-		if el < cfg.Duration {
-			continue
-		}
-		// The client bound breaks the step whatever else it measures: the
-		// window closes at its duration, without waiting for requests that
-		// queue behind the bound.
-		if op.boundHit.Load() {
-			if fin < cfg.MinRequests {
-				res.WindowNote = fmt.Sprintf("window closed at %s with %d finished requests (want %d): the client bound (maxInFlight %d) was reached", el.Round(time.Millisecond), fin, cfg.MinRequests, op.ol.MaxInFlight)
-			}
-			break
-		}
-		if fin < cfg.MinRequests {
-			continue
-		}
-		if cfg.Decide == nil {
-			break
-		}
-		if now.Sub(lastCheck) < cfg.CheckEvery {
-			continue
-		}
-		lastCheck = now
-		op.mu.Lock()
-		p := Progress{Phase: "window", Elapsed: el, WindowStart: ws, Successful: op.winOK, Errored: op.winErr, TTFT: append([]float64(nil), op.winTTFT...)}
-		op.mu.Unlock()
-		if cfg.Decide(p) {
-			break
-		}
-		res.Extended = true
-	}
-	we = time.Now()
-	tok1 = op.tokensSoFar()
-	op.phase.Store(phaseTail)
-	op.snapshotBound(res, we)
-	// Tail: the arrivals go on until the window's requests, in flight or
-	// waiting for a worker, have finished (bounded by Grace; one silent
-	// for longer than StallAfter is not waited for).
-	deadline := we.Add(cfg.Grace)
-	for time.Now().Before(deadline) {
-		op.watch(phaseTail, we, time.Time{})
-		if !op.tailBusy(time.Now()) || !pause(ctx, tick) {
-			break
-		}
-	}
-	return ws, we, tok0, tok1
+// openArrivals are an open loop's rates as the measuring loop's arrivals
+// (state.measure); res receives the client bound as it stood when the
+// window closed.
+type openArrivals struct {
+	*openState
+	res *OpenResult
 }
+
+// warmed: at least Warmup and, with SteadyWarmup, until every request
+// scheduled in its first Warmup has finished (at least one request
+// lifetime at this rate). A step that reached the client bound is broken
+// whatever else it measures: it need not wait for steady state.
+func (o openArrivals) warmed(el time.Duration) (bool, string) {
+	cfg := o.cfg
+	if el >= cfg.Warmup && (!cfg.SteadyWarmup || o.boundHit.Load() || o.pastWarm.Load() && o.early.Load() == 0 && o.anyDone.Load()) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%d requests scheduled in its first %s had not finished (finished any: %v)", o.early.Load(), cfg.Warmup, o.anyDone.Load())
+}
+
+// bounded: the client bound breaks the step whatever else it measures, so
+// the window closes at its duration without waiting for requests that
+// queue behind the bound.
+func (o openArrivals) bounded(el time.Duration, fin int) (bool, string) {
+	if !o.boundHit.Load() {
+		return false, ""
+	}
+	if fin < o.cfg.MinRequests {
+		return true, fmt.Sprintf("window closed at %s with %d finished requests (want %d): the client bound (maxInFlight %d) was reached", el.Round(time.Millisecond), fin, o.cfg.MinRequests, o.ol.MaxInFlight)
+	}
+	return true, ""
+}
+
+func (openArrivals) inFlight(time.Time) ([]float64, int) { return nil, 0 }
+
+func (o openArrivals) closed(we time.Time) { o.snapshotBound(o.res, we) }
+
+// busy: the arrivals go on until the window's requests, in flight or
+// waiting for a worker, have finished (tailBusy).
+func (o openArrivals) busy(now time.Time) bool { return o.tailBusy(now) }
 
 // snapshotBound records the client bound as it stood when the window closed.
 func (op *openState) snapshotBound(res *OpenResult, we time.Time) {

@@ -286,7 +286,7 @@ func (s *Session) loop(w *worker) {
 	defer s.wg.Done()
 	defer w.gone.Store(true)
 	cfg := &s.cfg
-	if w.delay > 0 && !pause(w.ctx, w.delay) {
+	if w.delay > 0 && !Pause(w.ctx, w.delay) {
 		return
 	}
 	str := cfg.Client.NewStream()
@@ -331,7 +331,7 @@ func (s *Session) loop(w *worker) {
 		st.addFrom(o, w)
 		st.checkRefusal(&o.r)
 		if backoff = nextBackoff(backoff, o.r.ErrKind); backoff > 0 {
-			pause(w.ctx, backoff)
+			Pause(w.ctx, backoff)
 		}
 		if !us.think(w.ctx, o.pop.think) {
 			return

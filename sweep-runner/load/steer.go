@@ -32,7 +32,7 @@ const (
 
 // steered is control for a step with Steer: the window opens and closes
 // on the tick after Steer says so (ticks of at most 20 ms), then the tail
-// is waited out as control waits it.
+// is waited out as the measuring loop waits it (state.tail).
 func (st *state) steered(ctx context.Context, res *Result) (ws, we time.Time, tok0, tok1 int64) {
 	cfg := st.cfg
 	tick := min(20*time.Millisecond, max(cfg.Duration/50, time.Millisecond))
@@ -52,7 +52,7 @@ func (st *state) steered(ctx context.Context, res *Result) (ws, we time.Time, to
 		if ph >= SteerTail {
 			break
 		}
-		if !pause(ctx, tick) {
+		if !Pause(ctx, tick) {
 			if st.phase.Load() == phaseWarmup {
 				return st.base, st.base, 0, 0
 			}
@@ -61,6 +61,6 @@ func (st *state) steered(ctx context.Context, res *Result) (ws, we time.Time, to
 	}
 	we, tok1 = time.Now(), st.tokensSoFar()
 	st.phase.Store(phaseTail)
-	st.waitTail(ctx, we, tick)
+	st.tail(ctx, closedArrivals{st}, we, tick)
 	return ws, we, tok0, tok1
 }

@@ -142,7 +142,7 @@ func (cfg *Config) newUser(idx int, seed uint64, s *client.Stream) *user {
 
 // arrive waits for the user's first request; false when ctx ended.
 func (u *user) arrive(ctx context.Context) bool {
-	return u == nil || u.start <= 0 || pause(ctx, u.start)
+	return u == nil || u.start <= 0 || Pause(ctx, u.start)
 }
 
 // body builds request n's body: a plain request, or the conversation's
@@ -181,7 +181,7 @@ func (u *user) after(o *outcome, s *client.Stream, n uint64, words, out int) {
 
 // think pauses for the think time drawn; false when ctx ended.
 func (u *user) think(ctx context.Context, d time.Duration) bool {
-	return u == nil || d <= 0 || pause(ctx, d)
+	return u == nil || d <= 0 || Pause(ctx, d)
 }
 
 // addPop adds a window outcome to the population's figures; ttft0 is the

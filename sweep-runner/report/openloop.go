@@ -236,16 +236,7 @@ func rateStepsMarkdown(b *strings.Builder, r results.Result, sla v1alpha1.SLA) {
 	b.WriteString("| offered req/s (achieved), in flight | phase | warmup + window | requests ok/err/inc (censored) | send delay p95 | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sla) + " | verdict |\n")
 	b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 	for _, s := range r.Steps {
-		wait, kv := UnknownQueue, "-"
-		if s.Server != nil && s.Server.Samples > 0 {
-			wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
-			if c := s.Confidence; c != nil && c.WaitingFraction != nil {
-				wait = fmt.Sprintf("%.1f (%.0f %% [%.0f, %.0f])", s.Server.Waiting.Mean, s.Server.WaitingFraction*100, c.WaitingFraction.Low*100, c.WaitingFraction.High*100)
-			}
-			if s.Server.Generation != "" {
-				kv = fmt.Sprintf("%.0f %%", s.Server.KVCacheUsage.Max*100)
-			}
-		}
+		wait, kv := serverCells(s)
 		delay := "-"
 		if s.OpenLoop != nil {
 			delay = msv(s.OpenLoop.SendDelay.Percentiles.P95)

@@ -132,6 +132,23 @@ func GradesHead(sla v1alpha1.SLA) string {
 	return "grades " + strings.Join(short, "/")
 }
 
+// serverCells are a step's waiting and KV cache cells in report.md, from
+// its /metrics samples (the waiting share with its interval).
+func serverCells(s results.Step) (wait, kv string) {
+	wait, kv = UnknownQueue, "-"
+	if s.Server == nil || s.Server.Samples == 0 {
+		return wait, kv
+	}
+	wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
+	if c := s.Confidence; c != nil && c.WaitingFraction != nil {
+		wait = fmt.Sprintf("%.1f (%.0f %% [%.0f, %.0f])", s.Server.Waiting.Mean, s.Server.WaitingFraction*100, c.WaitingFraction.Low*100, c.WaitingFraction.High*100)
+	}
+	if s.Server.Generation != "" {
+		kv = fmt.Sprintf("%.0f %%", s.Server.KVCacheUsage.Max*100)
+	}
+	return wait, kv
+}
+
 // GradesCell is a step's grades in one Markdown cell.
 func GradesCell(s results.Step, sla v1alpha1.SLA) string { return strings.Join(grades(s, sla), "/") }
 
@@ -282,16 +299,7 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		b.WriteString("| conc. | phase, role | warmup + window | held | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sum.SLA) + " | verdict |\n")
 		b.WriteString("| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
 		for _, s := range r.Steps {
-			wait, kv := UnknownQueue, "-"
-			if s.Server != nil && s.Server.Samples > 0 {
-				wait = fmt.Sprintf("%.1f (%.0f %%)", s.Server.Waiting.Mean, s.Server.WaitingFraction*100)
-				if c := s.Confidence; c != nil && c.WaitingFraction != nil {
-					wait = fmt.Sprintf("%.1f (%.0f %% [%.0f, %.0f])", s.Server.Waiting.Mean, s.Server.WaitingFraction*100, c.WaitingFraction.Low*100, c.WaitingFraction.High*100)
-				}
-				if s.Server.Generation != "" {
-					kv = fmt.Sprintf("%.0f %%", s.Server.KVCacheUsage.Max*100)
-				}
-			}
+			wait, kv := serverCells(s)
 			verdict := StepVerdict(s)
 			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s |\n",
 				UsersCell(s), StepRole(s), s.Window.WarmupSeconds, s.Window.DurationSeconds, HeldCell(s), s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,

@@ -203,7 +203,7 @@ func pauseUntil(ctx context.Context, t time.Time) bool {
 // worker that is gone fails its stream, and so the step.
 func (c *Coordinator) tell(ctx context.Context, addr string, p PhaseRequest) {
 	for range 50 {
-		if c.post(ctx, addr, "/phase", p) == nil || !pause(ctx, 50*time.Millisecond) {
+		if c.post(ctx, addr, "/phase", p) == nil || !load.Pause(ctx, 50*time.Millisecond) {
 			return
 		}
 	}
@@ -361,7 +361,7 @@ func (c *control) run(ctx context.Context) {
 				c.mu.Unlock()
 				break
 			}
-			if !pause(ctx, tick) {
+			if !load.Pause(ctx, tick) {
 				return
 			}
 		}
@@ -378,7 +378,7 @@ func (c *control) run(ctx context.Context) {
 	}
 	var lastCheck time.Time
 	for {
-		if !pause(ctx, tick) {
+		if !load.Pause(ctx, tick) {
 			return
 		}
 		now := time.Now()
@@ -428,16 +428,4 @@ func (c *control) finish(res *load.Result) {
 	defer c.mu.Unlock()
 	res.Start, res.WindowStart, res.WindowEnd = c.start, c.ws, c.we
 	res.WarmupSteady, res.WarmupNote, res.WindowNote, res.Extended = c.steady, c.warmNote, c.winNote, c.extended
-}
-
-// pause waits d or until ctx ends; false when ctx ended.
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/rhoai-demo/step07/sweep-runner/load"
 	"io"
 	"net"
 	"net/http"
@@ -33,7 +34,7 @@ func ready(ctx context.Context, addr string, timeout time.Duration) error {
 			}
 			err = fmt.Errorf("GET /healthz: HTTP %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) || !pause(ctx, 250*time.Millisecond) {
+		if time.Now().After(deadline) || !load.Pause(ctx, 250*time.Millisecond) {
 			return fmt.Errorf("worker unreachable after %s: %w", timeout, err)
 		}
 	}

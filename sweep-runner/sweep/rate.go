@@ -64,15 +64,7 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 	if ss == nil {
 		return nil, nil
 	}
-	cfg := load.Config{
-		Client: r.client(t), Prompt: prompt,
-		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
-		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
-		Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
-		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
-		Counter: &r.counter, SLA: sla,
-		StallAfter: sla.TTFT.Degraded.Duration,
-	}
+	cfg := r.stepConfig(t, sc, prompt)
 	gpus := float64(max(t.GPUs, 1))
 	cfg.Deadline = r.deadline(started, gpus)
 	cfg.Decide = func(p load.Progress) bool {

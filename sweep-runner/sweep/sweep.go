@@ -519,15 +519,8 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	if ss == nil {
 		return nil, nil
 	}
-	cfg := load.Config{
-		Client: r.client(t), Prompt: prompt, Concurrency: conc,
-		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
-		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
-		Desync: true, Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
-		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
-		Counter: &r.counter, SLA: sla,
-		StallAfter: sla.TTFT.Degraded.Duration,
-	}
+	cfg := r.stepConfig(t, sc, prompt)
+	cfg.Concurrency, cfg.Desync = conc, true
 	applyPopulation(&cfg, sc, spec)
 	stepDur := spec.StepDuration.Duration
 	certifying, plain, futile := d.Role == results.RoleCertify, false, false
@@ -625,6 +618,24 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	s.Held = heldOf(s, heldFrom, ss.drainWait, gpus)
 	r.lastEnd, r.sessFlush = s.EndedAt, flushAfter(s)
 	return s, nil
+}
+
+// stepConfig is a step's load.Config from the plan, whatever its arrivals:
+// the warmup (at least one request lifetime, bounded by the request
+// timeout), the window's bounds, the tail's grace, the scenario's lengths
+// and the SLA (the effective one) that a request stalls by.
+func (r *Runner) stepConfig(t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt) load.Config {
+	spec := r.Plan.Spec
+	sla := spec.EffectiveSLA()
+	return load.Config{
+		Client: r.client(t), Prompt: prompt,
+		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
+		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
+		Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
+		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
+		Counter: &r.counter, SLA: sla,
+		StallAfter: sla.TTFT.Degraded.Duration,
+	}
 }
 
 // flushAfter says whether a step's queue must empty before a step with

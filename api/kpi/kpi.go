@@ -1,6 +1,11 @@
 package kpi
 
-import "github.com/rhoai-demo/step07/api/v1alpha1"
+import (
+	"fmt"
+	"time"
+
+	"github.com/rhoai-demo/step07/api/v1alpha1"
+)
 
 // Names of the breaking rules, as steps record them (results.Step.Rules)
 // and the simulator's ground truth reports them.
@@ -27,6 +32,8 @@ type Rule struct {
 	// Far is where a point estimate lies far from the threshold thr: at or
 	// below lo, or at or above hi (an exploring step's plain verdict).
 	Far func(thr float64) (lo, hi float64)
+	// Says puts the rule at threshold thr in words ("TTFT p95 > 2s").
+	Says func(thr float64) string
 }
 
 // Breaks says whether a value v breaks the rule at threshold thr.
@@ -50,17 +57,22 @@ var Rules = []Rule{
 		Threshold: func(sla v1alpha1.SLA) float64 { return sla.TTFT.Degraded.Seconds() },
 		Above:     true,
 		Far:       func(t float64) (float64, float64) { return t / 2, 2 * t },
+		Says:      func(t float64) string { return "TTFT p95 > " + seconds(t) },
 	},
 	{
 		Name: RuleQueue, Doc: "requests waiting in at least queueFraction of the /metrics samples",
 		Threshold: func(sla v1alpha1.SLA) float64 { return sla.QueueFraction },
 		Above:     true, Inclusive: true,
 		Far: func(q float64) (float64, float64) { return q / 2, (1 + q) / 2 },
+		Says: func(q float64) string {
+			return fmt.Sprintf("requests wait in at least %.0f %% of the /metrics samples", q*100)
+		},
 	},
 	{
 		Name: RuleSuccess, Doc: "success rate below the degraded threshold",
 		Threshold: func(sla v1alpha1.SLA) float64 { return sla.Success.Degraded / 100 },
 		Far:       func(t float64) (float64, float64) { return t - (1 - t), (1 + t) / 2 },
+		Says:      func(t float64) string { return fmt.Sprintf("success < %g %%", t*100) },
 	},
 }
 
@@ -131,6 +143,9 @@ type KPI struct {
 	// writes its value in a report cell (fmt; empty for seconds, written
 	// as ms or s).
 	Title, Unit, Short, Format string
+	// Describe names it where the report states the SLA ("reading speed
+	// (1/TPOT p95)"); Title when empty.
+	Describe string
 	// Higher: higher is better (a rate, success); else lower is better.
 	Higher bool
 	Source Source
@@ -221,7 +236,7 @@ var KPIs = []KPI{
 		// 1 / TPOT p95: the output tokens per second that 95 % of users
 		// read at or above; 1 / ITL p95 of the partial streams when no
 		// request finished within the step.
-		Key: KeyReadingSpeed, Value: "reading_speed_tokens_per_second", Title: "reading speed", Unit: "tok/s", Short: "read", Format: "%.1f tok/s", Higher: true,
+		Key: KeyReadingSpeed, Value: "reading_speed_tokens_per_second", Title: "reading speed", Describe: "reading speed (1/TPOT p95)", Unit: "tok/s", Short: "read", Format: "%.1f tok/s", Higher: true,
 		Source:     Source{From: FromRate, Dist: DistTPOT, Fallback: DistITL, Quantile: 0.95},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.ReadingSpeed) },
 	},
@@ -242,4 +257,20 @@ var KPIs = []KPI{
 		Source:     Source{From: FromSuccess},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.Success) },
 	},
+}
+
+// seconds writes a threshold in seconds as a Go duration ("200ms", "2s").
+func seconds(v float64) string { return time.Duration(v * float64(time.Second)).String() }
+
+// States puts a graded KPI's thresholds in words, as the report states the
+// SLA: "TTFT p95 200ms / 800ms / 2s", "success 100 / 99 / 95 %".
+func (g GradedKPI) States() string {
+	name := g.Describe
+	if name == "" {
+		name = g.Title
+	}
+	if g.Unit == "s" {
+		return fmt.Sprintf("%s %s / %s / %s", name, seconds(g.T.Excellent), seconds(g.T.Acceptable), seconds(g.T.Degraded))
+	}
+	return fmt.Sprintf("%s %g / %g / %g %s", name, g.T.Excellent, g.T.Acceptable, g.T.Degraded, g.Unit)
 }

@@ -149,6 +149,28 @@ func serverCells(s results.Step) (wait, kv string) {
 	return wait, kv
 }
 
+// SLAThresholds are the graded KPIs' thresholds in words, from the table.
+func SLAThresholds(sla v1alpha1.SLA) string {
+	var out []string
+	for _, x := range kpi.Graded(sla) {
+		out = append(out, x.States())
+	}
+	return strings.Join(out, "; ")
+}
+
+// BreakingRules are the breaking rules at the SLA's thresholds in words
+// ("TTFT p95 > 2s, ..., or success < 95 %").
+func BreakingRules(sla v1alpha1.SLA) string {
+	var out []string
+	for _, r := range kpi.Rules {
+		out = append(out, r.Says(r.Threshold(sla)))
+	}
+	if n := len(out); n > 1 {
+		return strings.Join(out[:n-1], ", ") + ", or " + out[n-1]
+	}
+	return strings.Join(out, "")
+}
+
 // GradesCell is a step's grades in one Markdown cell.
 func GradesCell(s results.Step, sla v1alpha1.SLA) string { return strings.Join(grades(s, sla), "/") }
 
@@ -261,13 +283,7 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 	if sum.TimeScale != 0 {
 		fmt.Fprintf(&b, "\n**Time-scaled simulator**: the targets ran at time scale %g (vllm-sim --time-scale), so every latency is %g times and every rate %g times what the modelled GPU would show; the SLA's time thresholds below are scaled by the same factor (reading speeds by its inverse). Limits of the KV cache and the batch do not move with the scale; the client's round trip does not scale, so where many short requests make arrivals wait for the iteration in progress the queue rule trips a little later than in real time.\n", sum.TimeScale, sum.TimeScale, 1/sum.TimeScale)
 	}
-	sla := sum.SLA
-	fmt.Fprintf(&b, "\nSLA thresholds (excellent / acceptable / degraded): TTFT p95 %s / %s / %s; reading speed (1/TPOT p95) %g / %g / %g tok/s; KV cache max %g / %g / %g %%; success %g / %g / %g %%. A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.\n",
-		sla.TTFT.Excellent.Duration, sla.TTFT.Acceptable.Duration, sla.TTFT.Degraded.Duration,
-		sla.ReadingSpeed.Excellent, sla.ReadingSpeed.Acceptable, sla.ReadingSpeed.Degraded,
-		sla.KVCache.Excellent, sla.KVCache.Acceptable, sla.KVCache.Degraded,
-		sla.Success.Excellent, sla.Success.Acceptable, sla.Success.Degraded,
-		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	fmt.Fprintf(&b, "\nSLA thresholds (excellent / acceptable / degraded): %s. A step breaks when %s.\n", SLAThresholds(sum.SLA), BreakingRules(sum.SLA))
 	if note := unknownServerNote(sum); note != "" {
 		fmt.Fprintf(&b, "\n%s\n", note)
 	}

@@ -282,30 +282,18 @@ type arrivals interface {
 }
 
 // measure is the one measuring loop: the warmup until the arrivals say the
-// server has settled (bounded by MaxWarmup and the Deadline), the window
-// until it holds Duration and MinRequests and Decide agrees (bounded by
-// MaxWindow and the Deadline, or closed by the arrivals' bound), then the
+// server has settled, the window until it holds Duration and MinRequests
+// and Decide agrees (the Gate decides both, with their bounds), then the
 // tail until the window's requests have finished (bounded by Grace). It
 // returns the window's edges and the token counter at each.
 func (st *state) measure(ctx context.Context, a arrivals, res *Result) (ws, we time.Time, tok0, tok1 int64) {
 	cfg := st.cfg
 	tick := min(50*time.Millisecond, max(cfg.Duration/20, time.Millisecond))
-	// Warmup.
-	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
-	res.WarmupSteady = true
+	g := NewGate(cfg, res)
 	for st.phase.Load() == phaseWarmup {
 		el := time.Since(st.base)
 		ready, why := a.warmed(el)
-		if ready {
-			break
-		}
-		if el >= maxWarm {
-			res.WarmupSteady = false
-			res.WarmupNote = fmt.Sprintf("warmup capped at %s: %s", maxWarm.Round(time.Millisecond), why)
-			break
-		}
-		if past(cfg.Deadline) {
-			res.WarmupSteady, res.WarmupNote = false, budgetCut("warmup", el, why)
+		if g.Warmed(el, ready, why) {
 			break
 		}
 		st.watch(phaseWarmup, st.base, time.Time{})
@@ -319,9 +307,6 @@ func (st *state) measure(ctx context.Context, a arrivals, res *Result) (ws, we t
 	}
 	tok0 = st.tokensSoFar()
 	st.phase.Store(phaseWindow)
-	// Window.
-	maxWin := max(cfg.Duration, cfg.MaxWindow)
-	var lastCheck time.Time
 	for {
 		if !Pause(ctx, tick) {
 			we = time.Now()
@@ -330,49 +315,21 @@ func (st *state) measure(ctx context.Context, a arrivals, res *Result) (ws, we t
 		}
 		st.watch(phaseWindow, ws, ws)
 		now := time.Now()
-		el := now.Sub(ws)
 		st.mu.Lock()
 		fin := st.winOK + st.winErr
 		st.mu.Unlock()
-		if el >= maxWin {
-			if fin < cfg.MinRequests {
-				res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
-			}
+		progress := func() Progress {
+			st.mu.Lock()
+			p := Progress{Phase: "window", Elapsed: now.Sub(ws), WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
+			st.mu.Unlock()
+			var more []float64
+			more, p.InFlight = a.inFlight(now)
+			p.TTFT = append(p.TTFT, more...)
+			return p
+		}
+		if g.Closes(now, now.Sub(ws), fin, a.bounded, progress) {
 			break
 		}
-		if past(cfg.Deadline) {
-			if el < cfg.Duration || fin < cfg.MinRequests {
-				res.WindowNote = budgetCut("window", el, fmt.Sprintf("%d finished requests", fin))
-			}
-			break
-		}
-		if el < cfg.Duration {
-			continue
-		}
-		if stop, why := a.bounded(el, fin); stop {
-			res.WindowNote = why
-			break
-		}
-		if fin < cfg.MinRequests {
-			continue
-		}
-		if cfg.Decide == nil {
-			break
-		}
-		if now.Sub(lastCheck) < cfg.CheckEvery {
-			continue
-		}
-		lastCheck = now
-		st.mu.Lock()
-		p := Progress{Phase: "window", Elapsed: el, WindowStart: ws, Successful: st.winOK, Errored: st.winErr, TTFT: append([]float64(nil), st.winTTFT...)}
-		st.mu.Unlock()
-		var more []float64
-		more, p.InFlight = a.inFlight(now)
-		p.TTFT = append(p.TTFT, more...)
-		if cfg.Decide(p) {
-			break
-		}
-		res.Extended = true
 	}
 	we = time.Now()
 	tok1 = st.tokensSoFar()
@@ -380,6 +337,85 @@ func (st *state) measure(ctx context.Context, a arrivals, res *Result) (ws, we t
 	a.closed(we)
 	st.tail(ctx, a, we, tick)
 	return ws, we, tok0, tok1
+}
+
+// A Gate decides when a step's warmup and window end, from what the step
+// measured so far, and writes the bounds' notes into its Result: the
+// measuring loop (measure) asks it of its own requests, the shard
+// coordinator of all its shards' together, so both judge a step alike.
+type Gate struct {
+	cfg       *Config
+	res       *Result
+	lastCheck time.Time
+}
+
+// NewGate is the gate of a step run with cfg, noting into res.
+func NewGate(cfg *Config, res *Result) *Gate {
+	res.WarmupSteady = true
+	return &Gate{cfg: cfg, res: res}
+}
+
+// Warmed says whether the warmup ends, el after the step began: when the
+// arrivals are ready, or capped by MaxWarmup or the Deadline (then the
+// warmup is not steady, and why not is noted).
+func (g *Gate) Warmed(el time.Duration, ready bool, why string) bool {
+	cfg, res := g.cfg, g.res
+	if ready {
+		return true
+	}
+	if maxWarm := max(cfg.Warmup, cfg.MaxWarmup); el >= maxWarm {
+		res.WarmupSteady = false
+		res.WarmupNote = fmt.Sprintf("warmup capped at %s: %s", maxWarm.Round(time.Millisecond), why)
+		return true
+	}
+	if past(cfg.Deadline) {
+		res.WarmupSteady, res.WarmupNote = false, budgetCut("warmup", el, why)
+		return true
+	}
+	return false
+}
+
+// Closes says whether the window closes, el after it opened with fin
+// finished requests: at MaxWindow or the Deadline; when bounded (the
+// arrivals' bound) once it holds Duration; else once it holds Duration and
+// MinRequests and Decide (asked at most every CheckEvery, with progress)
+// agrees.
+func (g *Gate) Closes(now time.Time, el time.Duration, fin int, bounded func(time.Duration, int) (bool, string), progress func() Progress) bool {
+	cfg, res := g.cfg, g.res
+	maxWin := max(cfg.Duration, cfg.MaxWindow)
+	switch {
+	case el >= maxWin:
+		if fin < cfg.MinRequests {
+			res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
+		}
+		return true
+	case past(cfg.Deadline):
+		if el < cfg.Duration || fin < cfg.MinRequests {
+			res.WindowNote = budgetCut("window", el, fmt.Sprintf("%d finished requests", fin))
+		}
+		return true
+	case el < cfg.Duration:
+		return false
+	}
+	if stop, why := bounded(el, fin); stop {
+		res.WindowNote = why
+		return true
+	}
+	if fin < cfg.MinRequests {
+		return false
+	}
+	if cfg.Decide == nil {
+		return true
+	}
+	if now.Sub(g.lastCheck) < cfg.CheckEvery {
+		return false
+	}
+	g.lastCheck = now
+	if cfg.Decide(progress()) {
+		return true
+	}
+	res.Extended = true
+	return false
 }
 
 // tail waits out a step's tail after its window closed at we: the load

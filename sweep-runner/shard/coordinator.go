@@ -298,20 +298,19 @@ type control struct {
 	start time.Time
 	ph    atomic.Int32
 
-	mu        sync.Mutex
-	first     map[int]int
-	ok, errd  map[int]int
-	ttft      []float64
-	ws, we    time.Time
-	steady    bool
-	warmNote  string
-	winNote   string
-	extended  bool
+	mu       sync.Mutex
+	first    map[int]int
+	ok, errd map[int]int
+	ttft     []float64
+	ws, we   time.Time
+	// res holds the Gate's verdicts on the warmup and window (steady,
+	// notes, extended), copied into the merged result (finish).
+	res       load.Result
 	broadcast func(int)
 }
 
 func newControl(cfg *load.Config, start time.Time) *control {
-	return &control{cfg: cfg, start: start, first: map[int]int{}, ok: map[int]int{}, errd: map[int]int{}, steady: true, ws: start, we: start}
+	return &control{cfg: cfg, start: start, first: map[int]int{}, ok: map[int]int{}, errd: map[int]int{}, res: load.Result{WarmupSteady: true}, ws: start, we: start}
 }
 
 func (c *control) phase() int { return int(c.ph.Load()) }
@@ -337,28 +336,33 @@ func (c *control) set(ph int) {
 	}
 }
 
-// run decides the phases until the tail (or the end of ctx).
+// run decides the phases until the tail (or the end of ctx), by the
+// measuring loop's Gate over the shards' merged snapshots: the warmup ends
+// once every user of every shard finished a request (after Warmup), the
+// window as a single process's would.
 func (c *control) run(ctx context.Context) {
-	cfg := c.cfg
+	cfg := *c.cfg
 	tick := min(20*time.Millisecond, max(cfg.Duration/50, time.Millisecond))
 	if !pauseUntil(ctx, c.start) {
 		return
 	}
-	maxWarm := max(cfg.Warmup, cfg.MaxWarmup)
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = 250 * time.Millisecond
+	}
+	// The Gate writes c.res under c.mu (finish reads it), and asks Decide
+	// under it too: Decide judges the snapshot it is handed, quickly.
+	c.mu.Lock()
+	g := load.NewGate(&cfg, &c.res)
+	c.mu.Unlock()
 	if cfg.Warmup > 0 || cfg.SteadyWarmup {
 		for {
 			el := time.Since(c.start)
 			c.mu.Lock()
 			done := sum(c.first)
+			ready := el >= cfg.Warmup && (!cfg.SteadyWarmup || done >= cfg.Concurrency)
+			end := g.Warmed(el, ready, fmt.Sprintf("%d of %d users had not finished a request", cfg.Concurrency-done, cfg.Concurrency))
 			c.mu.Unlock()
-			if el >= cfg.Warmup && (!cfg.SteadyWarmup || done >= cfg.Concurrency) {
-				break
-			}
-			if el >= maxWarm {
-				c.mu.Lock()
-				c.steady = false
-				c.warmNote = fmt.Sprintf("warmup capped at %s: %d of %d users had not finished a request", maxWarm.Round(time.Millisecond), cfg.Concurrency-done, cfg.Concurrency)
-				c.mu.Unlock()
+			if end {
 				break
 			}
 			if !load.Pause(ctx, tick) {
@@ -371,49 +375,22 @@ func (c *control) run(ctx context.Context) {
 	ws := c.ws
 	c.mu.Unlock()
 	c.set(load.SteerWindow)
-	maxWin := max(cfg.Duration, cfg.MaxWindow)
-	checkEvery := cfg.CheckEvery
-	if checkEvery <= 0 {
-		checkEvery = 250 * time.Millisecond
-	}
-	var lastCheck time.Time
+	unbounded := func(time.Duration, int) (bool, string) { return false, "" }
 	for {
 		if !load.Pause(ctx, tick) {
 			return
 		}
 		now := time.Now()
-		el := now.Sub(ws)
 		c.mu.Lock()
 		okN, errN := sum(c.ok), sum(c.errd)
+		progress := func() load.Progress {
+			return load.Progress{Phase: "window", Elapsed: now.Sub(ws), WindowStart: ws, Successful: okN, Errored: errN, TTFT: slices.Clone(c.ttft)}
+		}
+		end := g.Closes(now, now.Sub(ws), okN+errN, unbounded, progress)
 		c.mu.Unlock()
-		fin := okN + errN
-		if el >= maxWin {
-			if fin < cfg.MinRequests {
-				c.mu.Lock()
-				c.winNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)
-				c.mu.Unlock()
-			}
+		if end {
 			break
 		}
-		if el < cfg.Duration || fin < cfg.MinRequests {
-			continue
-		}
-		if cfg.Decide == nil {
-			break
-		}
-		if now.Sub(lastCheck) < checkEvery {
-			continue
-		}
-		lastCheck = now
-		c.mu.Lock()
-		p := load.Progress{Elapsed: el, WindowStart: ws, Successful: okN, Errored: errN, TTFT: slices.Clone(c.ttft)}
-		c.mu.Unlock()
-		if cfg.Decide(p) {
-			break
-		}
-		c.mu.Lock()
-		c.extended = true
-		c.mu.Unlock()
 	}
 	c.mu.Lock()
 	c.we = time.Now()
@@ -427,5 +404,5 @@ func (c *control) finish(res *load.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	res.Start, res.WindowStart, res.WindowEnd = c.start, c.ws, c.we
-	res.WarmupSteady, res.WarmupNote, res.WindowNote, res.Extended = c.steady, c.warmNote, c.winNote, c.extended
+	res.WarmupSteady, res.WarmupNote, res.WindowNote, res.Extended = c.res.WarmupSteady, c.res.WarmupNote, c.res.WindowNote, c.res.Extended
 }

@@ -1,7 +1,15 @@
-// Package load is the closed-loop load engine: one step at one concurrency,
-// or a Session of steps whose users run on from one to the next
-// (session.go: users added at random phases or retired, the window opened
-// once the server has settled).
+// Package load is the load engine: one step at one concurrency, or a
+// Session of steps whose users run on from one to the next (session.go:
+// users added at random phases or retired, the window opened once the
+// server has settled), or one open-loop step at an offered rate
+// (openloop.go).
+//
+// There is one measuring loop (state.measure; its phase decisions in a
+// Gate, which the shard coordinator applies to its shards' merged counts
+// too). How requests arrive is a strategy plugged into it (arrivals):
+// closed-loop users (closedArrivals) or open-loop rates (openArrivals).
+// A new arrival mode is a new strategy: what settles its warmup, what
+// bounds its window, what its tail waits for.
 //
 // N workers (users) each run one request at a time and start the next as
 // soon as the previous ends, so exactly N requests are in flight throughout

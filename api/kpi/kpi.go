@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
 // Names of the breaking rules, as steps record them (results.Step.Rules)
@@ -152,7 +153,14 @@ type KPI struct {
 	// Thresholds reads its thresholds from an SLA (the effective SLA of a
 	// time-scaled plan); ok false when the SLA leaves it ungraded.
 	Thresholds func(sla v1alpha1.SLA) (t Thresholds, ok bool)
+	// Panel is its stat panel in the production dashboard's SLA row, read
+	// live from vLLM's metrics (nil: only the sweep measures it).
+	Panel *Panel
 }
+
+// Panel is a KPI's production dashboard panel: its title and description
+// (the query follows from its Source).
+type Panel struct{ Title, Desc string }
 
 // Grade grades v against t: excellent at or better than Excellent,
 // acceptable at or better than Acceptable, a warning at or better than
@@ -231,6 +239,8 @@ var KPIs = []KPI{
 		Key: KeyTTFT, Value: "ttft_p95_seconds", Title: "TTFT p95", Unit: "s", Short: "TTFT",
 		Source:     Source{From: FromLatency, Dist: DistTTFT, Quantile: 0.95},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.TTFT) },
+		Panel: &Panel{Title: "TTFT p95", Desc: "95th percentile time to first token per model over the rate window. Time to first token: request arrival to the first generated token, from vLLM's histogram " +
+			vm.TimeToFirstTokenSeconds + ". SLA colours from the config (excellent/acceptable/degraded)."},
 	},
 	{
 		// 1 / TPOT p95: the output tokens per second that 95 % of users
@@ -239,11 +249,15 @@ var KPIs = []KPI{
 		Key: KeyReadingSpeed, Value: "reading_speed_tokens_per_second", Title: "reading speed", Describe: "reading speed (1/TPOT p95)", Unit: "tok/s", Short: "read", Format: "%.1f tok/s", Higher: true,
 		Source:     Source{From: FromRate, Dist: DistTPOT, Fallback: DistITL, Quantile: 0.95},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.ReadingSpeed) },
+		Panel: &Panel{Title: "Reading speed", Desc: "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (" +
+			vm.InterTokenLatencySeconds + ", or " + vm.TimePerOutputTokenSeconds + " on older vLLM). Higher is better; SLA colours from the config."},
 	},
 	{
 		Key: KeyKVCache, Value: "kv_cache_max_percent", Title: "KV cache max", Unit: "%", Short: "KV", Format: "%.0f %%",
 		Source:     Source{From: FromKVCache},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.KVCache) },
+		Panel: &Panel{Title: "KV cache usage", Desc: "GPU KV cache usage per model (" + vm.KVCacheUsagePerc + ", or " + vm.GPUCacheUsagePerc +
+			" on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config."},
 	},
 	{
 		// The longest gaps between tokens: the stalls 1 % of tokens see
@@ -251,11 +265,15 @@ var KPIs = []KPI{
 		Key: "itl_p99", Value: "itl_p99_seconds", Title: "ITL p99", Unit: "s", Short: "ITL99",
 		Source:     Source{From: FromLatency, Dist: DistITL, Quantile: 0.99},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.ITLP99) },
+		Panel: &Panel{Title: "ITL p99", Desc: "99th percentile inter-token latency per model over the rate window (" + vm.InterTokenLatencySeconds + ", or " +
+			vm.TimePerOutputTokenSeconds + " on older vLLM): the stalls 1 % of tokens see. SLA colours from the config."},
 	},
 	{
 		Key: KeySuccess, Value: "success_percent", Title: "success", Unit: "%", Short: "succ", Format: "%.1f %%", Higher: true,
 		Source:     Source{From: FromSuccess},
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.Success) },
+		Panel: &Panel{Title: "Success rate", Desc: "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from " +
+			vm.RequestSuccessTotal + ". SLA colours from the config."},
 	},
 }
 

@@ -2,12 +2,14 @@ package dashboards
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
@@ -63,29 +65,17 @@ func st() *stat.PanelBuilder {
 func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 	sel := vsel(mAll)
 	by := "model_name"
+
 	ttftDesc := "Time to first token: request arrival to the first generated token, from vLLM's histogram " + vm.TimeToFirstTokenSeconds + ". SLA colours from the config (excellent/acceptable/degraded)."
 
+	// The SLA row: a stat panel per KPI the SLA grades that vLLM's metrics
+	// show live (kpi.KPIs: its Panel), in the table's order.
 	b.row("Service level (SLA)")
-	b.add(st(), spec{
-		title: "TTFT p95", unit: "s", w: 6, h: 5, thresholds: ttftSteps(c),
-		desc:    "95th percentile time to first token per model over the rate window. " + ttftDesc,
-		queries: []query{{expr: ttftQ("0.95", sel, by), legend: "{{model_name}}"}},
-	})
-	b.add(st(), spec{
-		title: "Reading speed", unit: "suffix: tok/s", w: 6, h: 5, thresholds: readingSteps(c),
-		desc:    "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (" + vm.InterTokenLatencySeconds + ", or " + vm.TimePerOutputTokenSeconds + " on older vLLM). Higher is better; SLA colours from the config.",
-		queries: []query{{expr: readingSpeed(sel, by), legend: "{{model_name}}"}},
-	})
-	b.add(st(), spec{
-		title: "KV cache usage", unit: "percent", w: 6, h: 5, thresholds: kvSteps(c), min: f64(0), max: f64(100),
-		desc:    "GPU KV cache usage per model (" + vm.KVCacheUsagePerc + ", or " + vm.GPUCacheUsagePerc + " on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config.",
-		queries: []query{{expr: kvUsagePercent(sel, by), legend: "{{model_name}}"}},
-	})
-	b.add(st(), spec{
-		title: "Success rate", unit: "percent", w: 6, h: 5, thresholds: successSteps(c), min: f64(0), max: f64(100),
-		desc:    "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from " + vm.RequestSuccessTotal + ". SLA colours from the config.",
-		queries: []query{{expr: successPercent(sel, by), legend: "{{model_name}}"}},
-	})
+	for _, x := range kpi.Graded(c.Spec.Sweep.EffectiveSLA()) {
+		if s, ok := slaPanel(x, sel, by); ok {
+			b.add(st(), s)
+		}
+	}
 
 	b.row("Latency")
 	var qs []query
@@ -180,4 +170,46 @@ func pct(q string) string {
 		return "99"
 	}
 	return q
+}
+
+// slaPanel is a graded KPI's stat panel, its query from the KPI's source:
+// a latency percentile from vLLM's histogram of it, the live reading speed,
+// the KV cache usage or the success rate; ok false when the KPI has no
+// panel or vLLM shows no such series.
+func slaPanel(x kpi.GradedKPI, sel, by string) (spec, bool) {
+	if x.Panel == nil {
+		return spec{}, false
+	}
+	s := spec{title: x.Panel.Title, desc: x.Panel.Desc, w: 6, h: 5}
+	if x.Higher {
+		s.thresholds = higherIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
+	} else {
+		s.thresholds = lowerIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
+	}
+	var expr string
+	switch src := x.Source; src.From {
+	case kpi.FromLatency:
+		q := strconv.FormatFloat(src.Quantile, 'f', -1, 64)
+		s.unit = "s"
+		switch src.Dist {
+		case kpi.DistTTFT:
+			expr = ttftQ(q, sel, by)
+		case kpi.DistITL:
+			expr = itlQ(q, sel, by)
+		case kpi.DistE2E:
+			expr = e2eQ(q, sel, by)
+		default:
+			return spec{}, false
+		}
+	case kpi.FromRate:
+		s.unit, expr = "suffix: tok/s", readingSpeed(sel, by)
+	case kpi.FromKVCache:
+		s.unit, s.min, s.max, expr = "percent", f64(0), f64(100), kvUsagePercent(sel, by)
+	case kpi.FromSuccess:
+		s.unit, s.min, s.max, expr = "percent", f64(0), f64(100), successPercent(sel, by)
+	default:
+		return spec{}, false
+	}
+	s.queries = []query{{expr: expr, legend: "{{model_name}}"}}
+	return s, true
 }

@@ -130,34 +130,16 @@ func TestOneDefinitionOfEachRule(t *testing.T) {
 func ruleLiterals(t *testing.T, root string, names map[string]bool) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
+	goFiles(t, root, root, func(rel string) bool { return false }, func(rel string, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 				if v, err := strconv.Unquote(lit.Value); err == nil && names[v] {
-					out = append(out, filepath.ToSlash(rel)+" "+v)
+					out = append(out, rel+" "+v)
 				}
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -273,22 +255,7 @@ func resume(dir string) ([]byte, error) { return os.ReadFile(dir + "/run.json") 
 func fileAccess(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(filepath.Join(root, "sweep-runner"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() && (d.Name() == "testdata" || rel == "sweep-runner/results") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	goFiles(t, root, filepath.Join(root, "sweep-runner"), func(rel string) bool { return rel == "sweep-runner/results" }, func(rel string, f *ast.File) {
 		local := map[string]string{} // import name -> path, for the packages of fileFuncs
 		for _, s := range f.Imports {
 			path, _ := strconv.Unquote(s.Path.Value)
@@ -328,12 +295,37 @@ func fileAccess(t *testing.T, root string) []string {
 				return true
 			})
 		}
+	})
+	return out
+}
+
+// goFiles parses every non-test Go file under dir (testdata, .git and
+// the folders skip says, by their path relative to root, left out) and
+// hands it to visit with its path relative to root.
+func goFiles(t *testing.T, root, dir string, skip func(rel string) bool, visit func(rel string, f *ast.File)) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules" || skip(rel)) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		visit(rel, f)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 // recvName is a method's receiver type without pointer or type parameters.

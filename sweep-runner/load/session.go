@@ -149,6 +149,15 @@ func (s *Session) Step(ctx context.Context, cfg Config) (*Result, error) {
 	st.records = append(st.records, prev.records...)
 	prev.records, prev.forward = nil, st
 	prev.mu.Unlock()
+	// Their requests still in flight are this step's too, so that its end
+	// carries them over (endStep) instead of dropping them.
+	for _, w := range s.workers() {
+		w.mu.Lock()
+		if w.st == prev {
+			w.st, w.phase = st, phaseWarmup
+		}
+		w.mu.Unlock()
+	}
 
 	change := time.Now()
 	if fresh {
@@ -298,21 +307,24 @@ func (s *Session) loop(w *worker) {
 	var backoff time.Duration
 	first := true
 	for w.ctx.Err() == nil {
-		st := s.cur.Load()
-		ph := st.phase.Load()
 		n := cfg.Counter.Add(1)
 		out, words := cfg.lengths(n, first)
 		body, turn := us.body(cfg, n, words, out)
+		rctx, abort := context.WithCancel(w.ctx)
+		// The step is read under w.mu: endStep switches steps before it
+		// scans the workers under it, so a request is either the new
+		// step's or seen (and carried over) by the old one's end.
+		w.mu.Lock()
+		st := s.cur.Load()
+		ph := st.phase.Load()
+		w.st, w.phase, w.startNs, w.abort = st, ph, time.Now().UnixNano(), abort
+		w.mu.Unlock()
 		var obs client.Observer
 		str.ITLSkew = nil
 		if ph == phaseWindow {
 			obs = st.itl
 			str.ITLSkew = st.skew
 		}
-		rctx, abort := context.WithCancel(w.ctx)
-		w.mu.Lock()
-		w.st, w.phase, w.startNs, w.abort = st, ph, time.Now().UnixNano(), abort
-		w.mu.Unlock()
 		o := outcome{phase: ph, out: out}
 		o.pop.turn = turn
 		str.Do(rctx, cfg.RequestTimeout, cfg.Prompt.Path(), body, client.Window{}, obs, &o.r)

@@ -258,7 +258,7 @@ func Plain(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA)
 	if c.Clear {
 		return true, len(c.Broken) > 0
 	}
-	far := true
+	far := len(rules) > 0 // a window that measured nothing is not plain
 	for _, r := range rules {
 		broken = broken || r.brokenAt(r.point)
 		lo, hi := r.rule.Far(r.thr)
@@ -291,7 +291,11 @@ func Futile(s *results.Step, ttft []float64, waiting []float64, sla v1alpha1.SLA
 			r.iv = projectQuantileCI(sorted, 0.95, grow)
 		case results.RuleQueue:
 			// The batch means' half-width shrinks as the square root of
-			// the samples.
+			// the samples; with too few samples for batch means the
+			// interval is [0, 1], no estimate to shrink.
+			if len(waiting) < MinBatchSamples {
+				continue
+			}
 			half := (r.iv.High - r.iv.Low) / 2 / math.Sqrt(grow)
 			r.iv = results.Interval{Low: math.Max(0, r.point-half), High: math.Min(1, r.point+half)}
 		case results.RuleSuccess:

@@ -194,3 +194,13 @@ func TestFutile(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainNeedsData: a window that measured nothing (no TTFT, no sample,
+// nothing finished) is not plain, whatever it would say.
+func TestPlainNeedsData(t *testing.T) {
+	var sla v1alpha1.SLA
+	sla.Default()
+	if plain, _ := Plain(&results.Step{}, nil, nil, sla); plain {
+		t.Error("an empty window is plain")
+	}
+}

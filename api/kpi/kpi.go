@@ -287,8 +287,23 @@ func (g GradedKPI) States() string {
 	if name == "" {
 		name = g.Title
 	}
+	t := g.Texts()
 	if g.Unit == "s" {
-		return fmt.Sprintf("%s %s / %s / %s", name, seconds(g.T.Excellent), seconds(g.T.Acceptable), seconds(g.T.Degraded))
+		return fmt.Sprintf("%s %s / %s / %s", name, t[0], t[1], t[2])
 	}
-	return fmt.Sprintf("%s %g / %g / %g %s", name, g.T.Excellent, g.T.Acceptable, g.T.Degraded, g.Unit)
+	return fmt.Sprintf("%s %s / %s / %s %s", name, t[0], t[1], t[2], g.Unit)
+}
+
+// Texts are its excellent, acceptable and degraded thresholds as written
+// in reports: durations for seconds ("200ms"), else numbers ("50").
+func (g GradedKPI) Texts() [3]string {
+	out := [3]string{}
+	for i, v := range []float64{g.T.Excellent, g.T.Acceptable, g.T.Degraded} {
+		if g.Unit == "s" {
+			out[i] = seconds(v)
+		} else {
+			out[i] = fmt.Sprintf("%g", v)
+		}
+	}
+	return out
 }

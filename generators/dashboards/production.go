@@ -14,25 +14,35 @@ import (
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
 
-// SLA thresholds of the config as Grafana steps.
+// kpiSteps are a graded KPI's SLA thresholds as Grafana steps.
+func kpiSteps(x kpi.GradedKPI) []dashboard.Threshold {
+	if x.Higher {
+		return higherIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
+	}
+	return lowerIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
+}
+
+// steps are the config's SLA thresholds of the KPI key as Grafana steps
+// (the charts that draw one KPI against the SLA).
+func steps(c *v1alpha1.ModelPerformanceMetrics, key string) []dashboard.Threshold {
+	for _, x := range kpi.Graded(c.Spec.Sweep.EffectiveSLA()) {
+		if x.Key == key {
+			return kpiSteps(x)
+		}
+	}
+	return nil
+}
+
 func ttftSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.EffectiveSLA().TTFT
-	return lowerIsBetter(t.Excellent.Seconds(), t.Acceptable.Seconds(), t.Degraded.Seconds())
+	return steps(c, kpi.KeyTTFT)
 }
 
 func readingSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.EffectiveSLA().ReadingSpeed
-	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
+	return steps(c, kpi.KeyReadingSpeed)
 }
 
 func kvSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.EffectiveSLA().KVCache
-	return lowerIsBetter(t.Excellent, t.Acceptable, t.Degraded)
-}
-
-func successSteps(c *v1alpha1.ModelPerformanceMetrics) []dashboard.Threshold {
-	t := c.Spec.Sweep.EffectiveSLA().Success
-	return higherIsBetter(t.Excellent, t.Acceptable, t.Degraded)
+	return steps(c, kpi.KeyKVCache)
 }
 
 // ts is a time series panel; thresholds are drawn as dashed lines when set.
@@ -181,11 +191,7 @@ func slaPanel(x kpi.GradedKPI, sel, by string) (spec, bool) {
 		return spec{}, false
 	}
 	s := spec{title: x.Panel.Title, desc: x.Panel.Desc, w: 6, h: 5}
-	if x.Higher {
-		s.thresholds = higherIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
-	} else {
-		s.thresholds = lowerIsBetter(x.T.Excellent, x.T.Acceptable, x.T.Degraded)
-	}
+	s.thresholds = kpiSteps(x)
 	var expr string
 	switch src := x.Source; src.From {
 	case kpi.FromLatency:

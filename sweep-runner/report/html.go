@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -146,15 +147,20 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 	}
 	d.Comparisons = sum.Comparisons
 	d.CostNote = CostNote(sum)
-	sla := sum.SLA
-	d.SLA = []slaRow{
-		{"TTFT p95", sla.TTFT.Excellent.Duration.String(), sla.TTFT.Acceptable.Duration.String(), sla.TTFT.Degraded.Duration.String()},
-		{"reading speed (1/TPOT p95, tok/s)", fmt.Sprint(sla.ReadingSpeed.Excellent), fmt.Sprint(sla.ReadingSpeed.Acceptable), fmt.Sprint(sla.ReadingSpeed.Degraded)},
-		{"KV cache max (%)", fmt.Sprint(sla.KVCache.Excellent), fmt.Sprint(sla.KVCache.Acceptable), fmt.Sprint(sla.KVCache.Degraded)},
-		{"success (%)", fmt.Sprint(sla.Success.Excellent), fmt.Sprint(sla.Success.Acceptable), fmt.Sprint(sla.Success.Degraded)},
+	for _, x := range kpi.Graded(sum.SLA) {
+		// "TTFT p95", "reading speed (1/TPOT p95, tok/s)", "success (%)".
+		name := cmp.Or(x.Describe, x.Title)
+		switch {
+		case x.Unit == "s":
+		case strings.HasSuffix(name, ")"):
+			name = strings.TrimSuffix(name, ")") + ", " + x.Unit + ")"
+		default:
+			name += " (" + x.Unit + ")"
+		}
+		t := x.Texts()
+		d.SLA = append(d.SLA, slaRow{name, t[0], t[1], t[2]})
 	}
-	d.QueueRule = fmt.Sprintf("A step breaks when TTFT p95 > %s, requests wait in at least %.0f %% of the /metrics samples, or success < %g %%.",
-		sla.TTFT.Degraded.Duration, sla.QueueFraction*100, sla.Success.Degraded)
+	d.QueueRule = "A step breaks when " + BreakingRules(sum.SLA) + "."
 	if note := unknownServerNote(sum); note != "" {
 		d.QueueRule += " " + note
 	}

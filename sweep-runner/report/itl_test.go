@@ -36,3 +36,20 @@ func TestGradeColumnsFollowTheSLA(t *testing.T) {
 		t.Errorf("report.md grades head %q", h)
 	}
 }
+
+// TestHTMLSLATableFollowsTheSLA: report.html's SLA table has a row per
+// graded KPI, ITL p99 once the SLA grades it, and the breaking rules in words.
+func TestHTMLSLATableFollowsTheSLA(t *testing.T) {
+	var sla v1alpha1.SLA
+	sla.Default()
+	sla.ITLP99 = v1alpha1.DurationThresholds{Excellent: v1alpha1.D(50 * time.Millisecond), Acceptable: v1alpha1.D(100 * time.Millisecond), Degraded: v1alpha1.D(200 * time.Millisecond)}
+	html, err := HTML(&results.Summary{SLA: sla}, nil, Options{NoPNG: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<td>ITL p99</td><td class="n">50ms</td><td class="n">100ms</td><td class="n">200ms</td>`, "A step breaks when TTFT p95 &gt; 2s"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}

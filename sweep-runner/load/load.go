@@ -239,12 +239,8 @@ func (st *state) oldEnough(cfg *Config) (bool, string) {
 		return false, "no request finished yet (a request lifetime unknown)"
 	}
 	life := time.Duration(st.e2eSum.Load() / n)
-	born := st.base
-	if st.sess != nil {
-		born = st.sess.born
-	}
 	need := time.Duration(cfg.WarmLifetimes * float64(life))
-	if age := time.Since(born); age < need {
+	if age := time.Since(st.sess.born); age < need {
 		return false, fmt.Sprintf("users %s old, %g request lifetimes of %s are %s", age.Round(time.Millisecond), cfg.WarmLifetimes, life.Round(time.Millisecond), need.Round(time.Millisecond))
 	}
 	return true, ""
@@ -463,25 +459,16 @@ func (c closedArrivals) inFlight(now time.Time) ([]float64, int) { return c.st.i
 
 func (closedArrivals) closed(time.Time) {}
 
-// busy: a window request of a session's users or of a one-step run's
-// slots is still running and not silent.
+// busy: a window request of the session's users (every closed-loop step
+// is a Session's, load.Run's a one-step one) is still running and not
+// silent.
 func (c closedArrivals) busy(now time.Time) bool {
-	st, cfg := c.st, c.st.cfg
-	waiting := func(u *userSlot) bool {
-		return cfg.StallAfter <= 0 || now.UnixNano()-u.activity.Load() <= int64(cfg.StallAfter)
-	}
-	if st.sess != nil {
-		for _, w := range st.sess.workers() {
-			w.mu.Lock()
-			mine := w.st == st && w.phase == phaseWindow
-			w.mu.Unlock()
-			if mine && waiting(&w.slot) {
-				return true
-			}
-		}
-	}
-	for i := range st.users {
-		if u := &st.users[i]; u.inflight.Load() == phaseWindow+1 && waiting(u) {
+	st, stall := c.st, int64(c.st.cfg.StallAfter)
+	for _, w := range st.sess.workers() {
+		w.mu.Lock()
+		mine := w.st == st && w.phase == phaseWindow
+		w.mu.Unlock()
+		if mine && (stall <= 0 || now.UnixNano()-w.slot.activity.Load() <= stall) {
 			return true
 		}
 	}
@@ -542,7 +529,7 @@ func (st *state) tokensSoFar() int64 {
 }
 
 // inflightTTFT is what the window's requests still in flight already say
-// of TTFT (a session's; none for other steps), and how many there are: the
+// of TTFT (the session's users'), and how many there are: the
 // TTFT of those that got
 // their first token, and, for those still waiting longer than StallAfter
 // (the degraded threshold), their wait so far, a lower bound that already
@@ -551,9 +538,6 @@ func (st *state) tokensSoFar() int64 {
 // verdict does not wait a request lifetime for requests to finish; the
 // step's statistics are those of the finished requests after the tail.
 func (st *state) inflightTTFT(now time.Time) (out []float64, inflight int) {
-	if st.sess == nil {
-		return nil, 0
-	}
 	for _, w := range st.sess.workers() {
 		w.mu.Lock()
 		mine, start := w.st == st && w.phase == phaseWindow, w.startNs

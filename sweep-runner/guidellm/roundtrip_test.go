@@ -3,6 +3,7 @@ package guidellm
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/rhoai-demo/step07/api/kpi"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -164,9 +165,15 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	for i := range a.Steps {
 		x, y := a.Steps[i], b.Steps[i]
+		ttft, _ := kpi.ByKey(kpi.KeyTTFT)
+		tx, okx := x.KPIs.Get(ttft)
+		ty, oky := y.KPIs.Get(ttft)
+		if !okx || !oky {
+			t.Errorf("step c=%d: TTFT p95 not recorded (%v before, %v after the round trip)", x.Concurrency, okx, oky)
+		}
 		if x.Concurrency != y.Concurrency || x.Phase != y.Phase || x.Requests != y.Requests || !reflect.DeepEqual(x.Rules, y.Rules) ||
 			!maps.Equal(x.Grades, y.Grades) || !reflect.DeepEqual(x.Server, y.Server) || !reflect.DeepEqual(x.Steady, y.Steady) ||
-			x.Censored != y.Censored || x.AtSLA != y.AtSLA || !near(y.KPIs["ttft_p95_seconds"], x.KPIs["ttft_p95_seconds"]) ||
+			x.Censored != y.Censored || x.AtSLA != y.AtSLA || !near(ty, tx) ||
 			!near(y.Latency.E2E.Percentiles.P99, x.Latency.E2E.Percentiles.P99) || !near(y.Throughput.OutputTokensPerSecond, x.Throughput.OutputTokensPerSecond) ||
 			!near(y.ConcurrencyAchieved, x.ConcurrencyAchieved) || !reflect.DeepEqual(x.Latency.ITL, y.Latency.ITL) || !x.Window.Start.Equal(y.Window.Start) {
 			t.Errorf("step c=%d differs after the round trip:\n%+v\n%+v", x.Concurrency, x, y)

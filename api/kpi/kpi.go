@@ -156,6 +156,20 @@ type KPI struct {
 	// Panel is its stat panel in the production dashboard's SLA row, read
 	// live from vLLM's metrics (nil: only the sweep measures it).
 	Panel *Panel
+	// Alert is its alerting rule on the same live series, firing past the
+	// degraded threshold (nil: no alert).
+	Alert *Alert
+}
+
+// Alert is a KPI's alerting rule: its name (the runbook's heading in
+// docs/alerts.md), severity and annotations. The rules generator builds
+// the recording rule and the expression from the KPI's Source.
+type Alert struct {
+	Name, Severity, Summary string
+	// Desc is the description, a fmt format: %[1]s is the degraded
+	// threshold as the report writes it ("2s", "95"), %[2]s the hold time,
+	// %[3]s the rate window.
+	Desc string
 }
 
 // Panel is a KPI's production dashboard panel: its title and description
@@ -241,6 +255,9 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.TTFT) },
 		Panel: &Panel{Title: "TTFT p95", Desc: "95th percentile time to first token per model over the rate window. Time to first token: request arrival to the first generated token, from vLLM's histogram " +
 			vm.TimeToFirstTokenSeconds + ". SLA colours from the config (excellent/acceptable/degraded)."},
+		Alert: &Alert{Name: "VLLMTimeToFirstTokenP95Degraded", Severity: "critical",
+			Summary: "TTFT p95 of {{ $labels.model_name }} is above the degraded threshold",
+			Desc:    "Time to first token p95 of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }}, above the SLA's degraded threshold of %[1]s for %[2]s: users wait too long for the first token."},
 	},
 	{
 		// 1 / TPOT p95: the output tokens per second that 95 % of users
@@ -251,6 +268,9 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.ReadingSpeed) },
 		Panel: &Panel{Title: "Reading speed", Desc: "Tokens per second a user sees while the answer streams: 1 / mean inter-token latency (" +
 			vm.InterTokenLatencySeconds + ", or " + vm.TimePerOutputTokenSeconds + " on older vLLM). Higher is better; SLA colours from the config."},
+		Alert: &Alert{Name: "VLLMReadingSpeedDegraded", Severity: "warning",
+			Summary: "Reading speed of {{ $labels.model_name }} is below the degraded threshold",
+			Desc:    "Tokens per second per streaming request of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanize }}, below the SLA's degraded threshold of %[1]s tok/s for %[2]s."},
 	},
 	{
 		Key: KeyKVCache, Value: "kv_cache_max_percent", Title: "KV cache max", Unit: "%", Short: "KV", Format: "%.0f %%",
@@ -258,6 +278,9 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.KVCache) },
 		Panel: &Panel{Title: "KV cache usage", Desc: "GPU KV cache usage per model (" + vm.KVCacheUsagePerc + ", or " + vm.GPUCacheUsagePerc +
 			" on older vLLM). Near 100 % the scheduler preempts requests; SLA colours from the config."},
+		Alert: &Alert{Name: "VLLMKVCacheNearlyFull", Severity: "warning",
+			Summary: "KV cache of {{ $labels.model_name }} is nearly full",
+			Desc:    "KV cache usage of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizePercentage }}, above the SLA's degraded threshold of %[1]s %% for %[2]s: vLLM preempts requests and latency climbs."},
 	},
 	{
 		// The longest gaps between tokens: the stalls 1 % of tokens see
@@ -267,6 +290,9 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return durations(s.ITLP99) },
 		Panel: &Panel{Title: "ITL p99", Desc: "99th percentile inter-token latency per model over the rate window (" + vm.InterTokenLatencySeconds + ", or " +
 			vm.TimePerOutputTokenSeconds + " on older vLLM): the stalls 1 % of tokens see. SLA colours from the config."},
+		Alert: &Alert{Name: "VLLMInterTokenLatencyP99Degraded", Severity: "warning",
+			Summary: "ITL p99 of {{ $labels.model_name }} is above the degraded threshold",
+			Desc:    "Inter-token latency p99 of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }}, above the SLA's degraded threshold of %[1]s for %[2]s: streams stall between tokens."},
 	},
 	{
 		Key: KeySuccess, Value: "success_percent", Title: "success", Unit: "%", Short: "succ", Format: "%.1f %%", Higher: true,
@@ -274,6 +300,9 @@ var KPIs = []KPI{
 		Thresholds: func(s v1alpha1.SLA) (Thresholds, bool) { return floats(s.Success) },
 		Panel: &Panel{Title: "Success rate", Desc: "Share of finished requests that ended normally (finished_reason stop or length) out of all finished requests (also abort, error), from " +
 			vm.RequestSuccessTotal + ". SLA colours from the config."},
+		Alert: &Alert{Name: "VLLMSuccessRateDegraded", Severity: "critical",
+			Summary: "Success rate of {{ $labels.model_name }} is below the degraded threshold",
+			Desc:    "Only {{ $value | humanizePercentage }} of the requests finished by {{ $labels.model_name }} in {{ $labels.namespace }} ended normally (stop or length) over %[3]s, below the SLA's degraded threshold of %[1]s %%, for %[2]s."},
 	},
 }
 

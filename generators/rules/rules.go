@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 	"github.com/rhoai-demo/step07/internal/kit"
@@ -32,7 +34,7 @@ const (
 )
 
 // Recording rule names (level:metric:operations), one series per
-// namespace and model_name.
+// namespace and model_name: the graded KPIs' (RecordName) and the queue's.
 const (
 	RecTTFTP95      = "model_name:vllm_time_to_first_token_seconds:p95_rate5m"
 	RecReadingSpeed = "model_name:vllm_reading_speed_tokens_per_second:rate5m"
@@ -41,12 +43,13 @@ const (
 	RecSuccessRatio = "model_name:vllm_request_success:ratio_rate5m"
 )
 
-// Alert names.
+// Alert names: the graded KPIs' (kpi.KPIs' Alert) and the queue's.
 const (
 	AlertTTFT         = "VLLMTimeToFirstTokenP95Degraded"
 	AlertReadingSpeed = "VLLMReadingSpeedDegraded"
 	AlertQueue        = "VLLMRequestsQueuedSustained"
 	AlertKVCache      = "VLLMKVCacheNearlyFull"
+	AlertITLP99       = "VLLMInterTokenLatencyP99Degraded"
 	AlertSuccess      = "VLLMSuccessRateDegraded"
 )
 
@@ -73,52 +76,86 @@ type File struct {
 
 const by = "namespace, model_name"
 
-// Groups returns the rule groups for a defaulted config.
+// Groups returns the rule groups for a defaulted config: a recording rule
+// and an alert for each KPI the SLA grades that has an alert in kpi.KPIs,
+// its series from the KPI's source and its threshold the degraded one, then
+// the queue's ("queue > 0 consistently" is a breaking rule over /metrics
+// samples, not a graded KPI).
 func Groups(c *v1alpha1.ModelPerformanceMetrics) []Group {
-	sla := c.Spec.Sweep.EffectiveSLA()
+	var rec, alerts []Rule
+	for _, x := range kpi.Graded(c.Spec.Sweep.EffectiveSLA()) {
+		s, ok := signal(x.KPI)
+		if x.Alert == nil || !ok {
+			continue
+		}
+		rec = append(rec, Rule{Record: s.record, Expr: s.expr})
+		thr := x.Texts()[2]
+		alerts = append(alerts, alert(c, x.Alert.Name, x.Alert.Severity,
+			fmt.Sprintf("%s %s %s", s.record, map[bool]string{true: "<", false: ">"}[x.Higher], num(x.T.Degraded/s.per)),
+			x.Alert.Summary, fmt.Sprintf(x.Alert.Desc, thr, For, RateWindow)))
+	}
+	rec = append(rec, Rule{Record: RecQueue, Expr: fmt.Sprintf("sum by(%s)(%s)", by, vm.DedupScrapes(vm.NumRequestsWaiting))})
+	alerts = append(alerts, alert(c, AlertQueue, "warning", fmt.Sprintf("%s > 0", RecQueue),
+		"Requests are queueing at {{ $labels.model_name }}",
+		fmt.Sprintf("{{ $labels.model_name }} in {{ $labels.namespace }} has had requests waiting ({{ $value }} now) for %s: the server is past its concurrency capacity (max-num-seqs or KV cache).", For)))
+	return []Group{
+		{Name: "step07-sla-signals", Rules: rec},
+		{Name: "step07-sla-alerts", Rules: alerts},
+	}
+}
+
+// live is a KPI's live series: its recording rule, the rule's
+// expression, and the divisor from the KPI's unit to the series' (100 from
+// percent to a ratio).
+type live struct {
+	record, expr string
+	per          float64
+}
+
+// signal is the recording rule of a KPI's source: a latency percentile
+// from vLLM's histogram of it, the reading speed (1 / mean inter-token
+// latency), the KV cache usage or the success ratio; ok false where vLLM
+// has no such series.
+func signal(k kpi.KPI) (live, bool) {
 	// rate of one counter or histogram series, and a gauge, one copy per pod
 	rate := func(metric string) string {
 		return vm.DedupScrapes(fmt.Sprintf("rate(%s[%s])", metric, RateWindow))
 	}
 	gauge := vm.DedupScrapes
-	rec := []Rule{
-		{Record: RecTTFTP95, Expr: fmt.Sprintf(
-			"histogram_quantile(0.95, sum by(%s, le)(%s))", by, rate(vm.TimeToFirstTokenSeconds+"_bucket"))},
-		{Record: RecReadingSpeed, Expr: fmt.Sprintf(
+	switch src := k.Source; src.From {
+	case kpi.FromLatency:
+		metrics := map[string][]string{
+			kpi.DistTTFT: {vm.TimeToFirstTokenSeconds},
+			kpi.DistITL:  {vm.InterTokenLatencySeconds, vm.TimePerOutputTokenSeconds},
+			kpi.DistE2E:  {vm.E2ERequestLatencySeconds},
+		}[src.Dist]
+		if metrics == nil {
+			return live{}, false
+		}
+		var buckets []string
+		for _, m := range metrics {
+			buckets = append(buckets, rate(m+"_bucket"))
+		}
+		q := num(src.Quantile)
+		return live{
+			record: fmt.Sprintf("model_name:%s:p%s_rate%s", strings.ReplaceAll(metrics[0], ":", "_"), num(math.Round(src.Quantile*1000)/10), RateWindow),
+			expr:   fmt.Sprintf("histogram_quantile(%s, sum by(%s, le)(%s))", q, by, strings.Join(buckets, " or ")),
+			per:    1,
+		}, true
+	case kpi.FromRate:
+		return live{record: RecReadingSpeed, per: 1, expr: fmt.Sprintf(
 			"sum by(%[1]s)(%[2]s or %[3]s)\n/\nsum by(%[1]s)(%[4]s or %[5]s)", by,
 			rate(vm.InterTokenLatencySeconds+"_count"), rate(vm.TimePerOutputTokenSeconds+"_count"),
-			rate(vm.InterTokenLatencySeconds+"_sum"), rate(vm.TimePerOutputTokenSeconds+"_sum"))},
-		{Record: RecKVCacheUsage, Expr: fmt.Sprintf("max by(%s)(%s or %s)", by, gauge(vm.KVCacheUsagePerc), gauge(vm.GPUCacheUsagePerc))},
-		{Record: RecQueue, Expr: fmt.Sprintf("sum by(%s)(%s)", by, gauge(vm.NumRequestsWaiting))},
-		{Record: RecSuccessRatio, Expr: fmt.Sprintf(
+			rate(vm.InterTokenLatencySeconds+"_sum"), rate(vm.TimePerOutputTokenSeconds+"_sum"))}, true
+	case kpi.FromKVCache:
+		return live{record: RecKVCacheUsage, per: 100,
+			expr: fmt.Sprintf("max by(%s)(%s or %s)", by, gauge(vm.KVCacheUsagePerc), gauge(vm.GPUCacheUsagePerc))}, true
+	case kpi.FromSuccess:
+		return live{record: RecSuccessRatio, per: 100, expr: fmt.Sprintf(
 			"sum by(%[1]s)(%[2]s)\n/\nsum by(%[1]s)(%[3]s)", by,
-			rate(vm.RequestSuccessTotal+`{finished_reason=~"stop|length"}`), rate(vm.RequestSuccessTotal))},
+			rate(vm.RequestSuccessTotal+`{finished_reason=~"stop|length"}`), rate(vm.RequestSuccessTotal))}, true
 	}
-	ttft := sla.TTFT.Degraded.Seconds()
-	reading := sla.ReadingSpeed.Degraded
-	kv := sla.KVCache.Degraded / 100
-	success := sla.Success.Degraded / 100
-	alerts := []Rule{
-		alert(c, AlertTTFT, "critical", fmt.Sprintf("%s > %s", RecTTFTP95, num(ttft)),
-			"TTFT p95 of {{ $labels.model_name }} is above the degraded threshold",
-			fmt.Sprintf("Time to first token p95 of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }}, above the SLA's degraded threshold of %s for %s: users wait too long for the first token.", sla.TTFT.Degraded.Duration, For)),
-		alert(c, AlertReadingSpeed, "warning", fmt.Sprintf("%s < %s", RecReadingSpeed, num(reading)),
-			"Reading speed of {{ $labels.model_name }} is below the degraded threshold",
-			fmt.Sprintf("Tokens per second per streaming request of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanize }}, below the SLA's degraded threshold of %s tok/s for %s.", num(reading), For)),
-		alert(c, AlertQueue, "warning", fmt.Sprintf("%s > 0", RecQueue),
-			"Requests are queueing at {{ $labels.model_name }}",
-			fmt.Sprintf("{{ $labels.model_name }} in {{ $labels.namespace }} has had requests waiting ({{ $value }} now) for %s: the server is past its concurrency capacity (max-num-seqs or KV cache).", For)),
-		alert(c, AlertKVCache, "warning", fmt.Sprintf("%s > %s", RecKVCacheUsage, num(kv)),
-			"KV cache of {{ $labels.model_name }} is nearly full",
-			fmt.Sprintf("KV cache usage of {{ $labels.model_name }} in {{ $labels.namespace }} is {{ $value | humanizePercentage }}, above the SLA's degraded threshold of %s %% for %s: vLLM preempts requests and latency climbs.", num(sla.KVCache.Degraded), For)),
-		alert(c, AlertSuccess, "critical", fmt.Sprintf("%s < %s", RecSuccessRatio, num(success)),
-			"Success rate of {{ $labels.model_name }} is below the degraded threshold",
-			fmt.Sprintf("Only {{ $value | humanizePercentage }} of the requests finished by {{ $labels.model_name }} in {{ $labels.namespace }} ended normally (stop or length) over %s, below the SLA's degraded threshold of %s %%, for %s.", RateWindow, num(sla.Success.Degraded), For)),
-	}
-	return []Group{
-		{Name: "step07-sla-signals", Rules: rec},
-		{Name: "step07-sla-alerts", Rules: alerts},
-	}
+	return live{}, false
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

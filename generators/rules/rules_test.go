@@ -75,6 +75,9 @@ func TestObjects(t *testing.T) {
 
 func TestRulesWellFormed(t *testing.T) {
 	c := defaulted(t)
+	// every KPI's alert: ITL p99's exists once the SLA grades it
+	c.Spec.Sweep.SLA.ITLP99 = v1alpha1.DurationThresholds{Excellent: v1alpha1.D(50 * time.Millisecond),
+		Acceptable: v1alpha1.D(100 * time.Millisecond), Degraded: v1alpha1.D(250 * time.Millisecond)}
 	p := parser.NewParser(parser.Options{})
 	alerts := map[string]bool{}
 	for _, g := range Groups(c) {
@@ -140,11 +143,33 @@ func TestThresholdsFromConfig(t *testing.T) {
 		}
 	}
 	check(c, want)
+	// ITL p99, graded once the SLA sets it, gets its alert from the KPI table
+	c.Spec.Sweep.SLA.ITLP99 = v1alpha1.DurationThresholds{Excellent: v1alpha1.D(50 * time.Millisecond),
+		Acceptable: v1alpha1.D(100 * time.Millisecond), Degraded: v1alpha1.D(250 * time.Millisecond)}
+	want[AlertITLP99] = "model_name:vllm_inter_token_latency_seconds:p99_rate5m > 0.25"
+	check(c, want)
+	if n := len(alertNames(c)); n != 6 {
+		t.Errorf("%d alerts with ITL p99 graded, want 6: %v", n, alertNames(c))
+	}
 	// A sweep of simulators at a time scale judges by the scaled SLA
 	// (EffectiveSLA); the alerts on those simulators draw the same lines.
 	c.Spec.Sweep.TimeScale = 0.5
 	want[AlertTTFT], want[AlertReadingSpeed] = RecTTFTP95+" > 1.75", RecReadingSpeed+" < 14"
+	want[AlertITLP99] = "model_name:vllm_inter_token_latency_seconds:p99_rate5m > 0.125"
 	check(c, want)
+}
+
+// alertNames are the alerts of a config's rules.
+func alertNames(c *v1alpha1.ModelPerformanceMetrics) []string {
+	var out []string
+	for _, g := range Groups(c) {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r.Alert)
+			}
+		}
+	}
+	return out
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
@@ -231,6 +256,15 @@ func onePod(b *strings.Builder, model string, g gen, degraded bool, scrape strin
 	} else {
 		s(g.itl+"_sum", lbl(""), "0+6x20")
 	}
+	// inter-token latency buckets: all in (0, 0.25 s] (healthy, p99 0.2475 s)
+	// or in (0.25 s, 0.5 s] (degraded, p99 0.4975 s)
+	if degraded {
+		s(g.itl+"_bucket", lbl(`le="0.25"`), "0+0x20")
+	} else {
+		s(g.itl+"_bucket", lbl(`le="0.25"`), "0+600x20")
+	}
+	s(g.itl+"_bucket", lbl(`le="0.5"`), "0+600x20")
+	s(g.itl+"_bucket", lbl(`le="+Inf"`), "0+600x20")
 	if degraded {
 		s(g.kv, lbl(""), "0.97x20")
 		s("vllm:num_requests_waiting", lbl(""), "3x20")
@@ -255,6 +289,9 @@ func onePod(b *strings.Builder, model string, g gen, degraded bool, scrape strin
 func TestPromtoolUnitTests(t *testing.T) {
 	promtool := testenv.Promtool(t)
 	c := defaulted(t)
+	// ITL p99 is graded only when the SLA sets it: set here, its alert too
+	c.Spec.Sweep.SLA.ITLP99 = v1alpha1.DurationThresholds{Excellent: v1alpha1.D(100 * time.Millisecond),
+		Acceptable: v1alpha1.D(200 * time.Millisecond), Degraded: v1alpha1.D(300 * time.Millisecond)}
 	dir := t.TempDir()
 	f, err := RulesFile(c)
 	if err != nil {
@@ -278,6 +315,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 		AlertQueue:        "6",
 		AlertKVCache:      "97%",
 		AlertSuccess:      "75%",
+		AlertITLP99:       "497.5ms",
 	}
 	render := func(alert, s string) string {
 		return strings.NewReplacer(
@@ -308,6 +346,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 			{RecKVCacheUsage, "0.5", "0.97"},
 			{RecQueue, "0", "6"},
 			{RecSuccessRatio, "1", "0.75"},
+			{"model_name:vllm_inter_token_latency_seconds:p99_rate5m", "0.2475", "0.4975"},
 		}
 		for _, r := range rec {
 			fmt.Fprintf(&tests, "      - expr: %s\n        eval_time: 10m\n        exp_samples:\n", r.name)
@@ -315,7 +354,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 			fmt.Fprintf(&tests, "          - labels: '%s{namespace=\"ns\", model_name=\"bad\"}'\n            value: %s\n", r.name, r.bad)
 		}
 		fmt.Fprintf(&tests, "    alert_rule_test:\n")
-		for _, a := range []string{AlertTTFT, AlertReadingSpeed, AlertQueue, AlertKVCache, AlertSuccess} {
+		for _, a := range []string{AlertTTFT, AlertReadingSpeed, AlertQueue, AlertKVCache, AlertITLP99, AlertSuccess} {
 			// held for less than the hold time: pending, not firing
 			fmt.Fprintf(&tests, "      - eval_time: 3m\n        alertname: %s\n        exp_alerts: []\n", a)
 			// held long enough: fires for the degraded model only

@@ -353,6 +353,21 @@ type Step struct {
 	// OpenLoop: the arrivals of a step at a rate (openloop.go); absent
 	// for closed-loop steps.
 	OpenLoop *OpenLoop `json:"open_loop,omitempty"`
+	// Replicas behind the target's name, and which were measured
+	// (cluster.go).
+	Replicas *Replicas `json:"replicas,omitempty"`
+	// Events: what happened to the server during the step (a restart, a
+	// replica change, /metrics lost).
+	Events []Event `json:"events,omitempty"`
+	// Foreign: requests on the server that were not ours (nil: none seen,
+	// or no /metrics to see them).
+	Foreign *Foreign `json:"foreign,omitempty"`
+	// Client: the sweep's own client in the window (nil: not measured).
+	Client *Client `json:"client,omitempty"`
+	// Disturbed says why the step is not evidence for a breaking point (a
+	// server event, foreign traffic, a starved client); empty when it is.
+	// A disturbed step is measured again (bounded) and both are kept.
+	Disturbed []string `json:"disturbed,omitempty"`
 }
 
 // SteadyState records how a step reached steady state before and during

@@ -170,9 +170,10 @@ func stepKeys(t *testing.T, file string) []string {
 
 // TestKill9Resume kills the real sweep-runner with SIGKILL in the middle of
 // its third step, leaves a torn last line as a kill during the write would,
-// and resumes it: the finished steps are kept as they were, none is run
-// again, steps.jsonl is valid, and summary.json, summary.csv and report.md
-// have the structure of an uninterrupted run of the same plan.
+// and runs the same command again (a Job's retried pod): it resumes the
+// run without being told to, the finished steps are kept as they were,
+// none is run again, steps.jsonl is valid, and summary.json, summary.csv
+// and report.md have the structure of an uninterrupted run of the same plan.
 func TestKill9Resume(t *testing.T) {
 	bin := relBinary(t)
 	dir := t.TempDir()
@@ -236,7 +237,7 @@ func TestKill9Resume(t *testing.T) {
 	os.WriteFile(leftover, []byte(`{"schema_v`), 0o644)
 
 	var errR, outR bytes.Buffer
-	res := exec.Command(bin, "run", "--resume", runDir)
+	res := exec.Command(bin, "run", "--plan", planA, "--out", outA)
 	res.Stderr, res.Stdout = &errR, &outR
 	done := make(chan error, 1)
 	if err := res.Start(); err != nil {
@@ -283,6 +284,9 @@ func TestKill9Resume(t *testing.T) {
 	}
 	if _, err := os.Stat(leftover); err == nil {
 		t.Errorf("resume left the temporary file of an interrupted write: %s", leftover)
+	}
+	if runs, _ := results.RunDirs(outA); len(runs) != 1 || !strings.Contains(errR.String(), "resuming the unfinished run") {
+		t.Errorf("the same command again: %d run directories (want the one resumed):\n%s", len(runs), errR.String())
 	}
 	results.ReadJSON(filepath.Join(runDir, results.RunFile), &st)
 	if st.Status != results.StatusComplete || st.Resumes != 1 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -147,7 +149,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r = sweep.New(plan)
+		// A retried pod (the Job's podFailurePolicy), or the same command
+		// run again after a kill, goes on with the unfinished run of the
+		// same plan in --out rather than starting over.
+		dir, err := results.Unfinished(f.out, func(p *v1alpha1.SweepPlan) bool { return samePlan(p, plan, &f, fs.Changed("shards")) })
+		if err != nil {
+			return fmt.Errorf("--out %s: %w", f.out, err)
+		}
+		if dir == "" {
+			r = sweep.New(plan)
+		} else if r, err = sweep.Open(dir, version); err != nil {
+			return fmt.Errorf("resuming the unfinished run %s of this plan: %w", dir, err)
+		} else {
+			fmt.Fprintf(stderr, "resuming the unfinished run %s of the same plan: %d steps already done (a completed run is never resumed)\n", r.RunDir, len(r.Steps()))
+		}
 	}
 	// The plan's shards is what runs; --shards overrides it (and a new
 	// run's plan.yaml records what ran).
@@ -232,6 +247,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, report.SizingTable(sum))
 	fmt.Fprintf(stdout, "\nreport: %s (and %s)\n", filepath.Join(r.RunDir, results.ReportMD), report.ReportHTML)
 	return runErr
+}
+
+// samePlan says whether a run's plan as run is the plan this command would
+// run: the new plan with the same --shards and output flags laid over it,
+// as Create would have written it.
+func samePlan(asRun, plan *v1alpha1.SweepPlan, f *runFlags, shards bool) bool {
+	data, err := json.Marshal(plan)
+	p := &v1alpha1.SweepPlan{}
+	if err != nil || json.Unmarshal(data, p) != nil {
+		return false
+	}
+	if shards {
+		p.Spec.Shards = v1alpha1.Ptr(f.shard.n)
+	}
+	p.ApplyOutputs(f.outputs)
+	a, err1 := json.Marshal(asRun)
+	b, err2 := json.Marshal(p)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
 // diskSpace reads the free space of the results filesystem (tests replace it).

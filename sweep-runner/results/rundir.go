@@ -1,6 +1,7 @@
 package results
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,11 +70,15 @@ func Create(out string, plan *v1alpha1.SweepPlan, now time.Time) (*Dir, error) {
 	return d, nil
 }
 
+// ErrInUse: another sweep-runner holds the run directory's lock (a run
+// going on, or a pod that is still alive beside its retry).
+var ErrInUse = errors.New("another sweep-runner is writing it (its lock is held)")
+
 // OpenDir opens an existing run directory to go on writing it (a resumed
 // run): it takes the lock and removes the temporary files an atomic write
-// killed half-way left behind. Locking is best effort: a directory held by
-// another process (two resumes of one run) or on a filesystem without
-// locks is opened unlocked.
+// killed half-way left behind. A directory another sweep-runner holds is
+// refused (ErrInUse): two pods must never write one run. On a filesystem
+// without locks it is opened unlocked.
 func OpenDir(path string) (*Dir, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -83,7 +88,13 @@ func OpenDir(path string) (*Dir, error) {
 		return nil, fmt.Errorf("%s is not a run directory: not a directory", path)
 	}
 	d := &Dir{path: path}
-	d.lock()
+	unlock, held, err := lockDir(path)
+	if held {
+		return nil, fmt.Errorf("run directory %s: %w", path, ErrInUse)
+	}
+	if err == nil {
+		d.unlock = unlock
+	}
 	tmps, _ := filepath.Glob(filepath.Join(path, ".*.tmp*"))
 	for _, f := range tmps {
 		os.Remove(f)
@@ -244,20 +255,39 @@ func List(out string) ([]string, error) {
 	return paths, nil
 }
 
-// Latest returns the most recent run directory under out: the last, in
-// name order, that is a directory holding the plan as run.
+// Latest returns the most recent run directory under out: the last of
+// RunDirs (by run id: time, then "-2" before "-10") holding the plan as run.
 func Latest(out string) (string, error) {
-	ents, err := os.ReadDir(out)
+	runs, err := RunDirs(out)
 	if err != nil {
 		return "", err
 	}
-	for i := len(ents) - 1; i >= 0; i-- {
-		d := filepath.Join(out, ents[i].Name())
-		if _, err := os.Stat(filepath.Join(d, PlanFile)); ents[i].IsDir() && err == nil {
-			return d, nil
+	for i := len(runs) - 1; i >= 0; i-- {
+		if IsRunDir(runs[i].Path) {
+			return runs[i].Path, nil
 		}
 	}
 	return "", fmt.Errorf("no run directory under %s", out)
+}
+
+// Unfinished returns the latest run under out when it did not complete
+// (running when its pod was lost, interrupted or failed) and same accepts
+// its plan as run: the run a retried pod with the same plan goes on with.
+// "" when the latest run completed (the next one starts afresh), its plan
+// differs, or out holds none.
+func Unfinished(out string, same func(*v1alpha1.SweepPlan) bool) (string, error) {
+	d, err := Latest(out)
+	if err != nil {
+		return "", nil
+	}
+	plan, run, _, err := Load(d)
+	if err != nil {
+		return "", err
+	}
+	if run.Status == StatusComplete || !same(plan) {
+		return "", nil
+	}
+	return d, nil
 }
 
 // DirsHolding returns the directories under out that hold a file named

@@ -157,3 +157,63 @@ func TestDirFiles(t *testing.T) {
 		}
 	}
 }
+
+// Two sweep-runners never write one run: a run directory held by one is
+// refused to another (a retried pod while the lost one still runs).
+func TestOpenDirRefusesHeld(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("run directories are locked on Linux only")
+	}
+	d, err := Create(t.TempDir(), loadTestPlan(t), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := OpenDir(d.Path()); !errors.Is(err, ErrInUse) {
+		t.Errorf("OpenDir of a held run directory: %v", err)
+		if o != nil {
+			o.Close()
+		}
+	}
+	d.Close()
+	o, err := OpenDir(d.Path())
+	if err != nil {
+		t.Fatalf("after the holder closed it: %v", err)
+	}
+	o.Close()
+}
+
+// Unfinished: the latest run, unless it completed or its plan differs;
+// latest by run id ("-10" after "-2").
+func TestUnfinished(t *testing.T) {
+	out := t.TempDir()
+	plan := loadTestPlan(t)
+	now := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
+	var dirs []*Dir
+	for range 10 {
+		d, err := Create(out, plan, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		dirs = append(dirs, d)
+	}
+	if l, _ := Latest(out); filepath.Base(l) != "20261206T020000Z-10" {
+		t.Errorf("Latest %s, want the tenth run of the second", l)
+	}
+	last := dirs[len(dirs)-1]
+	last.SaveRun(&Run{RunID: last.ID(), Status: StatusRunning})
+	same := func(*v1alpha1.SweepPlan) bool { return true }
+	if d, err := Unfinished(out, same); err != nil || d != last.Path() {
+		t.Errorf("running run: %q %v", d, err)
+	}
+	if d, _ := Unfinished(out, func(*v1alpha1.SweepPlan) bool { return false }); d != "" {
+		t.Errorf("another plan's run resumed: %s", d)
+	}
+	last.SaveRun(&Run{RunID: last.ID(), Status: StatusComplete})
+	if d, _ := Unfinished(out, same); d != "" {
+		t.Errorf("a completed run resumed: %s", d)
+	}
+	if d, err := Unfinished(filepath.Join(out, "none"), same); d != "" || err != nil {
+		t.Errorf("no results directory: %q %v", d, err)
+	}
+}

@@ -1,8 +1,11 @@
 // Package sweepjob emits the scheduled concurrency sweep: the results PVC
 // (guidellm-results), the ConfigMap holding plan.yaml (the SweepPlan that
 // sweep-runner reads, derived from the config by Plan()), and the CronJob
-// (concurrencyPolicy Forbid, history limits, activeDeadlineSeconds, no
-// retries) whose container runs `sweep-runner run --plan ... --out /results`.
+// (concurrencyPolicy Forbid, history limits, activeDeadlineSeconds, a
+// podFailurePolicy: disruptions are not counted, bad input fails the Job at
+// once, other failures are retried a few times and resume the run) whose
+// container runs `sweep-runner run --plan ... --out /results`, sized from
+// the plan with requests equal to limits (Guaranteed QoS; resources.go).
 // With spec.sweep.shards > 1 the Job is an Indexed Job of that many shards
 // (index 0 coordinates), in the subdomain of a headless Service
 // (guidellm-sweep-shards, port coord 7070); see shard in shards.go.

@@ -36,16 +36,19 @@ const (
 // the headless Service, so index 0 is <job>-0.guidellm-sweep-shards whatever
 // the Job is called; the Job's name comes from its pods' job-name label.
 //
-// Failures: one retry per index (backoffLimitPerIndex 1), so a coordinator
-// that dies is started again, under the same DNS name, and resumes the run
-// from the results PVC; a second failure of any index fails the whole Job
-// (maxFailedIndexes 0: a sweep missing a shard's load measures nothing).
-// backoffLimit still counts every failed pod of the Job (the controller
-// fails the Job once .status.failed exceeds it; unset, it would be
-// 2147483647 here): n, one retry per index, so that it never binds before
-// the per-index limit. A replacement pod is created only once the one it
-// replaces has terminated (podReplacementPolicy Failed): two coordinators
-// must never write the same run directory.
+// Failures: the Job's podFailurePolicy applies to every index (a
+// disruption is not counted, exit 2 fails the whole Job at once: FailJob,
+// not FailIndex, since a sweep missing a shard's load measures nothing).
+// Any other failure is retried per index (backoffLimitPerIndex
+// sweepRetries), so a coordinator that dies is started again, under the
+// same DNS name, and resumes the run from the results PVC; an index whose
+// retries are spent fails the whole Job (maxFailedIndexes 0). backoffLimit
+// still counts every failed pod of the Job (the controller fails the Job
+// once .status.failed exceeds it; unset, it would be 2147483647 here): n
+// times the per-index retries, so that it never binds before the
+// per-index limit. A replacement pod is created only once the one it
+// replaces has terminated (podReplacementPolicy Failed, as for one shard):
+// two coordinators must never write the same run directory.
 //
 // The results PVC: one pod template serves every index, so every shard
 // mounts it, and ReadWriteOnce (the PVC's access mode) is one node. The
@@ -54,17 +57,16 @@ const (
 // finished pod, and the first shard, matching its own term, may go
 // anywhere): a shard on another node would wait for the volume until the
 // deadline. Only index 0 writes to /results; the workers leave it alone.
-// The cost: all shards must fit on one node (each requests 500m CPU and
-// 512Mi); with ReadWriteMany storage they could spread, which this
-// generator does not offer yet.
+// The cost: all shards must fit on one node (each pod sized for its share
+// of the users, podResources); with ReadWriteMany storage they could
+// spread, which this generator does not offer yet.
 func shard(j *batchv1.JobSpec, n int) {
 	j.CompletionMode = ptr.To(batchv1.IndexedCompletion)
 	j.Completions = ptr.To(int32(n))
 	j.Parallelism = ptr.To(int32(n))
-	j.BackoffLimitPerIndex = ptr.To(int32(1))
+	j.BackoffLimitPerIndex = ptr.To(int32(sweepRetries))
 	j.MaxFailedIndexes = ptr.To(int32(0))
-	j.BackoffLimit = ptr.To(int32(n))
-	j.PodReplacementPolicy = ptr.To(batchv1.Failed)
+	j.BackoffLimit = ptr.To(int32(n * sweepRetries))
 	pod := &j.Template.Spec
 	pod.Subdomain = v1alpha1.SweepShardsServiceName
 	pod.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{

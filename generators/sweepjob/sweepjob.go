@@ -14,6 +14,48 @@ import (
 // Component is the base/ folder of these objects.
 const Component = "guidellm"
 
+// containerName is the sweep container's, which the podFailurePolicy's
+// exit-code rule names.
+const containerName = "sweep-runner"
+
+// sweepRetries is how many failed sweep pods the Job starts again (per
+// index when sharded) before it fails: enough for an OOM kill, a crash or
+// a killed pod to be resumed without anyone looking, few enough that a
+// fault that repeats ends in a failed Job to look at instead of loading
+// the models again and again until the deadline. Disruptions do not count
+// (podFailurePolicy), and a retried pod resumes the run from the results
+// PVC, so a retry repeats no finished step.
+const sweepRetries = 3
+
+// exitBadInput is sweep-runner's exit code for bad input (a usage error, a
+// refused target, a server that keeps breaking the protocol;
+// sweep-runner/main.go): running the same plan again changes nothing.
+const exitBadInput = 2
+
+// podFailurePolicy decides what a failed sweep pod means. A disruption
+// (eviction, preemption, a node drained, shut down or lost: the pod's
+// DisruptionTarget condition) is nobody's fault: the pod is replaced
+// without counting against the retries (activeDeadlineSeconds still
+// bounds the Job). Bad input (exit 2) fails the whole Job at once, every
+// shard with it. Anything else (exit 1, an OOM kill's 137, exit 3 after a
+// SIGTERM) counts against backoffLimit, or backoffLimitPerIndex when
+// sharded. The disruption rule comes first (the first matching rule
+// decides): a pod stopped by a disruption may exit with any code, an
+// interrupted pre-flight looking like a refused target included.
+func podFailurePolicy() *batchv1.PodFailurePolicy {
+	return &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{
+		Action:          batchv1.PodFailurePolicyActionIgnore,
+		OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue}},
+	}, {
+		Action: batchv1.PodFailurePolicyActionFailJob,
+		OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+			ContainerName: ptr.To(containerName),
+			Operator:      batchv1.PodFailurePolicyOnExitCodesOpIn,
+			Values:        []int32{exitBadInput},
+		},
+	}}}
+}
+
 // Objects returns the results PVC, the plan ConfigMap and the CronJob, and
 // with spec.sweep.shards > 1 the shards' headless Service.
 func Objects(c *v1alpha1.ModelPerformanceMetrics) ([]kit.Object, error) {
@@ -99,22 +141,28 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 				ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
 				Spec: batchv1.JobSpec{
 					ActiveDeadlineSeconds: &deadline,
-					// A retried sweep doubles the load on the models: fail once, look, rerun.
-					BackoffLimit: ptr.To(int32(0)),
+					BackoffLimit:          ptr.To(int32(sweepRetries)),
+					PodFailurePolicy:      podFailurePolicy(),
+					// With a podFailurePolicy the only value the API
+					// takes (and its default): a replacement starts once
+					// the pod it replaces is gone, never beside it.
+					PodReplacementPolicy: ptr.To(batchv1.Failed),
 					Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: kit.Labels(Component, name)},
 						Spec: corev1.PodSpec{
+							// Never: the Job, not the kubelet, retries
+							// (podFailurePolicy requires it).
 							RestartPolicy:                corev1.RestartPolicyNever,
 							AutomountServiceAccountToken: ptr.To(false),
 							SecurityContext:              kit.PodSecurity(c.PinsUIDs(), kit.SweepUID),
 							Containers: []corev1.Container{{
-								Name:    "sweep-runner",
+								Name:    containerName,
 								Image:   sw.Image,
 								Command: []string{"sweep-runner"},
 								Args: []string{"run",
 									"--plan", v1alpha1.PlanMountPath + "/" + v1alpha1.PlanFileName,
 									"--out", v1alpha1.ResultsMountPath},
-								Resources:       kit.Resources("500m", "512Mi", "2", "2Gi"),
+								Resources:       podResources(sw.SweepSettings),
 								SecurityContext: kit.ContainerSecurity(true),
 								VolumeMounts:    mounts,
 							}},

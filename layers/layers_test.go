@@ -156,7 +156,8 @@ var fileFuncs = map[string][]string{
 
 // fileAccessAllowed are the files outside a run directory that sweep-runner
 // reaches by path ("file function package.Name"), each with why: files the
-// user names. Anything in a run directory goes through a *results.Dir.
+// user names, and the kernel's files about the process itself. Anything in
+// a run directory goes through a *results.Dir.
 var fileAccessAllowed = map[string]string{
 	"sweep-runner/run.go buildPlan os.ReadFile":                             "--plan: the plan the user names (a run's plan.yaml is read by results.Load)",
 	"sweep-runner/run.go readAPIKey os.ReadFile":                            "--api-key-file or spec.apiKeyFile: the targets' API key",
@@ -166,6 +167,9 @@ var fileAccessAllowed = map[string]string{
 	"sweep-runner/guidellm/read.go ReadFile os.ReadFile":                    "import guidellm FILE...: the GuideLLM reports imported",
 	"sweep-runner/guidellm/prometheus.go Prometheus.rangeQuery os.ReadFile": "import's --prometheus-token-file, read at every query (tokens rotate)",
 	"sweep-runner/cmd_guidellm.go cmdExport results.WriteFileAtomic":        "export guidellm --out FILE: a file the user names, anywhere (the default, in the run directory, is written through results.At)",
+	"sweep-runner/selfcheck/cgroup.go readCgroup os.ReadFile":               "/proc/self/cgroup: the cgroup the client is in, for its CPU throttling",
+	"sweep-runner/selfcheck/cgroup.go readCgroupAt os.ReadFile":             "the client's cgroup's cpu.stat and CPU limit (cpu.max, cpu.cfs_quota_us, cpu.cfs_period_us) under /sys/fs/cgroup",
+	"sweep-runner/selfcheck/cgroup.go exists os.Stat":                       "which cgroup hierarchy /sys/fs/cgroup holds, and whether the client's cgroup is under it",
 }
 
 // TestRunDirectoryOwner: sweep-runner/results owns the run directory

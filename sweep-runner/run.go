@@ -70,6 +70,8 @@ func runFlagSet(f *runFlags, stderr io.Writer) *pflag.FlagSet {
 	optionalVar(fs, &o.APIKeyFile, "api-key-file", "file holding the targets' API key (sent as a bearer token, never logged)", (*pflag.FlagSet).StringVar)
 	optionalVar(fs, &o.CAFile, "ca-file", "PEM CA bundle trusted, besides the system roots, for https targets (a model behind OpenShift AI's auth proxy: the service CA; default: the plan's caFile)", (*pflag.FlagSet).StringVar)
 	fs.BoolVar(&f.noBisect, "no-bisect", false, "stop after the grid: no bisection of the breaking point")
+	optionalVar(fs, &o.AllowBusy, "allow-busy", "sweep a model that others are using (spec.allowBusy): without it the sweep waits, within --ready-timeout, for the model to be idle and stops when it is not; with it the steps that shared the server are kept, marked", (*pflag.FlagSet).BoolVar)
+	fs.Lookup("allow-busy").NoOptDefVal = "true"
 	optionalVar(fs, &outs.RemoteWriteURL, "remote-write", "Prometheus remote-write URL (e.g. http://prometheus:9090/api/v1/write) receiving each finished step's results (default: the plan's remoteWriteURL); failures keep the results on disk for --resume or the next run in --out", (*pflag.FlagSet).StringVar)
 	optionalVar(fs, &outs.PrometheusURL, "prometheus-url", "Prometheus (or Thanos Querier) base URL queried for the GPUs' DCGM power per step (default: the plan's prometheusURL)", (*pflag.FlagSet).StringVar)
 	optionalVar(fs, &outs.PrometheusTokenFile, "prometheus-token-file", "file holding a bearer token for --prometheus-url (default: the plan's prometheusTokenFile)", (*pflag.FlagSet).StringVar)
@@ -152,10 +154,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		// A retried pod (the Job's podFailurePolicy), or the same command
 		// run again after a kill, goes on with the unfinished run of the
 		// same plan in --out rather than starting over.
-		dir, err := results.Unfinished(f.out, func(p *v1alpha1.SweepPlan) bool { return samePlan(p, plan, &f, fs.Changed("shards")) })
-		if err != nil {
-			return fmt.Errorf("--out %s: %w", f.out, err)
-		}
+		dir := results.Unfinished(f.out, func(p *v1alpha1.SweepPlan) bool { return samePlan(p, plan, &f, fs.Changed("shards")) })
 		if dir == "" {
 			r = sweep.New(plan)
 		} else if r, err = sweep.Open(dir, version); err != nil {

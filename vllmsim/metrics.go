@@ -2,6 +2,7 @@ package vllmsim
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"time"
 
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
 )
@@ -66,6 +67,14 @@ func newMetrics(cfg Config, g gauges) *metrics {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: n, Help: help, ConstLabels: labels}, f))
 	}
 	m := &metrics{reg: reg}
+	// The server's start, as a vLLM process exports its own start time
+	// (process_start_time_seconds, without the model's labels): a client
+	// sees a restart of the server in it. The simulated server's start
+	// rather than the OS process's, so an in-process server made anew is a
+	// restart too.
+	started := float64(time.Now().UnixNano()) / 1e9
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "process_start_time_seconds", Help: "Start time of the server since unix epoch in seconds."},
+		func() float64 { return started }))
 	gauge(vm.NumRequestsRunning, "Number of requests in model execution batches.", g.running)
 	gauge(vm.NumRequestsWaiting, "Number of requests waiting to be processed.", g.waiting)
 	gauge(name(vm.KVCacheUsagePerc, vm.GPUCacheUsagePerc), "KV-cache usage. 1 means 100 percent usage.", g.kvUsage)

@@ -45,6 +45,7 @@ type PlanOverrides struct {
 	// BudgetGPUMinutes replaces the plan's budget (0: no limit).
 	BudgetGPUMinutes *float64
 	Bisect           *bool
+	AllowBusy        *bool
 	APIKeyFile       *string
 	CAFile           *string
 }
@@ -143,6 +144,9 @@ func (p *SweepPlan) Apply(o PlanOverrides) error {
 		s.TimeScale = *o.TimeScale
 	}
 	override(&s.Bisect, o.Bisect)
+	if o.AllowBusy != nil {
+		s.AllowBusy = *o.AllowBusy
+	}
 	if o.APIKeyFile != nil {
 		s.APIKeyFile = *o.APIKeyFile
 	}

@@ -78,6 +78,13 @@ type SweepSettings struct {
 	// sweep"). Default leaves it unset (no shards: 1 in every plan); read
 	// it with ShardCount. An explicit 0 is reported by Validate.
 	Shards *int `json:"shards,omitempty"`
+	// AllowBusy sweeps a model that others are using. Without it a sweep
+	// waits (within readyTimeout) for the model to be idle before its
+	// first step and stops, exit 1, when it is not: their requests share
+	// the batch and the KV cache with the sweep's, so it would measure less
+	// than the server holds and slow their requests. With it, the steps
+	// that shared the server are kept, marked (results: foreign).
+	AllowBusy bool `json:"allowBusy,omitempty"`
 }
 
 // Defaults of the sweep settings.

@@ -127,7 +127,7 @@ func TestStrictDecoderInlineSettings(t *testing.T) {
 	for _, want := range []string{
 		`spec.sweep.warmup: must be a duration string such as "30s", got number 5`,
 		`spec.sweep.keepRuns: must be an integer, got string "x"`,
-		"spec.sweep.bogus: unknown field; known fields here: activeDeadline, api, apiKeySecret, bisect, budgetGPUMinutes, concurrency, image, keepRuns, maxConcurrency, maxRequests, maxWindow, minRequests, readyTimeout, requestTimeout, results, scenarios, schedule, shards, sla, startConcurrency, stepDuration, timeScale, timeZone, warmup",
+		"spec.sweep.bogus: unknown field; known fields here: activeDeadline, allowBusy, api, apiKeySecret, bisect, budgetGPUMinutes, concurrency, image, keepRuns, maxConcurrency, maxRequests, maxWindow, minRequests, readyTimeout, requestTimeout, results, scenarios, schedule, shards, sla, startConcurrency, stepDuration, timeScale, timeZone, warmup",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("config: lacks %q:\n%v", want, err)

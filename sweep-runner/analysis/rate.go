@@ -168,7 +168,7 @@ func DecideRate(done []RateProbe) Verdict[float64, results.BreakingRate] {
 // concurrency fields, the mean requests in flight measured at them.
 func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, bisect bool) results.Result {
 	sort.SliceStable(ss, func(i, j int) bool { return rateOf(ss[i]) < rateOf(ss[j]) })
-	probes := RateProbesOf(ss)
+	probes := RateProbesOf(Evidence(ss))
 	_, _, more := NextRate(*sc.Arrival, bisect, probes)
 	v := DecideRate(probes)
 	gpus := max(t.GPUs, 1)

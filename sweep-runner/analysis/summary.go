@@ -45,8 +45,9 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 			// In the order they ran (Seq; a resumed run's too) for the
 			// search, then by concurrency for the reports.
 			sort.SliceStable(ss, func(i, j int) bool { return ss[i].Seq < ss[j].Seq })
-			probes := ProbesOf(ss)
-			aim, _ := AimOf(ss)
+			ev := Evidence(ss)
+			probes := ProbesOf(ev)
+			aim, _ := AimOf(ev)
 			_, more := Next(Search{Grid: grid, Explicit: explicit, Bisect: plan.Spec.BisectEnabled(), Aim: aim, SLA: plan.Spec.EffectiveSLA()}, probes)
 			v := Decide(probes)
 			var pred *results.Prediction
@@ -110,8 +111,18 @@ func AimOf(steps []results.Step) (int, *results.Prediction) {
 // did not reach steady state. r.Steps are by concurrency, in run order at
 // each.
 func confide(r *results.Result) {
+	evidence := map[int]bool{} // by Seq: the steps not set aside (Evidence)
+	for _, s := range Evidence(r.Steps) {
+		evidence[s.Seq] = true
+	}
 	held := map[int]int{} // concurrency -> index of the step held there
 	for i, s := range r.Steps {
+		if len(s.Disturbed) > 0 && (len(r.DisturbedSteps) == 0 || r.DisturbedSteps[len(r.DisturbedSteps)-1] != s.Concurrency) {
+			r.DisturbedSteps = append(r.DisturbedSteps, s.Concurrency)
+		}
+		if !evidence[s.Seq] {
+			continue
+		}
 		clear := s.Confidence != nil && s.Confidence.Clear
 		if s.Confidence != nil && !clear && s.Role != results.RoleExplore {
 			r.UncertainSteps = append(r.UncertainSteps, s.Concurrency)
@@ -150,7 +161,10 @@ func confide(r *results.Result) {
 			r.Confidence = ""
 			return
 		}
-		if !c.Clear {
+		if !c.Clear || len(r.Steps[i].Disturbed) > 0 {
+			// A disturbed step taken once the re-measures ran out (a
+			// starved client, foreign traffic throughout) is never
+			// clear evidence.
 			r.Confidence = "uncertain"
 		}
 	}

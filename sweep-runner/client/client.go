@@ -34,7 +34,15 @@ type Client struct {
 	base   string
 	apiKey string
 	hc     *http.Client
+	// inFlight and finished count the load's requests (Stream.Do): what
+	// the server's own gauges and counters are compared with, to see
+	// requests that are not ours.
+	inFlight, finished atomic.Int64
 }
+
+// Load is the number of the load's requests in flight now, and finished so
+// far (successful, failed or aborted).
+func (c *Client) Load() (inFlight, finished int64) { return c.inFlight.Load(), c.finished.Load() }
 
 // Options of a Client.
 type Options struct {
@@ -47,6 +55,27 @@ type Options struct {
 	// with (the system roots plus, on OpenShift, the service CA that signs a
 	// model auth proxy's certificate); nil trusts the system roots.
 	RootCAs *x509.CertPool
+	// Addr, when set, is the IP address every connection dials in place of
+	// the URL host's addresses (the port, the Host header and the TLS
+	// server name stay the URL's): the load and /metrics of a headless
+	// Service's name go to one replica, the same one (Pin).
+	Addr string
+}
+
+// Pin makes a dial function dial addr (an IP address) in place of the host
+// it is asked for, keeping the port: a name that resolves to several
+// replicas is then one server, whatever the resolver's order.
+func Pin(addr string, dial func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
+	if addr == "" {
+		return dial
+	}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		return dial(ctx, network, net.JoinHostPort(addr, port))
+	}
 }
 
 // NewTransport returns the transport of the load engine: keep-alive, no cap
@@ -87,6 +116,7 @@ func New(baseURL string, o Options) *Client {
 
 func transport(o Options) *http.Transport {
 	tr := NewTransport(o.MaxConns)
+	tr.DialContext = Pin(o.Addr, tr.DialContext)
 	if o.RootCAs != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
 	}
@@ -251,6 +281,8 @@ type Window struct{ Start, End time.Time }
 func (s *Stream) Do(parent context.Context, timeout time.Duration, path string, body []byte, win Window, itl Observer, r *Result) {
 	*r = Result{}
 	s.Text = s.Text[:0]
+	s.c.inFlight.Add(1)
+	defer func() { s.c.finished.Add(1); s.c.inFlight.Add(-1) }()
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	// A fresh reader per request: the transport may still read the body

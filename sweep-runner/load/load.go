@@ -46,6 +46,10 @@ type Config struct {
 	// the window may close; nil: as soon as the minimums hold.
 	Decide     func(Progress) bool
 	CheckEvery time.Duration
+	// Abandon, when set and true, closes the window at once, whatever its
+	// minimums: the step will be measured again (its server restarted), so
+	// the rest of its window would be paid for and thrown away.
+	Abandon func() bool
 	// Deadline, when set, ends the warmup and closes the window whatever
 	// their minimums (the run's budget runs out then); the tail still
 	// lets the window's requests finish.
@@ -380,6 +384,9 @@ func (g *Gate) Closes(now time.Time, el time.Duration, fin int, bounded func(tim
 	cfg, res := g.cfg, g.res
 	maxWin := max(cfg.Duration, cfg.MaxWindow)
 	switch {
+	case cfg.Abandon != nil && cfg.Abandon():
+		res.WindowNote = fmt.Sprintf("window abandoned after %s: the server changed during it (see the step's events)", el.Round(time.Millisecond))
+		return true
 	case el >= maxWin:
 		if fin < cfg.MinRequests {
 			res.WindowNote = fmt.Sprintf("window capped at %s with %d finished requests (want %d)", maxWin.Round(time.Millisecond), fin, cfg.MinRequests)

@@ -280,6 +280,10 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 		b.WriteString("\nA breaking point marked *uncertain* rests on a step, or the step below it, whose verdict was not clear at 95 %:\n\n")
 		b.WriteString(strings.Join(unsure, "\n") + "\n")
 	}
+	if notes := ClusterNotes(sum); len(notes) > 0 {
+		b.WriteString("\nWhat the cluster did to the run (docs/measuring.md, \"On a shared cluster\"):\n\n")
+		b.WriteString(strings.Join(notes, "\n") + "\n")
+	}
 	if sum.TimeScale != 0 {
 		fmt.Fprintf(&b, "\n**Time-scaled simulator**: the targets ran at time scale %g (vllm-sim --time-scale), so every latency is %g times and every rate %g times what the modelled GPU would show; the SLA's time thresholds below are scaled by the same factor (reading speeds by its inverse). Limits of the KV cache and the batch do not move with the scale; the client's round trip does not scale, so where many short requests make arrivals wait for the iteration in progress the queue rule trips a little later than in real time.\n", sum.TimeScale, sum.TimeScale, 1/sum.TimeScale)
 	}

@@ -555,6 +555,9 @@ type Result struct {
 	UncertainSteps []int  `json:"uncertain_steps,omitempty"`
 	// NotSteady lists the concurrencies that did not reach steady state.
 	NotSteady []int `json:"not_steady,omitempty"`
+	// DisturbedSteps lists the concurrencies with a step that the cluster
+	// disturbed (Step.Disturbed: set aside and measured again).
+	DisturbedSteps []int `json:"disturbed_steps,omitempty"`
 	// Prediction: the aim the search took (the first prediction of the
 	// pair), beside the measured breaking point.
 	Prediction *Prediction `json:"prediction,omitempty"`

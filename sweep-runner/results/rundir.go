@@ -274,20 +274,21 @@ func Latest(out string) (string, error) {
 // (running when its pod was lost, interrupted or failed) and same accepts
 // its plan as run: the run a retried pod with the same plan goes on with.
 // "" when the latest run completed (the next one starts afresh), its plan
-// differs, or out holds none.
-func Unfinished(out string, same func(*v1alpha1.SweepPlan) bool) (string, error) {
+// differs or cannot be read, or out holds none.
+func Unfinished(out string, same func(*v1alpha1.SweepPlan) bool) string {
 	d, err := Latest(out)
 	if err != nil {
-		return "", nil
+		return ""
 	}
 	plan, run, _, err := Load(d)
 	if err != nil {
-		return "", err
+		// Not a run this sweep-runner could go on with: a new run starts.
+		return ""
 	}
 	if run.Status == StatusComplete || !same(plan) {
-		return "", nil
+		return ""
 	}
-	return d, nil
+	return d
 }
 
 // DirsHolding returns the directories under out that hold a file named

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -35,6 +36,13 @@ type Sample struct {
 	// gpu_ ones; PrefixMetric names the hits counter read, "" for none).
 	PrefixQueries, PrefixHits float64
 	PrefixMetric              string
+	// Finished: the server's finished requests of the model so far (every
+	// finished_reason); StartTime: its process start time (Unix seconds,
+	// 0 when not exported). A restart shows in either (cluster.go).
+	Finished, StartTime float64
+	// Ours and OursFinished: the load's requests in flight and finished
+	// when the sample was taken (Scraper.Ours; -1: not known).
+	Ours, OursFinished float64
 }
 
 // MaxMetricsBytes bounds a /metrics page (a vLLM server's is 50 to 300
@@ -71,6 +79,17 @@ func Parse(r io.Reader, modelName string) (Sample, error) {
 	}
 	s.TTFT = histogram(fams[vm.TimeToFirstTokenSeconds], modelName)
 	parsePrefix(&s, fams, modelName)
+	if f := fams[vm.RequestSuccessTotal]; f != nil {
+		s.Finished, _ = sum(f, modelName)
+	} else {
+		s.Finished, _ = sum(fams[strings.TrimSuffix(vm.RequestSuccessTotal, "_total")], modelName)
+	}
+	if f := fams[processStartTime]; f != nil && len(f.GetMetric()) > 0 {
+		if v := value(f.GetMetric()[0]); !math.IsNaN(v) {
+			s.StartTime = v
+		}
+	}
+	s.Ours, s.OursFinished = -1, -1
 	return s, nil
 }
 
@@ -175,13 +194,21 @@ type Scraper struct {
 	// APIKey, when set, is sent as a bearer token (vLLM protects /metrics
 	// with the same key when --api-key is set behind some proxies).
 	APIKey string
+	// Ours, when set, gives the load's requests in flight and finished
+	// (client.Client.Load), recorded with each sample.
+	Ours func() (inFlight, finished int64)
 }
 
 // New returns a scraper polling every second.
-func New(url, modelName, apiKey string) *Scraper {
+func New(url, modelName, apiKey string) *Scraper { return NewPinned(url, modelName, apiKey, "") }
+
+// NewPinned is New reading the server at IP address addr ("": the URL
+// host's): the same replica the load goes to (client.Pin).
+func NewPinned(url, modelName, apiKey, addr string) *Scraper {
+	d := &net.Dialer{Timeout: 3 * time.Second}
 	return &Scraper{URL: url, Model: modelName, Interval: time.Second, APIKey: apiKey,
 		HTTP: &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: false,
-			MaxResponseHeaderBytes: client.MaxHeaderBytes}}}
+			MaxResponseHeaderBytes: client.MaxHeaderBytes, DialContext: client.Pin(addr, d.DialContext)}}}
 }
 
 // Once scrapes one sample.
@@ -283,6 +310,10 @@ func (s *Scraper) RunInto(ctx context.Context, rec *Recorder) {
 		}
 		if err != nil {
 			smp.OK = false
+		}
+		if s.Ours != nil {
+			a, b := s.Ours()
+			smp.Ours, smp.OursFinished = float64(a), float64(b)
 		}
 		rec.add(smp)
 		select {

@@ -14,6 +14,7 @@ import (
 	"github.com/rhoai-demo/step07/sweep-runner/load"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/scrape"
+	"github.com/rhoai-demo/step07/sweep-runner/selfcheck"
 )
 
 // sweepRates sweeps an open-loop scenario on one target: offered rates
@@ -28,7 +29,7 @@ func (r *Runner) sweepRates(ctx context.Context, t v1alpha1.Target, sc v1alpha1.
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		rate, phase, more := analysis.NextRate(*sc.Arrival, spec.BisectEnabled(), analysis.RateProbesOf(r.stepsOf(t, sc)))
+		rate, phase, more := analysis.NextRate(*sc.Arrival, spec.BisectEnabled(), analysis.RateProbesOf(analysis.Evidence(r.stepsOf(t, sc))))
 		if !more {
 			r.pairDone(ctx, t, sc)
 			return nil
@@ -64,9 +65,13 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 	if ss == nil {
 		return nil, nil
 	}
+	if ss.scr != nil {
+		ss.scr.Ours = r.client(t).Load
+	}
 	cfg := r.stepConfig(t, sc, prompt)
 	gpus := float64(max(t.GPUs, 1))
 	cfg.Deadline = r.deadline(started, gpus)
+	cfg.Abandon = ss.serverChanged // a restart: measured again
 	cfg.Decide = func(p load.Progress) bool {
 		if p.Successful+p.Errored >= *spec.MaxRequests {
 			return true
@@ -74,7 +79,13 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		return provisionalClear(p, ss.rec.Samples(), time.Now(), sla)
 	}
 	live := r.live(t, sc, fmt.Sprintf("rate=%g/s", rate), spec.StepDuration.Duration)
-	cfg.Watch = func(p load.Progress) { live.show(p, ss.rec.Samples(), sla, true, &spec) }
+	var probe *selfcheck.Probe // the client's CPU over the window
+	cfg.Watch = func(p load.Progress) {
+		if probe == nil && !p.WindowStart.IsZero() {
+			probe = selfcheck.Start()
+		}
+		live.show(p, ss.rec.Samples(), sla, true, &spec)
+	}
 	a := sc.Arrival
 	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
 	res, err := load.RunOpen(ctx, cfg, ol)
@@ -87,6 +98,10 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		return nil, nil
 	}
 	s := BuildRateStep(res, ss.rec.Samples(), t, sc, spec, ol, phase)
+	if probe != nil {
+		s.Client = probe.Stop()
+	}
+	r.disturb(s, ss.rec.Samples(), true)
 	r.stamp(s, ss, started, cfg.Grace)
 	s.Held = heldOf(s, started, ss.drainWait, gpus)
 	return s, nil

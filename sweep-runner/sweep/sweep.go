@@ -21,6 +21,7 @@ import (
 	"github.com/rhoai-demo/step07/sweep-runner/report"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/scrape"
+	"github.com/rhoai-demo/step07/sweep-runner/selfcheck"
 )
 
 // ErrInterrupted is returned when the context ended the run early.
@@ -70,6 +71,9 @@ type Runner struct {
 	// holding a directory (default DiskSpace): a run stops, before its run
 	// directory is made and before each step, with less than MinFreeBytes.
 	FreeSpace func(dir string) (free, total uint64, err error)
+	// Resolve, when set, resolves a target's host in place of the system
+	// resolver (tests: a name for several replicas on 127.0.0.x).
+	Resolve func(ctx context.Context, host string) ([]string, error)
 	// Load, when set, runs a closed-loop step's load in place of load.Run
 	// (a sharded sweep: the shard package's Coordinator spreads it over the
 	// shards and merges their results into one).
@@ -80,6 +84,11 @@ type Runner struct {
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
+	// pins: the replica address each target's load and /metrics go to
+	// ("" or absent: the name); seen: the addresses its name resolved to
+	// before its last step (replicas.go).
+	pins map[string]string
+	seen map[string][]string
 	// sess keeps a pair's users running between steps; sessFlush: its
 	// last step's queue must empty before fewer users are measured
 	// (flushAfter); lastEnd: when the pair's last step ended.
@@ -196,14 +205,15 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 				maxC = max(maxC, min(a.MaxInFlight, 1024)) // keep-alive for an open loop's requests in flight
 			}
 		}
-		c = client.New(t.URL, client.Options{APIKey: r.APIKey, MaxConns: maxC, RootCAs: r.RootCAs})
+		c = client.New(t.URL, client.Options{APIKey: r.APIKey, MaxConns: maxC, RootCAs: r.RootCAs, Addr: r.pins[t.Name]})
 		r.clients[t.Name] = c
 	}
 	return c
 }
 
 // Check verifies that every target is reachable and serves its model as an
-// OpenAI-compatible server, before any step runs.
+// OpenAI-compatible server, and is idle (no one else's requests: waitIdle),
+// before any step runs.
 //
 // A target that cannot be reached or answers 5xx/429 is retried, with a
 // backoff of 1 s doubling to 15 s, for up to the plan's readyTimeout: a
@@ -214,11 +224,16 @@ func (r *Runner) Check(ctx context.Context) error {
 		if err := r.checkTarget(ctx, t); err != nil {
 			return err
 		}
+		if err := r.waitIdle(ctx, t); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func (r *Runner) checkTarget(ctx context.Context, t v1alpha1.Target) error {
+	// The replica the steps will measure is the one checked.
+	r.replicasOf(ctx, t)
 	if err := r.whileNotReady(ctx, t, func() error { return r.client(t).CheckModel(ctx, t.Model) }); err != nil {
 		return &TargetError{Target: t.Name, Err: err}
 	}
@@ -365,7 +380,7 @@ func (r *Runner) sweepUsers(ctx context.Context, t v1alpha1.Target, sc v1alpha1.
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		steps := r.stepsOf(t, sc)
+		steps := analysis.Evidence(r.stepsOf(t, sc))
 		q, pred := r.search(steps)
 		d, more := analysis.Next(q, analysis.ProbesOf(steps))
 		if !more {
@@ -443,6 +458,7 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		}
 		*prompt = p
 	}
+	replicas, events := r.replicasOf(ctx, t)
 	step, err := run(*prompt)
 	var refused *load.RefusedError
 	if errors.As(err, &refused) {
@@ -454,6 +470,16 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	}
 	if step == nil {
 		return ErrInterrupted
+	}
+	if replicas != nil {
+		if step.Replicas != nil {
+			replicas.Hidden = step.Replicas.Hidden
+		}
+		step.Replicas = replicas
+	}
+	step.Events = append(events, step.Events...)
+	for _, e := range events {
+		step.Disturbed = append(step.Disturbed, e.Detail)
 	}
 	r.measurePower(ctx, t, step)
 	if err := r.dir.AppendStep(step); err != nil {
@@ -473,6 +499,9 @@ func (r *Runner) measure(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		return fmt.Errorf("writing reports: %w", err)
 	}
 	r.deliver(ctx, StepSamples(r.State.RunID, step))
+	if restarted(step) {
+		r.afterRestart(ctx, t)
+	}
 	return nil
 }
 
@@ -519,6 +548,10 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	if ss == nil {
 		return nil, nil
 	}
+	ours := r.Load == nil // a sharded step's load is the shards', not this client's
+	if ours && ss.scr != nil {
+		ss.scr.Ours = r.client(t).Load
+	}
 	cfg := r.stepConfig(t, sc, prompt)
 	cfg.Concurrency, cfg.Desync = conc, true
 	applyPopulation(&cfg, sc, spec)
@@ -539,9 +572,18 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	gpus := float64(max(t.GPUs, 1))
 	cfg.Deadline = r.deadline(heldFrom, gpus)
 	live := r.live(t, sc, fmt.Sprintf("c=%d", conc), stepDur)
+	// The client's own CPU over the window (selfcheck): from the window's
+	// start, as the load reports it.
+	var probe *selfcheck.Probe
 	cfg.Watch = func(p load.Progress) {
+		if probe == nil && !p.WindowStart.IsZero() {
+			probe = selfcheck.Start()
+		}
 		live.show(p, ss.rec.Samples(), sla, certifying, &spec)
 	}
+	// A restart or lost /metrics: the step is set aside and measured
+	// again, so its window ends now.
+	cfg.Abandon = ss.serverChanged
 	cfg.Decide = func(p load.Progress) bool {
 		fin := p.Successful + p.Errored
 		if certifying {
@@ -614,6 +656,10 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		s.Confidence.Plain = plain
 	}
 	withPrompt(s, prompt)
+	if probe != nil && ours {
+		s.Client = probe.Stop()
+	}
+	r.disturb(s, ss.rec.Samples(), ours)
 	r.stamp(s, ss, started, cfg.Grace)
 	s.Held = heldOf(s, heldFrom, ss.drainWait, gpus)
 	r.lastEnd, r.sessFlush = s.EndedAt, flushAfter(s)
@@ -685,8 +731,11 @@ type stepScrape struct {
 	rec       scrape.Recorder
 	drainWait time.Duration
 	drained   bool
-	stop      context.CancelFunc
-	done      chan struct{}
+	// checked: the samples serverChanged has read; changed: what it saw.
+	checked int
+	changed bool
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 // startScrape waits (bounded) for the target to drain when drain is set,
@@ -704,7 +753,7 @@ func (r *Runner) startScrape(ctx context.Context, t v1alpha1.Target, drain bool)
 		ss.interval = r.ScrapeInterval
 	}
 	if t.MetricsURL != "" {
-		ss.scr = scrape.New(t.MetricsURL, t.Model, r.APIKey)
+		ss.scr = scrape.NewPinned(t.MetricsURL, t.Model, r.APIKey, r.metricsPin(t))
 		ss.scr.Interval = ss.interval
 		// Requests cut at the previous step's end were aborted; a server
 		// that still works on them (or on other clients' requests) would
@@ -724,6 +773,16 @@ func (r *Runner) startScrape(ctx context.Context, t v1alpha1.Target, drain bool)
 		close(ss.done)
 	}
 	return ss
+}
+
+// serverChanged says whether the samples so far show the server restart or
+// /metrics lost (scrape.Events), reading only when new samples came.
+func (ss *stepScrape) serverChanged() bool {
+	smp := ss.rec.Samples()
+	if len(smp) != ss.checked {
+		ss.checked, ss.changed = len(smp), len(scrape.Events(smp)) > 0
+	}
+	return ss.changed
 }
 
 // finish stops the recording and waits for the last scrape.
@@ -860,6 +919,16 @@ func ProgressLine(s *results.Step) string {
 	}
 	if !s.Steady.Reached {
 		verdict += "; NOT STEADY: " + strings.Join(s.Steady.Reasons, "; ")
+	}
+	if len(s.Disturbed) > 0 {
+		verdict += "; DISTURBED (not evidence, measured again): " + strings.Join(s.Disturbed, "; ")
+	} else {
+		if f := s.Foreign; f != nil {
+			verdict += fmt.Sprintf("; shared with foreign traffic: up to %d requests not ours", f.InFlight)
+		}
+		if c := s.Client; c != nil && c.Limited {
+			verdict += "; client-limited (held anyway): " + strings.Join(c.Reasons, "; ")
+		}
 	}
 	held := ""
 	if h := s.Held; h != nil {

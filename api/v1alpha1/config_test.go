@@ -267,3 +267,20 @@ func TestRHOAIDefaults(t *testing.T) {
 		t.Errorf("metrics URL of a port-80 Service: %q", got)
 	}
 }
+
+// A model whose InferenceService autoscales says so in the plan (the
+// report warns); minReplicas above maxReplicas is refused.
+func TestAutoscalingModel(t *testing.T) {
+	c := mustLoad(t, "spec:\n  models:\n  - {name: a, minReplicas: 1, maxReplicas: 3}\n  - {name: b, minReplicas: 2, maxReplicas: 2}\n  - {name: c}\n")
+	var got []bool
+	for _, tg := range c.Plan().Spec.Targets {
+		got = append(got, tg.Autoscaling)
+	}
+	if d := cmp.Diff([]bool{true, false, false}, got); d != "" {
+		t.Errorf("autoscaling (-want +got):\n%s", d)
+	}
+	_, err := LoadConfig([]byte(header + "spec:\n  models:\n  - {name: a, minReplicas: 3, maxReplicas: 1}\n"))
+	if err == nil || !strings.Contains(err.Error(), "spec.models[0].minReplicas") {
+		t.Errorf("minReplicas > maxReplicas: %v", err)
+	}
+}

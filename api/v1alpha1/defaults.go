@@ -252,6 +252,7 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 			GPUs:        m.GPUCount(),
 			Precision:   m.Precision,
 			GPUHourCost: m.GPUHourCost,
+			Autoscaling: m.Autoscales(),
 		})
 	}
 	return p

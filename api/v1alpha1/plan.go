@@ -47,6 +47,9 @@ type Target struct {
 	GPUs        int     `json:"gpus,omitempty"`
 	Precision   string  `json:"precision,omitempty"`
 	GPUHourCost float64 `json:"gpuHourCost,omitempty"`
+	// Autoscaling: the model's InferenceService autoscales (minReplicas
+	// differs from maxReplicas); the report warns.
+	Autoscaling bool `json:"autoscaling,omitempty"`
 }
 
 // Default fills unset plan fields with the project's defaults.

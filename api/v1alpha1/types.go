@@ -112,7 +112,16 @@ type Model struct {
 	MetricsPort int `json:"metricsPort,omitempty"`
 	// GPUHourCost is the price of one GPU hour, for the capacity planner (optional).
 	GPUHourCost float64 `json:"gpuHourCost,omitempty"`
+	// MinReplicas and MaxReplicas are the InferenceService predictor's
+	// (optional): when they differ the model autoscales, and the report
+	// warns that its answer is per replica while the autoscaler may have
+	// moved during the sweep.
+	MinReplicas int `json:"minReplicas,omitempty"`
+	MaxReplicas int `json:"maxReplicas,omitempty"`
 }
+
+// Autoscales says whether the model's replicas may change under a sweep.
+func (m Model) Autoscales() bool { return m.MaxReplicas > 0 && m.MinReplicas != m.MaxReplicas }
 
 // GPUCount returns the model's GPUs, 1 when unset.
 func (m Model) GPUCount() int {

@@ -105,6 +105,9 @@ func (c *ModelPerformanceMetrics) Validate() error {
 		if m.MetricsPort < 1 || m.MetricsPort > 65535 {
 			errs.Add(f+".metricsPort", "must be a port between 1 and 65535")
 		}
+		if m.MinReplicas < 0 || m.MaxReplicas < 0 || m.MaxReplicas > 0 && m.MinReplicas > m.MaxReplicas {
+			errs.Add(f+".minReplicas", "must be within 0..maxReplicas (the InferenceService's), got %d and maxReplicas %d", m.MinReplicas, m.MaxReplicas)
+		}
 		if m.GPUHourCost < 0 {
 			errs.Add(f+".gpuHourCost", "must not be negative")
 		}

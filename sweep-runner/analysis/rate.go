@@ -175,7 +175,7 @@ func summarizeRates(t v1alpha1.Target, sc v1alpha1.Scenario, ss []results.Step, 
 	r := results.Result{
 		Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
 		Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
-		Complete: !more, Exact: v.Exact, Steps: ss,
+		Complete: !more, Exact: v.Exact, Steps: ss, Autoscaling: t.Autoscaling,
 		OpenLoop: &results.OpenLoopResult{Process: sc.Arrival.Process, MaxRateAtSLA: v.MaxAtSLA, BreakingRate: v.Breaking,
 			MaxTestedRate: v.MaxTested, Resolution: RateResolution},
 	}

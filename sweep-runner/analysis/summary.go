@@ -65,7 +65,7 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 				Target: t.Name, Model: t.Model, GPUs: t.GPUs, Precision: t.Precision, GPUHourCost: t.GPUHourCost,
 				Scenario: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
 				Complete: !more, Exact: v.Exact, BreakingPoint: v.Breaking, Prediction: pred,
-				HeldSeconds: held, GPUMinutes: gpuMin,
+				HeldSeconds: held, GPUMinutes: gpuMin, Autoscaling: t.Autoscaling,
 				MaxTestedConcurrency: v.MaxTested, MaxConcurrencyAtSLA: v.MaxAtSLA,
 				Steps: ss,
 			}

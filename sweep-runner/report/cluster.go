@@ -30,6 +30,9 @@ func ClusterNotes(sum *results.Summary) []string {
 			}
 		}
 		var parts []string
+		if r.Autoscaling {
+			parts = append(parts, "its InferenceService autoscales (minReplicas differs from maxReplicas): the answer is per replica, and the autoscaler may have added or removed replicas during the sweep (see the steps' replicas and events)")
+		}
 		if len(seen) > 1 {
 			parts = append(parts, fmt.Sprintf("%d replicas behind the name (%s); the load and /metrics went to %s (%s), so the answer and the capacity plan are per replica",
 				len(seen), strings.Join(seen, ", "), strings.Join(measured, ", "), mode))

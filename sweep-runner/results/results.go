@@ -555,6 +555,10 @@ type Result struct {
 	UncertainSteps []int  `json:"uncertain_steps,omitempty"`
 	// NotSteady lists the concurrencies that did not reach steady state.
 	NotSteady []int `json:"not_steady,omitempty"`
+	// Autoscaling: the target's InferenceService autoscales (the plan's
+	// target says so): the answer is per replica while the autoscaler may
+	// have moved during the run.
+	Autoscaling bool `json:"autoscaling,omitempty"`
 	// DisturbedSteps lists the concurrencies with a step that the cluster
 	// disturbed (Step.Disturbed: set aside and measured again).
 	DisturbedSteps []int `json:"disturbed_steps,omitempty"`

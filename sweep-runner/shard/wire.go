@@ -33,6 +33,7 @@ type wireConfig struct {
 	Prompt  *struct{} `json:",omitempty"`
 	Counter *struct{} `json:",omitempty"`
 	Decide  *struct{} `json:",omitempty"`
+	Abandon *struct{} `json:",omitempty"`
 	Steer   *struct{} `json:",omitempty"`
 	Watch   *struct{} `json:",omitempty"`
 }

@@ -36,7 +36,7 @@ func TestAPIServer(t *testing.T) {
 
 	start := time.Now()
 	s.MustKubectl(t, nil, "apply", "--server-side", "--field-manager=step07-test", "-f", crdDir)
-	s.MustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=180s", "crd", "--all")
+	s.WaitCRDsEstablished(t)
 	t.Logf("CRDs applied and Established in %v: %s", time.Since(start).Round(time.Millisecond),
 		strings.Join(strings.Fields(s.MustKubectl(t, nil, "get", "crd", "-o", "name")), " "))
 

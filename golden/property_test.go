@@ -106,7 +106,7 @@ func TestPropertyAPIServer(t *testing.T) {
 
 	s := testenv.StartAPIServer(t)
 	s.MustKubectl(t, nil, "apply", "--server-side", "--field-manager=step07-test", "-f", crdDir)
-	s.MustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=180s", "crd", "--all")
+	s.WaitCRDsEstablished(t)
 	var nss []string
 	for ns := range nsSet {
 		nss = append(nss, ns)

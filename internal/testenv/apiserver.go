@@ -188,6 +188,25 @@ func (s *APIServer) MustKubectl(t testing.TB, stdin []byte, args ...string) stri
 	return out
 }
 
+// WaitCRDsEstablished waits until every CRD is Established. kubectl wait
+// fails at once ("status.conditions accessor error") on a CRD created a
+// moment ago whose status the API server has not written yet, so that
+// answer is retried, for up to three minutes.
+func (s *APIServer) WaitCRDsEstablished(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		out, errOut, err := s.Kubectl(nil, "wait", "--for=condition=Established", "--timeout=180s", "crd", "--all")
+		if err == nil && strings.TrimSpace(errOut) == "" {
+			return
+		}
+		if !strings.Contains(errOut, "status.conditions accessor error") || time.Now().After(deadline) {
+			t.Fatalf("kubectl wait for the CRDs: %v\nstderr:\n%s\nstdout:\n%s", err, errOut, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // proc is a server process started for a test.
 type proc struct {
 	name string

@@ -177,7 +177,7 @@ func TestServerRestartMidStep(t *testing.T) {
 	plan.Spec.Scenarios[0].OutputTokens = 200 // ~0.4 s a request: some in flight at the restart
 	r, _ := newRunner(t, plan, t.TempDir())
 
-	restarted := make(chan time.Duration, 1)
+	back := make(chan time.Duration, 1)
 	go func() {
 		// Restart once the window is well under way: the warmup holds
 		// certifyLifetimes requests per user (12 posts).
@@ -198,7 +198,7 @@ func TestServerRestartMidStep(t *testing.T) {
 		}
 		if err != nil {
 			t.Errorf("cannot listen on %s again: %v", addr, err)
-			restarted <- 0
+			back <- 0
 			return
 		}
 		second := fastSim(t, vllmsim.Faults{})
@@ -211,23 +211,28 @@ func TestServerRestartMidStep(t *testing.T) {
 		go hs2.Serve(l2)
 		t.Cleanup(func() { hs2.Close() })
 		gen.Store(2)
-		restarted <- time.Since(down)
+		back <- time.Since(down)
 	}()
 	runBounded(t, r, 30*time.Second)
 	var downFor time.Duration
 	select {
-	case downFor = <-restarted:
+	case downFor = <-back:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server was never restarted")
 	}
 	if gen.Load() != 2 {
 		t.Fatal("restart did not happen during the sweep")
 	}
+	// The step the restart hit is kept, with the event, and set aside;
+	// its level is measured again on the restarted server.
 	steps := r.Steps()
-	if len(steps) != 1 {
-		t.Fatalf("%d steps", len(steps))
+	if len(steps) != 2 {
+		t.Fatalf("%d steps, want the disturbed one and its re-measure", len(steps))
 	}
 	checkAccounting(t, steps)
+	if !restarted(&steps[0]) || len(steps[0].Disturbed) == 0 || len(steps[1].Disturbed) > 0 {
+		t.Errorf("events %+v, disturbed %q then %q: want the first step disturbed by the restart, the second clean", steps[0].Events, steps[0].Disturbed, steps[1].Disturbed)
+	}
 	st := steps[0]
 	t.Logf("down %v; requests %+v warmup %+v errors %v", downFor, st.Requests, st.WarmupRequests, st.Errors)
 	if st.Errors[results.ErrBrokenStream] == 0 {

@@ -256,6 +256,7 @@ func TestInterruptAndResume(t *testing.T) {
 	f.WriteString(`{"schema_version":1,"target":"sim","conc`)
 	f.Close()
 
+	r.Close() // the interrupted process has exited: its lock is gone
 	r2, err := Open(r.RunDir, "test")
 	if err != nil {
 		t.Fatal(err)

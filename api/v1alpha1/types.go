@@ -206,6 +206,27 @@ type Scenario struct {
 	OutputTokens int    `json:"outputTokens"`
 	// Spread varies lengths uniformly by +-Spread (0..0.9) of the nominal value.
 	Spread float64 `json:"spread,omitempty"`
+	// Length distributions around inputTokens and outputTokens (the mean),
+	// with GuideLLM's synthetic-data names: a standard deviation, clipped
+	// to [min, max] (defaults: 1 and 4 x the mean), drawn from
+	// lengthDistribution (normal, lognormal or uniform; default normal).
+	// Draws are seeded per request number: two runs send the same lengths.
+	InputTokensStdev   int    `json:"inputTokensStdev,omitempty"`
+	InputTokensMin     int    `json:"inputTokensMin,omitempty"`
+	InputTokensMax     int    `json:"inputTokensMax,omitempty"`
+	OutputTokensStdev  int    `json:"outputTokensStdev,omitempty"`
+	OutputTokensMin    int    `json:"outputTokensMin,omitempty"`
+	OutputTokensMax    int    `json:"outputTokensMax,omitempty"`
+	LengthDistribution string `json:"lengthDistribution,omitempty"`
+	// Dataset replays recorded prompts and their output lengths in place of
+	// synthetic ones (inputTokens and outputTokens are then the file's
+	// means, filled when it is read).
+	Dataset *Dataset `json:"dataset,omitempty"`
+	// Mix makes the scenario one population whose requests draw their
+	// shape from other scenarios of the plan by weight, so that the server
+	// sees the shapes together; inputTokens and outputTokens are then the
+	// weighted means.
+	Mix []MixPart `json:"mix,omitempty"`
 	// The population (workload.go): think time between a user's requests,
 	// turns of a conversation, a system prompt shared by every user, or
 	// open-loop arrivals at a rate instead of users.
@@ -214,6 +235,47 @@ type Scenario struct {
 	SharedPrefixTokens int        `json:"sharedPrefixTokens,omitempty"`
 	Arrival            *Arrival   `json:"arrival,omitempty"`
 }
+
+// Dataset is a file of recorded prompts.
+type Dataset struct {
+	// Path of the file as the sweep reads it (in the Job: under
+	// DatasetMountPath when ConfigMap is set, or on the results PVC,
+	// /results/...).
+	Path string `json:"path"`
+	// Format: jsonl ({"prompt": ..., "output_tokens": N} or "messages"
+	// for chat, one per line) or sharegpt (ShareGPT's JSON: conversations
+	// of from/value).
+	Format string `json:"format,omitempty"`
+	// ConfigMap, in step07.yaml, names a ConfigMap of the namespace that
+	// holds the file (under the key Path's base name); the generated Job
+	// mounts it read-only at DatasetMountPath/<configMap>.
+	ConfigMap string `json:"configMap,omitempty"`
+}
+
+// Dataset formats.
+const (
+	DatasetJSONL    = "jsonl"
+	DatasetShareGPT = "sharegpt"
+)
+
+// DatasetMountPath is where the generated Job mounts dataset ConfigMaps.
+const DatasetMountPath = "/datasets"
+
+// MixPart is one shape of a mix: a scenario of the plan and its weight.
+type MixPart struct {
+	Scenario string  `json:"scenario"`
+	Weight   float64 `json:"weight"`
+	// Shape is the named scenario's lengths, copied in when the plan is
+	// defaulted, so that the plan as run holds what it sent.
+	Shape *Scenario `json:"shape,omitempty"`
+}
+
+// Length distributions.
+const (
+	LengthNormal    = "normal"
+	LengthLognormal = "lognormal"
+	LengthUniform   = "uniform"
+)
 
 // Results is the results PVC.
 type Results struct {

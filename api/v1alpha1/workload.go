@@ -22,6 +22,7 @@ const (
 const (
 	ArrivalPoisson  = "poisson"
 	ArrivalConstant = "constant"
+	ArrivalGamma    = "gamma"
 )
 
 // DefaultMaxInFlight bounds an open-loop scenario's requests in flight: it
@@ -53,8 +54,13 @@ type Turns struct {
 // schedule, whether or not earlier ones finished, and the sweep searches
 // the highest rate (requests per second) that holds the SLA.
 type Arrival struct {
-	// Process is poisson (default: independent users) or constant.
+	// Process is poisson (default: independent users), constant, or gamma
+	// (bursts: vllm bench serve's --burstiness).
 	Process string `json:"process,omitempty"`
+	// Burstiness of the gamma process: the gamma distribution's shape of
+	// the inter-arrival times (1: Poisson; below 1: burstier; above 1:
+	// steadier); the mean stays 1/rate. Only with process gamma.
+	Burstiness float64 `json:"burstiness,omitempty"`
 	// Rates is an explicit increasing list of rates; when empty the sweep
 	// doubles from StartRate up to MaxRate and then bisects.
 	Rates     []float64 `json:"rates,omitempty"`
@@ -109,6 +115,9 @@ func (s *Scenario) defaultWorkload() {
 		if a.Process == "" {
 			a.Process = ArrivalPoisson
 		}
+		if a.Process == ArrivalGamma && a.Burstiness == 0 {
+			a.Burstiness = 1
+		}
 		if len(a.Rates) == 0 && a.StartRate == 0 {
 			a.StartRate = 1
 		}
@@ -161,8 +170,13 @@ func (s Scenario) validateWorkload(errs *Errors, p string) {
 	if s.Turns != nil {
 		errs.Add(p+".turns", "needs closed-loop users (a conversation is one user's); remove arrival or turns")
 	}
-	if a.Process != ArrivalPoisson && a.Process != ArrivalConstant {
-		errs.Add(p+".arrival.process", "must be %q or %q, got %q", ArrivalPoisson, ArrivalConstant, a.Process)
+	switch {
+	case a.Process != ArrivalPoisson && a.Process != ArrivalConstant && a.Process != ArrivalGamma:
+		errs.Add(p+".arrival.process", "must be %q, %q or %q, got %q", ArrivalPoisson, ArrivalConstant, ArrivalGamma, a.Process)
+	case a.Process == ArrivalGamma && (a.Burstiness <= 0 || a.Burstiness > 100):
+		errs.Add(p+".arrival.burstiness", "must be in (0, 100] with process gamma (1: Poisson, below 1: burstier), got %g", a.Burstiness)
+	case a.Process != ArrivalGamma && a.Burstiness != 0:
+		errs.Add(p+".arrival.burstiness", "applies to process gamma only (got process %s)", a.Process)
 	}
 	if len(a.Rates) > 0 {
 		prev := 0.0

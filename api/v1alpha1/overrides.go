@@ -83,10 +83,16 @@ func (p *SweepPlan) Apply(o PlanOverrides) error {
 	s := &p.Spec
 	var scenarios []Scenario
 	if len(o.Scenarios) > 0 {
-		have := s.Scenarios
+		have := cloneSlice(s.Scenarios)
 		if have == nil {
 			have = DefaultScenarios()
 		}
+		// A mix keeps the shapes it names even when they are not run.
+		for i := range have {
+			have[i] = have[i].clone()
+			have[i].defaultLengths()
+		}
+		ResolveMixes(have)
 		for _, name := range o.Scenarios {
 			name = strings.TrimSpace(name)
 			found := false

@@ -148,7 +148,9 @@ func (s *SweepSettings) Default() {
 	}
 	for i := range s.Scenarios {
 		s.Scenarios[i].defaultWorkload()
+		s.Scenarios[i].defaultLengths()
 	}
+	ResolveMixes(s.Scenarios)
 	s.SLA.Default()
 	setDefault(&s.MinRequests, DefaultMinRequests)
 	setDefault(&s.MaxRequests, max(DefaultMaxRequests, *s.MinRequests))

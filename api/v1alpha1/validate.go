@@ -266,12 +266,15 @@ func validateScenarios(errs *Errors, f string, sc []Scenario) {
 			errs.Add(p+".name", "duplicate scenario %q", s.Name)
 		}
 		seen[s.Name] = true
-		if s.InputTokens < 1 || s.InputTokens > 1<<20 {
+		// A dataset's lengths are the file's (its means are filled when
+		// the sweep reads it).
+		if (s.Dataset == nil || s.InputTokens != 0) && (s.InputTokens < 1 || s.InputTokens > 1<<20) {
 			errs.Add(p+".inputTokens", "must be between 1 and 1048576")
 		}
-		if s.OutputTokens < 1 || s.OutputTokens > 1<<20 {
+		if (s.Dataset == nil || s.OutputTokens != 0) && (s.OutputTokens < 1 || s.OutputTokens > 1<<20) {
 			errs.Add(p+".outputTokens", "must be between 1 and 1048576")
 		}
+		s.validateLengths(errs, p)
 		if s.Spread < 0 || s.Spread > 0.9 {
 			errs.Add(p+".spread", "must be between 0 and 0.9")
 		}

@@ -217,5 +217,18 @@ func (s Scenario) clone() Scenario {
 		a.Rates = append([]float64(nil), a.Rates...)
 		s.Arrival = &a
 	}
+	if s.Dataset != nil {
+		d := *s.Dataset
+		s.Dataset = &d
+	}
+	if s.Mix != nil {
+		s.Mix = append([]MixPart(nil), s.Mix...)
+		for i := range s.Mix {
+			if sh := s.Mix[i].Shape; sh != nil {
+				c := sh.clone()
+				s.Mix[i].Shape = &c
+			}
+		}
+	}
 	return s
 }

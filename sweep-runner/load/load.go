@@ -70,9 +70,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	InputTokens    int
 	OutputTokens   int
-	// Spread varies lengths by +-Spread of the nominal values, deterministic
-	// per request number (output exact, input approximate).
-	Spread float64
+	// Lengths, when set, draws each request's lengths around the nominal
+	// ones (a spread, a distribution or a mix: v1alpha1.Scenario.Draw),
+	// deterministic per request number: the output exact, the prompt's
+	// words scaled from the calibrated prompt.
+	Lengths *v1alpha1.Scenario `json:",omitempty"`
 	// Desync asks each user's first request for a random share (uniform,
 	// deterministic per request number) of the output length, so the users
 	// start at random points of a request's life, as a population of

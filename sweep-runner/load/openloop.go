@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/client"
 	"github.com/rhoai-demo/step07/sweep-runner/histogram"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // The open loop: requests arrive at a rate, on a schedule drawn before they
@@ -47,9 +50,12 @@ import (
 type OpenLoop struct {
 	// Rate of arrivals, requests per second (> 0).
 	Rate float64
-	// Process is v1alpha1.ArrivalPoisson (exponential gaps; the default)
-	// or v1alpha1.ArrivalConstant (one request every 1/Rate).
-	Process string
+	// Process is v1alpha1.ArrivalPoisson (exponential gaps; the default),
+	// v1alpha1.ArrivalConstant (one request every 1/Rate) or
+	// v1alpha1.ArrivalGamma (gamma gaps of shape Burstiness, mean 1/Rate:
+	// vllm bench serve's --burstiness; below 1 burstier than Poisson).
+	Process    string
+	Burstiness float64
 	// Seed of the Poisson gaps: one seed, one schedule.
 	Seed uint64
 	// MaxInFlight bounds the requests sent and not yet finished (default
@@ -70,6 +76,10 @@ type OpenResult struct {
 	SendDelay []float64
 	// PeakInFlight: the most requests in flight at once.
 	PeakInFlight int
+	// ArrivalCV: the coefficient of variation (standard deviation over
+	// mean) of the gaps between the window's scheduled arrivals: 0 for a
+	// constant rate, about 1 for Poisson, above 1 for bursts.
+	ArrivalCV float64
 	// BoundRequests: requests scheduled before the window closed that had
 	// to wait because MaxInFlight were in flight; BoundTime: how long,
 	// from the step's start to the window's end, MaxInFlight requests were
@@ -88,17 +98,30 @@ type schedule struct {
 	rate    float64
 	poisson bool
 	rng     *rand.Rand
-	k       int64
-	at      float64 // seconds, Poisson
+	// gamma draws the gaps of a gamma process (gonum's, from the same
+	// seeded source); nil for Poisson and constant.
+	gamma *distuv.Gamma
+	k     int64
+	at    float64 // seconds, Poisson and gamma
 }
 
-func newSchedule(process string, rate float64, seed uint64) *schedule {
-	return &schedule{rate: rate, poisson: process != v1alpha1.ArrivalConstant,
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+func newSchedule(process string, burstiness, rate float64, seed uint64) *schedule {
+	s := &schedule{rate: rate, poisson: process != v1alpha1.ArrivalConstant}
+	src := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	s.rng = rand.New(src)
+	if process == v1alpha1.ArrivalGamma && burstiness > 0 {
+		// shape k, rate k x rate: mean 1/rate, CV 1/sqrt(k)
+		s.gamma = &distuv.Gamma{Alpha: burstiness, Beta: burstiness * rate, Src: src}
+	}
+	return s
 }
 
 // next is the offset of the next arrival.
 func (s *schedule) next() time.Duration {
+	if s.gamma != nil {
+		s.at += s.gamma.Rand()
+		return time.Duration(s.at * 1e9)
+	}
 	if s.poisson {
 		s.at += s.rng.ExpFloat64() / s.rate
 		return time.Duration(s.at * 1e9)
@@ -209,9 +232,37 @@ func RunOpen(ctx context.Context, cfg Config, ol OpenLoop) (*OpenResult, error) 
 			res.SendDelay = append(res.SendDelay, s[1].Sub(s[0]).Seconds())
 		}
 	}
+	res.ArrivalCV = arrivalCV(op.sends, ws, we)
 	res.PeakInFlight = op.peak
 	res.BoundMaxWait = op.boundWait // window requests sent in the tail included
 	return res, nil
+}
+
+// arrivalCV is the coefficient of variation of the gaps between the
+// scheduled times of the window's sent requests (0 with fewer than three).
+func arrivalCV(sends [][2]time.Time, ws, we time.Time) float64 {
+	var at []time.Time
+	for _, s := range sends {
+		if phaseAt(s[0], ws, we) == phaseWindow {
+			at = append(at, s[0])
+		}
+	}
+	if len(at) < 3 {
+		return 0
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	var sum, sq float64
+	for i := 1; i < len(at); i++ {
+		g := at[i].Sub(at[i-1]).Seconds()
+		sum += g
+		sq += g * g
+	}
+	n := float64(len(at) - 1)
+	mean := sum / n
+	if mean <= 0 {
+		return 0
+	}
+	return math.Sqrt(max(0, sq/n-mean*mean)) / mean
 }
 
 // phaseAt is the phase of a request scheduled at t.
@@ -230,7 +281,7 @@ func phaseAt(t, ws, we time.Time) int32 {
 // with its own scheduled time.
 func (op *openState) schedule(ctx context.Context) {
 	defer op.wg.Done()
-	sch := newSchedule(op.ol.Process, op.ol.Rate, op.ol.Seed)
+	sch := newSchedule(op.ol.Process, op.ol.Burstiness, op.ol.Rate, op.ol.Seed)
 	for {
 		off := sch.next()
 		early := off < op.cfg.Warmup

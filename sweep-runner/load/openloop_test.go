@@ -21,7 +21,7 @@ import (
 // another.
 func TestSchedulePoisson(t *testing.T) {
 	const rate, n = 40.0, 20000
-	s := newSchedule(v1alpha1.ArrivalPoisson, rate, 7)
+	s := newSchedule(v1alpha1.ArrivalPoisson, 0, rate, 7)
 	var prev time.Duration
 	gaps := make([]float64, n)
 	for i := range gaps {
@@ -49,7 +49,7 @@ func TestSchedulePoisson(t *testing.T) {
 	if math.Abs(sd/mean-1) > 0.05 {
 		t.Errorf("coefficient of variation %.3f, want 1 (exponential)", sd/mean)
 	}
-	a, b, c := newSchedule(v1alpha1.ArrivalPoisson, rate, 42), newSchedule(v1alpha1.ArrivalPoisson, rate, 42), newSchedule(v1alpha1.ArrivalPoisson, rate, 43)
+	a, b, c := newSchedule(v1alpha1.ArrivalPoisson, 0, rate, 42), newSchedule(v1alpha1.ArrivalPoisson, 0, rate, 42), newSchedule(v1alpha1.ArrivalPoisson, 0, rate, 43)
 	same := true
 	for i := 0; i < 100; i++ {
 		x, y, z := a.next(), b.next(), c.next()
@@ -65,7 +65,7 @@ func TestSchedulePoisson(t *testing.T) {
 
 // TestScheduleConstant: exactly k/rate, from 0.
 func TestScheduleConstant(t *testing.T) {
-	s := newSchedule(v1alpha1.ArrivalConstant, 8, 1)
+	s := newSchedule(v1alpha1.ArrivalConstant, 0, 8, 1)
 	for k := 0; k < 1000; k++ {
 		if got, want := s.next(), time.Duration(k)*125*time.Millisecond; got != want {
 			t.Fatalf("arrival %d at %s, want %s", k, got, want)
@@ -235,5 +235,33 @@ func TestOpenLoopLatencyFromSchedule(t *testing.T) {
 	}
 	if end := res.WindowEnd.Sub(res.Start); end > 3*time.Second {
 		t.Errorf("window closed %s after the start", end)
+	}
+}
+
+// TestScheduleGamma: gamma gaps keep the mean 1/rate whatever the
+// burstiness, with a coefficient of variation 1/sqrt(burstiness): 2 at
+// 0.25 (bursts), 1 at 1 (Poisson), 0.5 at 4 (steadier); arrivalCV reads
+// the same from the send times.
+func TestScheduleGamma(t *testing.T) {
+	const rate, n = 20.0, 40000
+	for _, k := range []float64{0.25, 1, 4} {
+		s := newSchedule(v1alpha1.ArrivalGamma, k, rate, 11)
+		base := time.Unix(0, 0)
+		sends := make([][2]time.Time, n)
+		for i := range sends {
+			at := base.Add(s.next())
+			sends[i] = [2]time.Time{at, at}
+		}
+		end := sends[n-1][0].Add(time.Nanosecond)
+		mean := end.Sub(base).Seconds() / n
+		cv := arrivalCV(sends, base, end)
+		// relative standard errors: mean CV/sqrt(n) (1 % at CV 2); the
+		// sample CV converges slower for heavy gaps: 10 % is wide
+		if math.Abs(mean*rate-1) > 0.05 {
+			t.Errorf("burstiness %g: mean gap %.4f s, want %.4f", k, mean, 1/rate)
+		}
+		if want := 1 / math.Sqrt(k); math.Abs(cv/want-1) > 0.1 {
+			t.Errorf("burstiness %g: CV %.3f, want %.3f", k, cv, want)
+		}
 	}
 }

@@ -54,18 +54,18 @@ func (o *outcome) settle(now time.Time, stallAfter time.Duration, promptTokens i
 }
 
 // lengths of request number n: the output tokens asked and the prompt's
-// words, varied by +-Spread deterministically per n and, for a user's first
-// request under Desync, a random share of the output length.
+// words, drawn by cfg.Lengths deterministically per n and, for a user's
+// first request under Desync, a random share of the output length.
 func (cfg *Config) lengths(n uint64, first bool) (out, words int) {
 	out, words = cfg.OutputTokens, cfg.Prompt.Words
-	if cfg.Spread > 0 {
-		u := unit(n)
-		out = max(1, int(float64(cfg.OutputTokens)*(1+cfg.Spread*u)+0.5))
-		words = cfg.Prompt.WordsFor(int(float64(cfg.InputTokens)*(1+cfg.Spread*unit(n^0x9e3779b97f4a7c15))+0.5), cfg.InputTokens)
+	if l := cfg.Lengths; l != nil {
+		var in int
+		in, out = l.Draw(n)
+		words = cfg.Prompt.WordsFor(in, cfg.InputTokens)
 	}
 	if first && cfg.Desync {
-		out = 1 + int((unit(n^0x5851f42d4c957f2d)+1)/2*float64(out))
-		out = min(out, max(1, cfg.OutputTokens))
+		full := max(1, out)
+		out = min(full, 1+int((unit(n^0x5851f42d4c957f2d)+1)/2*float64(full)))
 	}
 	return out, words
 }

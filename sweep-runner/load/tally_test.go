@@ -201,7 +201,7 @@ func TestLengths(t *testing.T) {
 	if out, words := cfg.lengths(7, true); out != 100 || words != 150 {
 		t.Errorf("nominal: %d %d", out, words)
 	}
-	cfg.Spread = 0.2
+	cfg.Lengths = &v1alpha1.Scenario{InputTokens: 200, OutputTokens: 100, Spread: 0.2}
 	seen := map[int]bool{}
 	for n := uint64(1); n < 200; n++ {
 		out, _ := cfg.lengths(n, false)
@@ -216,7 +216,7 @@ func TestLengths(t *testing.T) {
 	if len(seen) < 10 {
 		t.Errorf("spread gave only %d lengths", len(seen))
 	}
-	cfg.Spread, cfg.Desync = 0, true
+	cfg.Lengths, cfg.Desync = nil, true
 	short := 0
 	for n := uint64(1); n < 200; n++ {
 		out, _ := cfg.lengths(n, true)

@@ -12,8 +12,14 @@ const RuleClientBound = "client_bound"
 
 // OpenLoop is what an open-loop step offered and achieved.
 type OpenLoop struct {
-	// Process of the arrivals: poisson or constant.
-	Process string `json:"process"`
+	// Process of the arrivals: poisson, constant or gamma (Burstiness its
+	// shape: 1 is Poisson, below 1 burstier).
+	Process    string  `json:"process"`
+	Burstiness float64 `json:"burstiness,omitempty"`
+	// ArrivalCV: the coefficient of variation of the gaps between the
+	// window's arrivals, as scheduled (0 constant, about 1 Poisson, above
+	// 1 bursts): a burst can be seen to be one.
+	ArrivalCV float64 `json:"arrival_cv"`
 	// OfferedRate: the rate of the schedule, requests per second.
 	OfferedRate float64 `json:"offered_rate"`
 	// AchievedRate: requests sent (started) per second of the window.

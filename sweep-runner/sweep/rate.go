@@ -87,7 +87,7 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 		live.show(p, ss.rec.Samples(), sla, true, &spec)
 	}
 	a := sc.Arrival
-	ol := load.OpenLoop{Rate: rate, Process: a.Process, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
+	ol := load.OpenLoop{Rate: rate, Process: a.Process, Burstiness: a.Burstiness, Seed: rateSeed(t, sc, rate), MaxInFlight: a.MaxInFlight}
 	res, err := load.RunOpen(ctx, cfg, ol)
 	ss.finish()
 	live.done()
@@ -114,8 +114,8 @@ func (r *Runner) runRateStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1
 func BuildRateStep(res *load.OpenResult, samples []scrape.Sample, t v1alpha1.Target, sc v1alpha1.Scenario, spec v1alpha1.PlanSpec, ol load.OpenLoop, phase string) *results.Step {
 	s := BuildStep(&res.Result, samples, t, sc, spec, 0, phase)
 	s.Concurrency = int(math.Round(s.ConcurrencyAchieved))
-	o := &results.OpenLoop{Process: ol.Process, OfferedRate: ol.Rate, Seed: ol.Seed, MaxInFlight: ol.MaxInFlight,
-		PeakInFlight: res.PeakInFlight, SendDelay: analysis.Dist(res.SendDelay)}
+	o := &results.OpenLoop{Process: ol.Process, Burstiness: ol.Burstiness, OfferedRate: ol.Rate, Seed: ol.Seed, MaxInFlight: ol.MaxInFlight,
+		PeakInFlight: res.PeakInFlight, SendDelay: analysis.Dist(res.SendDelay), ArrivalCV: res.ArrivalCV}
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = v1alpha1.DefaultMaxInFlight
 	}
@@ -144,8 +144,8 @@ func RateProgressLine(s *results.Step) string {
 	if o == nil {
 		return line
 	}
-	extra := fmt.Sprintf(" [%s %g req/s offered, %.3g achieved, %.1f in flight (peak %d), send delay p95 %.0f ms",
-		o.Process, o.OfferedRate, o.AchievedRate, s.ConcurrencyAchieved, o.PeakInFlight, o.SendDelay.Percentiles.P95*1000)
+	extra := fmt.Sprintf(" [%s %g req/s offered, %.3g achieved, arrival CV %.2f, %.1f in flight (peak %d), send delay p95 %.0f ms",
+		o.Process, o.OfferedRate, o.AchievedRate, o.ArrivalCV, s.ConcurrencyAchieved, o.PeakInFlight, o.SendDelay.Percentiles.P95*1000)
 	if b := o.ClientBound; b != nil {
 		extra += fmt.Sprintf("; CLIENT BOUND: maxInFlight %d reached, %d requests waited (up to %.0f ms)", o.MaxInFlight, b.Requests, b.MaxWaitSeconds*1000)
 	}

@@ -284,8 +284,7 @@ func (r *Runner) probeScenario(ctx context.Context, t v1alpha1.Target, sc v1alph
 	if err != nil {
 		return err
 	}
-	in := int(float64(sc.InputTokens)*(1+sc.Spread) + 0.5)
-	out := max(1, int(float64(sc.OutputTokens)*(1+sc.Spread)+0.5))
+	in, out := sc.MaxLengths()
 	return r.whileNotReady(ctx, t, func() error {
 		return r.client(t).ProbeLengths(ctx, p, p.WordsFor(in, sc.InputTokens), out)
 	})
@@ -678,10 +677,19 @@ func (r *Runner) stepConfig(t v1alpha1.Target, sc v1alpha1.Scenario, prompt *cli
 		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
 		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
 		Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
-		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Spread: sc.Spread,
+		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Lengths: lengthsOf(sc),
 		Counter: &r.counter, SLA: sla,
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}
+}
+
+// lengthsOf is what draws a scenario's request lengths in the load: the
+// scenario itself when its lengths vary (nil: every request nominal).
+func lengthsOf(sc v1alpha1.Scenario) *v1alpha1.Scenario {
+	if !sc.Varies() || sc.Dataset != nil {
+		return nil
+	}
+	return &sc
 }
 
 // flushAfter says whether a step's queue must empty before a step with

@@ -17,11 +17,12 @@ import (
 func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	users := fs.Int("users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
+	users := fs.Int("users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for (the mean when a peak is given)")
+	peak := addPeakFlags(fs)
 	var costs []string
 	fs.StringArrayVar(&costs, "gpu-hour-cost", nil, "MODEL=PRICE: price of one GPU hour of a target (by name or served model), over the plan's gpuHourCost (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sweep-runner report [--users N] RUN_DIR\n\nRebuilds summary.json, summary.csv, report.md, report.html and the PNG charts from the run's plan.yaml and steps.jsonl, offline.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: sweep-runner report [--users N] [--peak-users N | --peak-factor F] [--spare-replicas K] RUN_DIR\n\nRebuilds summary.json, summary.csv, report.md, report.html and the PNG charts from the run's plan.yaml and steps.jsonl, offline. A peak or spare replicas add the plan for the peak to the capacity plan.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -42,11 +43,20 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if *users < 1 {
 		return usagef("--users must be at least 1")
 	}
+	opts := report.Options{PlanUsers: *users}
+	if peak.given() {
+		d, err := peak.demand(*users)
+		if err != nil {
+			return err
+		}
+		opts.Peak = &d
+	}
 	prices, err := parseCosts(costs)
 	if err != nil {
 		return err
 	}
-	sum, err := report.RebuildOpts(results.At(dir), report.Options{PlanUsers: *users, Costs: prices})
+	opts.Costs = prices
+	sum, err := report.RebuildOpts(results.At(dir), opts)
 	if err != nil {
 		return err
 	}

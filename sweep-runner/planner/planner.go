@@ -52,6 +52,13 @@ type Capacity struct {
 	// InFlightAtSLA: the requests in flight MaxUsersAtSLA users produced
 	// (0 when not recorded).
 	InFlightAtSLA float64
+	// OpenLoop: an open-loop answer, a rate rather than users. PlanPeak
+	// sizes it by MaxRateAtSLA (requests/s of one replica, 0 when no rate
+	// met the SLA), with AchievedRateAtSLA, the requests/s actually sent
+	// there, turning a rate into output tokens; Plan sizes it by the
+	// requests in flight in MaxUsersAtSLA, as streams.
+	OpenLoop                        bool
+	MaxRateAtSLA, AchievedRateAtSLA float64
 }
 
 // Line is the plan for one model variant and scenario.

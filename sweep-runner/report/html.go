@@ -25,6 +25,10 @@ type Options struct {
 	// NoPNG skips the PNG charts (the per-step refresh during a run; the
 	// final reports write them).
 	NoPNG bool
+	// Peak, when set, adds the plan for the peak with its spare replicas
+	// under the capacity plan, whose users are its mean when it gives none;
+	// nil leaves the capacity plan as it was.
+	Peak *planner.Demand
 }
 
 func (o Options) users() int {
@@ -32,6 +36,47 @@ func (o Options) users() int {
 		return o.PlanUsers
 	}
 	return DefaultPlanUsers
+}
+
+// peak is the resolved demand of the plan for the peak (nil: none).
+func (o Options) peak() (*planner.Demand, error) {
+	if o.Peak == nil {
+		return nil, nil
+	}
+	d := *o.Peak
+	if d.Users == 0 {
+		d.Users = o.users()
+	}
+	d, err := d.Resolve()
+	if err != nil {
+		return nil, fmt.Errorf("capacity plan for the peak: %w", err)
+	}
+	return &d, nil
+}
+
+// peakSection is the plan for the peak of opts (nil: none), as both
+// reports print it.
+type peakSection struct {
+	Heading, ReplicasHead string
+	Rows                  []PeakRow
+	Notes                 []string
+	Assumptions           string
+	lines                 []planner.PeakLine
+	demand                planner.Demand
+}
+
+func peakOf(sum *results.Summary, opts Options) (*peakSection, error) {
+	d, err := opts.peak()
+	if d == nil || err != nil {
+		return nil, err
+	}
+	lines, err := PeakPlan(sum, *d, opts.Costs)
+	if err != nil {
+		return nil, err
+	}
+	rows := PeakRows(lines)
+	return &peakSection{Heading: PeakHeading(*d), ReplicasHead: PeakReplicasHead(d.Spare), Rows: rows,
+		Notes: peakNotes(lines, rows), Assumptions: planner.PeakAssumptionsFor(lines), lines: lines, demand: *d}, nil
 }
 
 type htmlChart struct {
@@ -97,6 +142,8 @@ type htmlData struct {
 	Rates       []htmlRate
 	RateResults []htmlRateResult
 	LatencyNote string
+	// Peak: the plan for the peak, nil when none was asked for.
+	Peak *peakSection
 }
 
 type slaRow struct{ KPI, Excellent, Acceptable, Degraded string }
@@ -170,6 +217,9 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 	}
 	d.Plan = PlanRows(lines)
 	d.Assumptions = planner.AssumptionsFor(lines)
+	if d.Peak, err = peakOf(sum, opts); err != nil {
+		return nil, err
+	}
 	for _, r := range sum.Results {
 		if len(r.Steps) == 0 {
 			continue

@@ -297,6 +297,14 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 	}
 	fmt.Fprintf(&b, "\n## Capacity plan for %d concurrent users\n\n", opts.users())
 	b.WriteString(PlanTable(opts.users(), lines))
+	peak, err := peakOf(sum, opts)
+	if err != nil {
+		return "", err
+	}
+	if peak != nil {
+		fmt.Fprintf(&b, "\n### Planned for %s\n\n", peak.Heading)
+		b.WriteString(PeakTable(peak.demand, peak.lines))
+	}
 	if len(pngs) > 0 {
 		b.WriteString("\n## Charts\n\nThe same charts, inline, in [report.html](report.html).\n\n")
 		for _, p := range pngs {

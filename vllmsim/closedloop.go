@@ -55,6 +55,14 @@ type ClosedLoop struct {
 	Seed uint64
 	// Phases sets the first requests' output lengths (default PhasesRandom).
 	Phases Phases
+	// Draw, when set, gives request n's prompt and output tokens in place
+	// of PromptTokens and OutputTokens (the sweep's own draw:
+	// v1alpha1.Scenario.Draw, for spread lengths and mixes); n counts the
+	// run's arrivals from Seed<<32. PromptTokens and OutputTokens are then
+	// the longest a request may be (checked against the context and KV
+	// cache), and the first requests' share of their output applies to
+	// the drawn output.
+	Draw func(n uint64) (prompt, output int)
 }
 
 // Phases is how closed-loop users start.
@@ -177,18 +185,25 @@ func SimulateClosedLoop(cfg Config, cl ClosedLoop) (ClosedLoopResult, error) {
 	users := make([]clUser, cl.Users)
 	var queue []clArrival // due arrivals, in time order (finish times only grow)
 	outstanding := 0      // window arrivals not finished
+	drawn := cl.Seed << 32
 	arrive := func(a clArrival, first bool) {
-		target := cl.OutputTokens
+		prompt, full := cl.PromptTokens, cl.OutputTokens
+		if cl.Draw != nil {
+			drawn++
+			prompt, full = cl.Draw(drawn)
+			prompt, full = min(max(prompt, 1), cl.PromptTokens), min(max(full, 1), cl.OutputTokens)
+		}
+		target := full
 		if first {
 			switch cl.Phases {
 			case PhasesEven:
-				target = max(1, (cl.OutputTokens*(2*a.user+1)+cl.Users)/(2*cl.Users))
+				target = max(1, (full*(2*a.user+1)+cl.Users)/(2*cl.Users))
 			case PhasesTogether:
 			default:
-				target = 1 + rng.IntN(cl.OutputTokens)
+				target = 1 + rng.IntN(full)
 			}
 		}
-		s := &seq{id: uint64(a.user), prompt: cl.PromptTokens, target: target, stopReason: ReasonLength, arrival: a.at}
+		s := &seq{id: uint64(a.user), prompt: prompt, target: target, stopReason: ReasonLength, arrival: a.at}
 		in := !a.at.Before(winStart) && a.at.Before(winEnd)
 		users[a.user] = clUser{cur: s, inWindow: in}
 		if in {
@@ -421,6 +436,11 @@ type TruthOptions struct {
 	SamplesPerLifetime int
 	// Phases is how the users start (default PhasesRandom).
 	Phases Phases
+	// Draw gives each request's lengths (ClosedLoop.Draw); prompt and
+	// output are then the longest, and Mean the mean lengths the
+	// lifetime estimate sizes the warmup and the window by.
+	Draw func(n uint64) (prompt, output int)
+	Mean [2]int
 }
 
 // BreakingPoint is the lowest user count that breaks and the rules it
@@ -462,6 +482,9 @@ func TrueBreakingPoint(cfg Config, prompt, output, maxUsers int, sla v1alpha1.SL
 func RunLevel(cfg Config, prompt, output, users int, opts TruthOptions) (ClosedLoopResult, error) {
 	opts = opts.withDefaults()
 	life := lifetime(cfg, prompt, output, users)
+	if opts.Draw != nil && opts.Mean[0] > 0 && opts.Mean[1] > 0 {
+		life = lifetime(cfg, opts.Mean[0], opts.Mean[1], users)
+	}
 	window := opts.Window
 	if window <= 0 {
 		window = time.Duration(opts.WindowLifetimes * float64(life))
@@ -473,6 +496,7 @@ func RunLevel(cfg Config, prompt, output, users int, opts TruthOptions) (ClosedL
 		SampleEvery: max(1, life/time.Duration(opts.SamplesPerLifetime)),
 		Turnaround:  opts.Turnaround,
 		Phases:      opts.Phases,
+		Draw:        opts.Draw,
 	}
 	runs := make([]ClosedLoopResult, 0, opts.Seeds)
 	for i := range opts.Seeds {

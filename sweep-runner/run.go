@@ -37,6 +37,8 @@ type runFlags struct {
 	noBisect          bool
 	podRegex          string
 	planUsers         int
+	// peak: the capacity plan for a peak (plan.go), sized in the reports
+	peak *peakFlags
 	settings          v1alpha1.PlanOverrides
 	outputs           v1alpha1.OutputOverrides
 	shard             shardOpts
@@ -78,7 +80,8 @@ func runFlagSet(f *runFlags, stderr io.Writer) *pflag.FlagSet {
 	optionalVar(fs, &outs.PrometheusCAFile, "prometheus-ca-file", "PEM CA bundle trusted for an https --prometheus-url (default: the plan's prometheusCAFile)", (*pflag.FlagSet).StringVar)
 	fs.StringVar(&f.podRegex, "power-pod-regex", power.DefaultPodRegex, "regex of the DCGM pod (or exported_pod) label of a target's GPUs; {model} is the served model name")
 	optionalVar(fs, &outs.KeepRuns, "keep-runs", "after a run completes, keep this many run directories in its results directory, removing the oldest (default: the plan's keepRuns, 30); never the run just completed or resumed, nothing after a failed or interrupted run", (*pflag.FlagSet).IntVar)
-	fs.IntVar(&f.planUsers, "plan-users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for")
+	fs.IntVar(&f.planUsers, "plan-users", report.DefaultPlanUsers, "concurrent users the report's capacity plan is sized for (the mean, when a peak is given)")
+	f.peak = addPeakFlags(fs)
 	fs.StringVar(&f.resume, "resume", "", "continue an interrupted run: --resume RUN_DIR, or --resume --out DIR for the latest run in DIR")
 	fs.Lookup("resume").NoOptDefVal = resumeLatest
 	addShardFlags(fs, &f.shard)
@@ -281,6 +284,20 @@ func applyOutputs(f *runFlags, r *sweep.Runner, stderr io.Writer) error {
 		return usagef("--plan-users must be at least 1")
 	}
 	r.ReportOptions.PlanUsers = f.planUsers
+	if f.peak.given() {
+		mean := 0 // the mean is --plan-users only when given
+		if f.peak.fs.Changed("plan-users") {
+			mean = f.planUsers
+		} else if f.peak.peakUsers > 0 {
+			// the default mean never exceeds the peak given
+			r.ReportOptions.PlanUsers = min(f.planUsers, f.peak.peakUsers)
+		}
+		d, err := f.peak.demand(mean)
+		if err != nil {
+			return err
+		}
+		r.ReportOptions.Peak = &d
+	}
 	if u := s.RemoteWriteURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return usagef("--remote-write %q: want an http(s) URL such as http://prometheus:9090/api/v1/write", u)

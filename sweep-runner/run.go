@@ -38,10 +38,10 @@ type runFlags struct {
 	podRegex          string
 	planUsers         int
 	// peak: the capacity plan for a peak (plan.go), sized in the reports
-	peak *peakFlags
-	settings          v1alpha1.PlanOverrides
-	outputs           v1alpha1.OutputOverrides
-	shard             shardOpts
+	peak     *peakFlags
+	settings v1alpha1.PlanOverrides
+	outputs  v1alpha1.OutputOverrides
+	shard    shardOpts
 }
 
 // resumeLatest is --resume's value without an argument: the latest run in

@@ -91,8 +91,12 @@ func exportReport(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Ste
 		rep.Config["target"] = spec.Targets[0].URL
 		rep.Config["model"] = spec.Targets[0].Model
 	}
+	scenarios := map[string]v1alpha1.Scenario{}
+	for _, sc := range spec.Scenarios {
+		scenarios[sc.Name] = sc
+	}
 	if len(spec.Scenarios) > 0 {
-		rep.Config["data"] = []string{dataSpec(spec.Scenarios[0].InputTokens, spec.Scenarios[0].OutputTokens)}
+		rep.Config["data"] = []string{dataSpec(spec.Scenarios[0])}
 	}
 	index := 0
 	for _, r := range sum.Results {
@@ -101,7 +105,7 @@ func exportReport(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Ste
 			streams = append(streams, s.Concurrency)
 		}
 		for _, s := range r.Steps {
-			rep.Benchmarks = append(rep.Benchmarks, benchmarkOut(s, targets[s.Target], run.RunID, index, streams))
+			rep.Benchmarks = append(rep.Benchmarks, benchmarkOut(s, targets[s.Target], shapeOf(s, scenarios), run.RunID, index, streams))
 			index++
 		}
 	}
@@ -115,7 +119,41 @@ func requestType(api string) string {
 	return "text_completions"
 }
 
-func dataSpec(in, out int) string { return fmt.Sprintf("prompt_tokens=%d,output_tokens=%d", in, out) }
+// dataSpec is a scenario's lengths as GuideLLM's synthetic data spec:
+// prompt_tokens and output_tokens, and their _stdev, _min and _max when
+// the scenario draws lengths from a distribution.
+func dataSpec(sc v1alpha1.Scenario) string {
+	b := fmt.Sprintf("prompt_tokens=%d", sc.InputTokens)
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"prompt_tokens_stdev", sc.InputTokensStdev}, {"prompt_tokens_min", sc.InputTokensMin}, {"prompt_tokens_max", sc.InputTokensMax}} {
+		if kv.v > 0 {
+			b += fmt.Sprintf(",%s=%d", kv.k, kv.v)
+		}
+	}
+	b += fmt.Sprintf(",output_tokens=%d", sc.OutputTokens)
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"output_tokens_stdev", sc.OutputTokensStdev}, {"output_tokens_min", sc.OutputTokensMin}, {"output_tokens_max", sc.OutputTokensMax}} {
+		if kv.v > 0 {
+			b += fmt.Sprintf(",%s=%d", kv.k, kv.v)
+		}
+	}
+	return b
+}
+
+// shapeOf is a step's scenario as the plan defines it (its lengths as the
+// step recorded them when the plan has no such scenario).
+func shapeOf(s results.Step, scenarios map[string]v1alpha1.Scenario) v1alpha1.Scenario {
+	sc, ok := scenarios[s.Scenario]
+	if !ok {
+		sc = v1alpha1.Scenario{Name: s.Scenario}
+	}
+	sc.InputTokens, sc.OutputTokens = s.InputTokens, s.OutputTokens
+	return sc
+}
 
 func sec(t time.Time) float64 {
 	if t.IsZero() {
@@ -125,7 +163,7 @@ func sec(t time.Time) float64 {
 }
 
 // benchmarkOut writes one step as a generative_benchmark.
-func benchmarkOut(s results.Step, t v1alpha1.Target, runID string, index int, streams []int) wireBenchmark {
+func benchmarkOut(s results.Step, t v1alpha1.Target, sc v1alpha1.Scenario, runID string, index int, streams []int) wireBenchmark {
 	start, end := sec(s.Window.Start), sec(s.Window.End)
 	dur := s.Window.DurationSeconds
 	if dur <= 0 {
@@ -146,7 +184,7 @@ func benchmarkOut(s results.Step, t v1alpha1.Target, runID string, index int, st
 			Strategy:    wireStrategy{Type: StrategyConcurrent, Streams: s.Concurrency},
 			Constraints: map[string]any{},
 			Profile:     map[string]any{"type_": StrategyConcurrent, "streams": streams},
-			Requests:    map[string]any{"data": []string{dataSpec(s.InputTokens, s.OutputTokens)}},
+			Requests:    map[string]any{"data": []string{dataSpec(sc)}},
 			Backend:     map[string]any{"type_": "openai_http", "target": url, "model": model},
 			Environment: map[string]any{},
 		},
@@ -171,7 +209,7 @@ func benchmarkOut(s results.Step, t v1alpha1.Target, runID string, index int, st
 	m.RequestConcurrency.Total = rateOut(s.ConcurrencyAchieved, rq.Started)
 	b.Extension = &StepExtension{
 		Target:   TargetInfo{Name: s.Target, URL: url, Model: s.Model, GPUs: s.GPUs, Precision: s.Precision, GPUHourCost: s.GPUHourCost},
-		Scenario: ScenarioInfo{Name: s.Scenario, InputTokens: s.InputTokens, OutputTokens: s.OutputTokens},
+		Scenario: scenarioInfo(sc),
 		API:      s.API, Concurrency: s.Concurrency, Phase: s.Phase, Seq: s.Seq,
 		Server: s.Server, Steady: s.Steady, Confidence: s.Confidence, Censored: s.Censored,
 		WarmupRequests: s.WarmupRequests, TailRequests: s.TailRequests, Errors: s.Errors,

@@ -337,14 +337,17 @@ func targetOf(r *Report, e *StepExtension, ov Target) v1alpha1.Target {
 // the report's nominal token counts ("<in>in-<out>out").
 func scenarioOf(r *Report, e *StepExtension) v1alpha1.Scenario {
 	if e != nil && e.Scenario.Name != "" {
-		return v1alpha1.Scenario{Name: e.Scenario.Name, InputTokens: max(1, e.Scenario.InputTokens), OutputTokens: max(1, e.Scenario.OutputTokens)}
+		sc := e.Scenario.scenario()
+		sc.InputTokens, sc.OutputTokens = max(1, sc.InputTokens), max(1, sc.OutputTokens)
+		return sc
 	}
-	in, out := max(1, r.InputTokens), max(1, r.OutputTokens)
-	name := "guidellm"
+	sc := r.Spread
+	sc.InputTokens, sc.OutputTokens = max(1, r.InputTokens), max(1, r.OutputTokens)
+	sc.Name, sc.Description = "guidellm", "imported from GuideLLM"
 	if r.InputTokens > 0 && r.OutputTokens > 0 {
-		name = fmt.Sprintf("%din-%dout", in, out)
+		sc.Name = fmt.Sprintf("%din-%dout", sc.InputTokens, sc.OutputTokens)
 	}
-	return v1alpha1.Scenario{Name: name, Description: "imported from GuideLLM", InputTokens: in, OutputTokens: out}
+	return sc
 }
 
 // applyExtension restores what our own export carried outside GuideLLM's

@@ -34,6 +34,10 @@ type Report struct {
 	// report has one, else the median of the benchmarks' mean token counts
 	// of successful requests.
 	InputTokens, OutputTokens int
+	// Spread holds the synthetic data spec's length distributions
+	// (prompt_tokens_stdev, _min, _max and the same for output_tokens) in
+	// the scenario's fields of the same meaning; zero when it has none.
+	Spread v1alpha1.Scenario
 	// Extension is the report's "sweep_runner" object (our own exports).
 	Extension *RunExtension
 	// Benchmarks in the report's order.
@@ -120,7 +124,9 @@ func Parse(data []byte, file string) (*Report, error) {
 	rep.Model, _ = c.optStr(c.get(cfg, "model"))
 	rep.TargetURL, _ = c.optStr(c.get(cfg, "target"))
 	rep.API = apiOf(c, cfg)
-	in, out := dataShape(c.get(cfg, "data"))
+	shape := dataShape(c.get(cfg, "data"))
+	in, out := shape.InputTokens, shape.OutputTokens
+	rep.Spread = shape
 	if raw, ok := top[ExtensionKey]; ok && string(raw) != "null" {
 		var ext RunExtension
 		if err := json.Unmarshal(raw, &ext); err != nil {
@@ -218,15 +224,16 @@ func apiOf(c *checker, cfg node) string {
 	return ""
 }
 
-var (
-	promptRe = regexp.MustCompile(`prompt_tokens["']?\s*[:=]\s*(\d+)`)
-	outputRe = regexp.MustCompile(`output_tokens["']?\s*[:=]\s*(\d+)`)
-)
+// dataKeyRe matches a synthetic data spec's length keys: prompt_tokens and
+// output_tokens, and their _stdev, _min and _max.
+var dataKeyRe = regexp.MustCompile(`(prompt|output)_tokens(_stdev|_min|_max)?["']?\s*[:=]\s*(\d+)`)
 
-// dataShape reads the nominal token counts of a synthetic data spec
-// ("prompt_tokens=256,output_tokens=128", or the same as JSON), a string
-// or a list of strings; 0 when there is none.
-func dataShape(n node) (in, out int) {
+// dataShape reads the lengths of a synthetic data spec
+// ("prompt_tokens=256,prompt_tokens_stdev=64,output_tokens=128", or the
+// same as JSON), a string or a list of strings, into a scenario's fields
+// (GuideLLM's synthetic data draws them from a normal distribution clipped
+// to min..max); zero when there is none. The first value of a key counts.
+func dataShape(n node) v1alpha1.Scenario {
 	var texts []string
 	switch x := n.v.(type) {
 	case string:
@@ -241,15 +248,22 @@ func dataShape(n node) (in, out int) {
 		b, _ := json.Marshal(x)
 		texts = []string{string(b)}
 	}
+	var sc v1alpha1.Scenario
+	fields := map[string]*int{
+		"prompt": &sc.InputTokens, "prompt_stdev": &sc.InputTokensStdev, "prompt_min": &sc.InputTokensMin, "prompt_max": &sc.InputTokensMax,
+		"output": &sc.OutputTokens, "output_stdev": &sc.OutputTokensStdev, "output_min": &sc.OutputTokensMin, "output_max": &sc.OutputTokensMax,
+	}
 	for _, t := range texts {
-		if m := promptRe.FindStringSubmatch(t); m != nil && in == 0 {
-			in, _ = strconv.Atoi(m[1])
-		}
-		if m := outputRe.FindStringSubmatch(t); m != nil && out == 0 {
-			out, _ = strconv.Atoi(m[1])
+		for _, m := range dataKeyRe.FindAllStringSubmatch(t, -1) {
+			if f := fields[m[1]+m[2]]; *f == 0 {
+				*f, _ = strconv.Atoi(m[3])
+			}
 		}
 	}
-	return in, out
+	if sc.InputTokensStdev > 0 || sc.OutputTokensStdev > 0 {
+		sc.LengthDistribution = v1alpha1.LengthNormal
+	}
+	return sc
 }
 
 func median(v []float64) float64 {

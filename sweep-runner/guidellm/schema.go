@@ -66,6 +66,31 @@ type ScenarioInfo struct {
 	Name         string `json:"name"`
 	InputTokens  int    `json:"input_tokens"`
 	OutputTokens int    `json:"output_tokens"`
+	// The length distributions (v1alpha1.Scenario's fields of the same
+	// names), so that an export imports with its spreads.
+	InputTokensStdev   int    `json:"input_tokens_stdev,omitempty"`
+	InputTokensMin     int    `json:"input_tokens_min,omitempty"`
+	InputTokensMax     int    `json:"input_tokens_max,omitempty"`
+	OutputTokensStdev  int    `json:"output_tokens_stdev,omitempty"`
+	OutputTokensMin    int    `json:"output_tokens_min,omitempty"`
+	OutputTokensMax    int    `json:"output_tokens_max,omitempty"`
+	LengthDistribution string `json:"length_distribution,omitempty"`
+}
+
+// scenarioInfo is a scenario's shape as the extension carries it.
+func scenarioInfo(sc v1alpha1.Scenario) ScenarioInfo {
+	return ScenarioInfo{Name: sc.Name, InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens,
+		InputTokensStdev: sc.InputTokensStdev, InputTokensMin: sc.InputTokensMin, InputTokensMax: sc.InputTokensMax,
+		OutputTokensStdev: sc.OutputTokensStdev, OutputTokensMin: sc.OutputTokensMin, OutputTokensMax: sc.OutputTokensMax,
+		LengthDistribution: sc.LengthDistribution}
+}
+
+// scenario is the scenario a shape stands for.
+func (i ScenarioInfo) scenario() v1alpha1.Scenario {
+	return v1alpha1.Scenario{Name: i.Name, InputTokens: i.InputTokens, OutputTokens: i.OutputTokens,
+		InputTokensStdev: i.InputTokensStdev, InputTokensMin: i.InputTokensMin, InputTokensMax: i.InputTokensMax,
+		OutputTokensStdev: i.OutputTokensStdev, OutputTokensMin: i.OutputTokensMin, OutputTokensMax: i.OutputTokensMax,
+		LengthDistribution: i.LengthDistribution}
 }
 
 // StepExtension is a benchmark's "sweep_runner" object: the Step fields

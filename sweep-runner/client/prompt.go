@@ -99,6 +99,66 @@ func (p *Prompt) AppendBody(b []byte, n uint64, words, maxTokens int) []byte {
 	return p.appendClose(b, maxTokens)
 }
 
+// Message is one chat message of a recorded prompt.
+type Message struct{ Role, Content string }
+
+// AppendRecorded appends the JSON body of request n replaying a recorded
+// prompt (text, or chat messages) for exactly maxTokens output tokens.
+// The request's unique four-word prefix comes first (completions) or
+// opens the first user message (chat), so that a prompt replayed twice
+// does not hit the prefix cache, while a recorded system message still
+// shares it as the production traffic did.
+func (p *Prompt) AppendRecorded(b []byte, n uint64, text string, msgs []Message, maxTokens int) []byte {
+	var v any
+	field := `,"prompt":`
+	if p.API == "chat" {
+		v, field = recordedMessages(n, text, msgs), `,"messages":`
+	} else {
+		v = recordedText(n, text, msgs)
+	}
+	body, _ := json.Marshal(v)
+	b = append(b, `{"model":`...)
+	b = strconv.AppendQuote(b, p.Model)
+	b = append(b, field...)
+	b = append(b, body...)
+	b = append(b, `,"max_tokens":`...)
+	b = strconv.AppendInt(b, int64(maxTokens), 10)
+	b = append(b, `,"min_tokens":`...)
+	b = strconv.AppendInt(b, int64(maxTokens), 10)
+	return append(b, `,"ignore_eos":true,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}`...)
+}
+
+// recordedText is a recorded prompt as a completion's text: the unique
+// prefix, then the text, or the messages' contents a line each.
+func recordedText(n uint64, text string, msgs []Message) string {
+	if text == "" {
+		parts := make([]string, len(msgs))
+		for i, m := range msgs {
+			parts[i] = m.Content
+		}
+		text = strings.Join(parts, "\n")
+	}
+	return string(AppendText(nil, n, 0)) + text
+}
+
+// recordedMessages is a recorded prompt as chat messages, the unique
+// prefix opening the first user message (one user message for a text).
+func recordedMessages(n uint64, text string, msgs []Message) []map[string]string {
+	if len(msgs) == 0 {
+		msgs = []Message{{Role: "user", Content: text}}
+	}
+	out := make([]map[string]string, len(msgs))
+	done := false
+	for i, m := range msgs {
+		c := m.Content
+		if !done && m.Role == "user" {
+			c, done = string(AppendText(nil, n, 0))+c, true
+		}
+		out[i] = map[string]string{"role": m.Role, "content": c}
+	}
+	return out
+}
+
 // appendOpen appends a body's start up to its history: the model, then the
 // messages array opened with the shared system message (chat), or the
 // prompt string opened with the shared text (completions).
@@ -282,6 +342,23 @@ func (c *Client) countTokens(ctx context.Context, p *Prompt, words int) (int, er
 		}
 		body = map[string]any{"model": p.Model, "prompt": text}
 	}
+	return c.tokenize(ctx, body)
+}
+
+// CountRecorded counts a recorded prompt's tokens with the server's POST
+// /tokenize, as AppendRecorded sends it (the unique prefix included).
+func (c *Client) CountRecorded(ctx context.Context, p *Prompt, text string, msgs []Message) (int, error) {
+	var body any
+	if p.API == "chat" {
+		body = map[string]any{"model": p.Model, "messages": recordedMessages(0, text, msgs)}
+	} else {
+		body = map[string]any{"model": p.Model, "prompt": recordedText(0, text, msgs)}
+	}
+	return c.tokenize(ctx, body)
+}
+
+// tokenize asks the server's POST /tokenize to count a prompt's tokens.
+func (c *Client) tokenize(ctx context.Context, body any) (int, error) {
 	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -75,6 +75,10 @@ type Config struct {
 	// deterministic per request number: the output exact, the prompt's
 	// words scaled from the calibrated prompt.
 	Lengths *v1alpha1.Scenario `json:",omitempty"`
+	// Records, when set, replace the synthetic prompts: request n replays
+	// the record Pick(n) chooses (seeded: two runs send the same
+	// sequence), asking for its output tokens (a dataset).
+	Records []Record `json:",omitempty"`
 	// Desync asks each user's first request for a random share (uniform,
 	// deterministic per request number) of the output length, so the users
 	// start at random points of a request's life, as a population of

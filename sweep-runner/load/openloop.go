@@ -367,7 +367,7 @@ func (op *openState) send(ctx context.Context, slot int, a arrival) {
 		o.sent = now // never in flight
 	} else {
 		out, words := cfg.lengths(a.n, false)
-		body := cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), a.n, words, out)
+		body := cfg.body(a.n, words, out)
 		u := &op.users[slot]
 		s := op.streams[slot]
 		if s == nil {

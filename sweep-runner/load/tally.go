@@ -58,7 +58,9 @@ func (o *outcome) settle(now time.Time, stallAfter time.Duration, promptTokens i
 // first request under Desync, a random share of the output length.
 func (cfg *Config) lengths(n uint64, first bool) (out, words int) {
 	out, words = cfg.OutputTokens, cfg.Prompt.Words
-	if l := cfg.Lengths; l != nil {
+	if len(cfg.Records) > 0 {
+		out = cfg.Records[Pick(n, len(cfg.Records))].Out
+	} else if l := cfg.Lengths; l != nil {
 		var in int
 		in, out = l.Draw(n)
 		words = cfg.Prompt.WordsFor(in, cfg.InputTokens)
@@ -68,6 +70,30 @@ func (cfg *Config) lengths(n uint64, first bool) (out, words int) {
 		out = min(full, 1+int((unit(n^0x5851f42d4c957f2d)+1)/2*float64(full)))
 	}
 	return out, words
+}
+
+// Record is a recorded request: its prompt (a text, or chat messages) and
+// the output tokens it asks for.
+type Record struct {
+	Prompt   string           `json:",omitempty"`
+	Messages []client.Message `json:",omitempty"`
+	Out      int
+}
+
+// Pick is the record request n replays: uniform over n records, seeded by
+// the request number.
+func Pick(n uint64, records int) int {
+	return min(records-1, int((unit(n^0xd6e8feb86659fd93)+1)/2*float64(records)))
+}
+
+// body is request n's JSON body of words filler words (a synthetic prompt)
+// or its record's prompt, for out output tokens.
+func (cfg *Config) body(n uint64, words, out int) []byte {
+	if len(cfg.Records) > 0 {
+		r := &cfg.Records[Pick(n, len(cfg.Records))]
+		return cfg.Prompt.AppendRecorded(make([]byte, 0, 256+len(r.Prompt)), n, r.Prompt, r.Messages, out)
+	}
+	return cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)
 }
 
 // nextBackoff is the pause after a request: a server that refuses

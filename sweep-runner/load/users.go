@@ -149,7 +149,7 @@ func (u *user) arrive(ctx context.Context) bool {
 // next turn (a new conversation when none is open).
 func (u *user) body(cfg *Config, n uint64, words, out int) ([]byte, int) {
 	if u == nil || !u.pop.conversations() {
-		return cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out), 0
+		return cfg.body(n, words, out), 0
 	}
 	if u.conv.Turns == 0 || u.conv.Done() {
 		lo, hi := max(u.pop.TurnsMin, 1), max(u.pop.TurnsMax, u.pop.TurnsMin, 1)

@@ -81,6 +81,9 @@ type Runner struct {
 
 	warned  map[string]bool
 	prompts map[[2]string]*client.Prompt
+	// records: a dataset scenario's recorded requests that fit, per target
+	// and scenario (dataset.go).
+	records map[[2]string][]load.Record
 	steps   []results.Step
 	counter atomic.Uint64
 	clients map[string]*client.Client
@@ -284,6 +287,9 @@ func (r *Runner) probeScenario(ctx context.Context, t v1alpha1.Target, sc v1alph
 	if err != nil {
 		return err
 	}
+	if sc.Dataset != nil {
+		return nil // every record was counted against the context (dataset.go)
+	}
 	in, out := sc.MaxLengths()
 	return r.whileNotReady(ctx, t, func() error {
 		return r.client(t).ProbeLengths(ctx, p, p.WordsFor(in, sc.InputTokens), out)
@@ -295,6 +301,9 @@ func (r *Runner) prompt(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scen
 	k := [2]string{t.Name, sc.Name}
 	if p := r.prompts[k]; p != nil {
 		return p, nil
+	}
+	if sc.Dataset != nil {
+		return r.prepareDataset(ctx, t, sc)
 	}
 	p, err := r.client(t).CalibrateShared(ctx, r.Plan.Spec.API, t.Model, sc.InputTokens, sc.SharedPrefixTokens)
 	if err != nil {
@@ -677,7 +686,7 @@ func (r *Runner) stepConfig(t v1alpha1.Target, sc v1alpha1.Scenario, prompt *cli
 		Warmup: spec.Warmup.Duration, SteadyWarmup: true, MaxWarmup: spec.Warmup.Duration + spec.RequestTimeout.Duration,
 		Duration: spec.StepDuration.Duration, MinRequests: *spec.MinRequests, MaxWindow: spec.MaxWindow.Duration,
 		Grace: spec.RequestTimeout.Duration, RequestTimeout: spec.RequestTimeout.Duration,
-		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Lengths: lengthsOf(sc),
+		InputTokens: sc.InputTokens, OutputTokens: sc.OutputTokens, Lengths: lengthsOf(sc), Records: r.records[[2]string{t.Name, sc.Name}],
 		Counter: &r.counter, SLA: sla,
 		StallAfter: sla.TTFT.Degraded.Duration,
 	}

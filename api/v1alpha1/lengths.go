@@ -14,23 +14,29 @@ import (
 // GuideLLM's names), or draws its shape from a mix of scenarios. A
 // dataset's recorded prompts replace the draw (the sweep reads the file).
 
-// Salts of the draws of one request number, so that its prompt length,
-// output length and mix part are independent.
+// Draws of one request number: a point of the Kronecker (R3) sequence
+// u(n) = frac(1/2 + n * alpha_d), alpha_d = 1/phi3^(d+1), with phi3 the
+// root of x^4 = x + 1, one dimension for the mix part, the prompt and the
+// output. A low-discrepancy sequence rather than a random one: any run of
+// consecutive request numbers (a step's, a run's) covers each dimension
+// evenly, so the lengths a server is sent match the asked distribution
+// within a few requests (a random draw's mean wanders by stdev/sqrt(n)),
+// the dimensions stay independent, and the same numbers draw the same
+// lengths in every run.
+const phi3 = 1.2207440846057594754
+
+var alpha = [3]float64{1 / phi3, 1 / (phi3 * phi3), 1 / (phi3 * phi3 * phi3)}
+
 const (
-	saltIn  = 0x9e3779b97f4a7c15
-	saltOut = 0xc2b2ae3d27d4eb4f
-	saltMix = 0x165667b19e3779f9
-	saltZ   = 0x27d4eb2f165667c5
+	dimMix = iota
+	dimIn
+	dimOut
 )
 
-// unit maps n to a uniform value in [0, 1) (splitmix64): deterministic,
-// so two runs draw the same lengths.
-func unit(n uint64) float64 {
-	z := n + 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
-	return float64(z>>11) / float64(1<<53)
+// kron is request n's coordinate d in [0, 1).
+func kron(n uint64, d int) float64 {
+	_, f := math.Modf(0.5 + float64(n%(1<<40))*alpha[d])
+	return f
 }
 
 // Varies says whether the scenario's requests differ in length.
@@ -45,8 +51,8 @@ func (s Scenario) Draw(n uint64) (in, out int) {
 			return p.Shape.Draw(n)
 		}
 	}
-	return s.draw(s.InputTokens, s.InputTokensStdev, s.InputTokensMin, s.InputTokensMax, n^saltIn),
-		s.draw(s.OutputTokens, s.OutputTokensStdev, s.OutputTokensMin, s.OutputTokensMax, n^saltOut)
+	return s.draw(s.InputTokens, s.InputTokensStdev, s.InputTokensMin, s.InputTokensMax, kron(n, dimIn)),
+		s.draw(s.OutputTokens, s.OutputTokensStdev, s.OutputTokensMin, s.OutputTokensMax, kron(n, dimOut))
 }
 
 // part picks request n's part of a mix by weight.
@@ -55,7 +61,7 @@ func (s Scenario) part(n uint64) *MixPart {
 	for _, p := range s.Mix {
 		total += p.Weight
 	}
-	u := unit(n^saltMix) * total
+	u := kron(n, dimMix) * total
 	for i := range s.Mix {
 		if u < s.Mix[i].Weight {
 			return &s.Mix[i]
@@ -65,10 +71,10 @@ func (s Scenario) part(n uint64) *MixPart {
 	return &s.Mix[len(s.Mix)-1]
 }
 
-// draw is one length around mean: uniform +-spread, or from the
-// distribution with stdev clipped to [lo, hi], or mean itself.
-func (s Scenario) draw(mean, stdev, lo, hi int, n uint64) int {
-	u := unit(n)
+// draw is one length around mean for the uniform coordinate u: uniform
+// +-spread, or from the distribution with stdev (by its inverse CDF)
+// clipped to [lo, hi], or mean itself.
+func (s Scenario) draw(mean, stdev, lo, hi int, u float64) int {
 	switch {
 	case s.Spread > 0:
 		return max(1, int(float64(mean)*(1+s.Spread*(2*u-1))+0.5))
@@ -83,17 +89,18 @@ func (s Scenario) draw(mean, stdev, lo, hi int, n uint64) int {
 		v = m + sd*math.Sqrt(3)*(2*u-1)
 	case LengthLognormal:
 		sigma2 := math.Log(1 + sd*sd/(m*m))
-		v = math.Exp(math.Log(m) - sigma2/2 + math.Sqrt(sigma2)*normal(u, unit(n^saltZ)))
+		v = math.Exp(math.Log(m) - sigma2/2 + math.Sqrt(sigma2)*normal(u))
 	default:
-		v = m + sd*normal(u, unit(n^saltZ))
+		v = m + sd*normal(u)
 	}
 	lo, hi = lengthBounds(mean, stdev, lo, hi)
 	return min(hi, max(lo, int(math.Round(v))))
 }
 
-// normal is a standard normal draw from two uniforms (Box-Muller).
-func normal(u1, u2 float64) float64 {
-	return math.Sqrt(-2*math.Log(1-u1)) * math.Cos(2*math.Pi*u2)
+// normal is the standard normal quantile of u in (0, 1).
+func normal(u float64) float64 {
+	u = min(max(u, 1e-12), 1-1e-12)
+	return math.Sqrt2 * math.Erfinv(2*u-1)
 }
 
 // lengthBounds are a distribution's clip bounds: the given ones, else 1

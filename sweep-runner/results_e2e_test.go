@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/generators/dashboards"
@@ -94,6 +95,14 @@ func expectedSeries(sum *results.Summary) (map[string]float64, map[string]bool) 
 				put(sm.PowerWatts, *s.PowerWatts)
 			}
 			put(sm.StepBroken, map[bool]float64{false: 0, true: 1}[s.Broken])
+			for _, k := range kpi.KPIs {
+				if v, ok := s.KPIs.Get(k); ok {
+					put(sm.KPIValue, v, sm.LabelKPI, k.Key)
+				}
+				if r, ok := sm.GradeRanks[s.Grades[k.Key]]; ok {
+					put(sm.KPIGrade, r, sm.LabelKPI, k.Key)
+				}
+			}
 		}
 		if r.BreakingPoint != nil {
 			want[labelKey(base(sm.BreakingPointConcurrency))] = float64(r.BreakingPoint.Concurrency)

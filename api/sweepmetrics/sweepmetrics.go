@@ -34,7 +34,19 @@ const (
 	PowerWatts = "llm_sweep_power_watts"
 	// StepBroken is 1 when the step tripped a breaking-point rule.
 	StepBroken = "llm_sweep_step_broken"
+	// KPIValue is each graded KPI's value (label kpi: its key in the KPI
+	// table, api/kpi; in the KPI's unit), and KPIGrade its grade as a rank
+	// (GradeRanks; absent when unknown): written for every KPI of the
+	// table, so a KPI added there reaches Prometheus with no edit here.
+	KPIValue = "llm_sweep_kpi_value"
+	KPIGrade = "llm_sweep_kpi_grade"
+	// LabelKPI names the KPI of KPIValue and KPIGrade.
+	LabelKPI = "kpi"
 )
+
+// GradeRanks are the grades as KPIGrade writes them: 0 excellent to 3
+// degraded.
+var GradeRanks = map[string]float64{"excellent": 0, "acceptable": 1, "warning": 2, "degraded": 3}
 
 // Per-run series (labels model, scenario, run_id).
 const (

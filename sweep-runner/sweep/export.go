@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	sm "github.com/rhoai-demo/step07/api/sweepmetrics"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	vm "github.com/rhoai-demo/step07/api/vllmmetrics"
@@ -138,6 +139,14 @@ func StepSamples(runID string, s *results.Step) []remotewrite.Sample {
 	}
 	if s.PowerWatts != nil {
 		add(sm.PowerWatts, *s.PowerWatts)
+	}
+	for _, k := range kpi.KPIs {
+		if v, ok := s.KPIs.Get(k); ok {
+			add(sm.KPIValue, v, sm.LabelKPI, k.Key)
+		}
+		if r, ok := sm.GradeRanks[s.Grades[k.Key]]; ok {
+			add(sm.KPIGrade, r, sm.LabelKPI, k.Key)
+		}
 	}
 	broken := 0.0
 	if s.Broken {

@@ -37,6 +37,10 @@
 //     and engine="0" and V1 buckets; Config.MetricsCompat "v0" serves
 //     MetricNamesV0 instead (gpu_cache_usage_perc,
 //     time_per_output_token_seconds, gpu_prefix_cache_*; no engine label).
+//     The length histograms request_prompt_tokens and
+//     request_generation_tokens (vLLM's 1-2-5 buckets up to max-model-len)
+//     get one observation per request the engine finished; a request whose
+//     client went away counts as an abort and is not observed, as in vLLM.
 //   - GET /admin/faults, POST /admin/faults: read or change Faults at
 //     runtime; fields absent from the POSTed JSON keep their value.
 //

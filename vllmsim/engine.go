@@ -366,6 +366,17 @@ func (e *engine) finish(s *seq, now time.Time, reason string) {
 			e.m.prefillTime.Observe(s.firstTok.Sub(s.admitted).Seconds())
 			e.m.decodeTime.Observe(now.Sub(s.firstTok).Seconds())
 		}
+		// The lengths of a request the engine finished, not of one whose
+		// client went away: vLLM V1 records per-request stats when the
+		// engine's output carries a finish reason, and its frontend drops a
+		// client's abort before any (OutputProcessor.abort_requests), so a
+		// cut-off answer never pulls the output lengths down. The
+		// simulator aborts only such requests (the client left, or an
+		// injected disconnect cut the response).
+		if reason != ReasonAbort {
+			e.m.reqPromptTokens.Observe(float64(s.prompt))
+			e.m.reqGenerationTokens.Observe(float64(s.generated))
+		}
 	}
 	s.reason = reason
 	s.finished.Store(true)

@@ -17,6 +17,23 @@ var (
 		30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}
 )
 
+// lengthBuckets are the buckets of vLLM's per-request token histograms
+// (request_prompt_tokens, request_generation_tokens): its
+// build_1_2_5_buckets(max_model_len), 1, 2, 5, 10, 20, 50, ... while not
+// above maxModelLen, so a server's buckets depend on its max-model-len as
+// vLLM's do.
+func lengthBuckets(maxModelLen int) []float64 {
+	var b []float64
+	for p := 1.0; ; p *= 10 { // float64: no overflow for any int
+		for _, m := range []float64{1, 2, 5} {
+			if m*p > float64(maxModelLen) {
+				return b
+			}
+			b = append(b, m*p)
+		}
+	}
+}
+
 // Metric names the simulator serves, V1 first; the older names replace the
 // renamed ones under MetricsCompat "v0" (vllmmetrics.Names, NamesOlder).
 var (
@@ -28,6 +45,7 @@ var (
 type metrics struct {
 	reg                                                *prometheus.Registry
 	ttft, itl, e2e, queueTime, prefillTime, decodeTime prometheus.Observer
+	reqPromptTokens, reqGenerationTokens               prometheus.Observer
 	promptTokens, generationTokens, preemptions        prometheus.Counter
 	prefixQueries, prefixHits                          prometheus.Counter
 	success                                            *prometheus.CounterVec
@@ -85,6 +103,8 @@ func newMetrics(cfg Config, g gauges) *metrics {
 	m.queueTime = hist(vm.RequestQueueTimeSeconds, "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets)
 	m.prefillTime = hist(vm.RequestPrefillTimeSeconds, "Histogram of time spent in PREFILL phase for request.", requestLatencyBuckets)
 	m.decodeTime = hist(vm.RequestDecodeTimeSeconds, "Histogram of time spent in DECODE phase for request.", requestLatencyBuckets)
+	m.reqPromptTokens = hist(vm.RequestPromptTokens, "Number of prefill tokens processed.", lengthBuckets(cfg.MaxModelLen))
+	m.reqGenerationTokens = hist(vm.RequestGenerationTokens, "Number of generation tokens processed.", lengthBuckets(cfg.MaxModelLen))
 	m.promptTokens = counter(vm.PromptTokensTotal, "Number of prefill tokens processed.")
 	m.generationTokens = counter(vm.GenerationTokensTotal, "Number of generation tokens processed.")
 	m.preemptions = counter(vm.NumPreemptionsTotal, "Cumulative number of preemption from the engine.")

@@ -40,6 +40,14 @@ const (
 	RequestPrefillTimeSeconds = "vllm:request_prefill_time_seconds"
 	// RequestDecodeTimeSeconds: time in the DECODE phase.
 	RequestDecodeTimeSeconds = "vllm:request_decode_time_seconds"
+	// RequestPromptTokens: prompt tokens of each finished request, as the
+	// server counted them (its /tokenize and usage.prompt_tokens). Buckets
+	// 1, 2, 5, 10, 20, 50, ... up to max-model-len (vLLM's
+	// build_1_2_5_buckets); same name in V0 and V1.
+	RequestPromptTokens = "vllm:request_prompt_tokens"
+	// RequestGenerationTokens: generated tokens of each finished request,
+	// buckets as RequestPromptTokens.
+	RequestGenerationTokens = "vllm:request_generation_tokens"
 )
 
 // vLLM counters (exposed names, _total included).
@@ -81,6 +89,7 @@ var Names = []string{
 	TimeToFirstTokenSeconds, InterTokenLatencySeconds,
 	E2ERequestLatencySeconds, RequestQueueTimeSeconds,
 	RequestPrefillTimeSeconds, RequestDecodeTimeSeconds,
+	RequestPromptTokens, RequestGenerationTokens,
 	PromptTokensTotal, GenerationTokensTotal, RequestSuccessTotal,
 	NumPreemptionsTotal, PrefixCacheQueriesTotal, PrefixCacheHitsTotal,
 }
@@ -92,6 +101,7 @@ var NamesOlder = []string{
 	TimeToFirstTokenSeconds, TimePerOutputTokenSeconds,
 	E2ERequestLatencySeconds, RequestQueueTimeSeconds,
 	RequestPrefillTimeSeconds, RequestDecodeTimeSeconds,
+	RequestPromptTokens, RequestGenerationTokens,
 	PromptTokensTotal, GenerationTokensTotal, RequestSuccessTotal,
 	NumPreemptionsTotal, GPUPrefixCacheQueriesTotal, GPUPrefixCacheHitsTotal,
 }

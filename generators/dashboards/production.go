@@ -132,6 +132,27 @@ func production(c *v1alpha1.ModelPerformanceMetrics, b *board) error {
 			{expr: genTokRate(sel, by), legend: "{{model_name}} generation"},
 		},
 	})
+	lengthsFrom := "vLLM's histograms " + vm.RequestPromptTokens + " (the prompt as the server tokenizes it, cached prefix included) and " + vm.RequestGenerationTokens + " (tokens generated), one observation per request the server finished; requests whose client went away are not observed."
+	qs = nil
+	for _, l := range []struct{ name, hist string }{{"prompt", vm.RequestPromptTokens}, {"output", vm.RequestGenerationTokens}} {
+		for _, q := range []string{"0.5", "0.9"} {
+			qs = append(qs, query{expr: lengthQ(q, l.hist, sel, by), legend: fmt.Sprintf("{{model_name}} %s p%s", l.name, pct(q))})
+		}
+	}
+	b.add(ts(false), spec{
+		title: "Request length (p50 / p90)", unit: "suffix: tok", w: 12, h: 8, thresholds: neutral(), queries: qs,
+		desc: "Prompt and output tokens per request per model, the traffic the server really sees, from " + lengthsFrom +
+			" vLLM's buckets are 1, 2, 5, 10, 20, 50, ... tokens up to max-model-len, so a quantile is interpolated within its bucket (e.g. between 200 and 500): the mean is exact.",
+	})
+	b.add(ts(false), spec{
+		title: "Mean request length", unit: "suffix: tok", w: 12, h: 8, thresholds: neutral(),
+		desc: "Mean prompt and output tokens per request per model in the rate window (_sum / _count, no bucket interpolation), from " + lengthsFrom +
+			" Compare with the scenario's input and output lengths.",
+		queries: []query{
+			{expr: meanOf(vm.RequestPromptTokens, sel, by), legend: "{{model_name}} prompt"},
+			{expr: meanOf(vm.RequestGenerationTokens, sel, by), legend: "{{model_name}} output"},
+		},
+	})
 
 	b.row("Scheduler, queue and cache")
 	b.add(ts(false), spec{
@@ -174,6 +195,8 @@ func pct(q string) string {
 	switch q {
 	case "0.5":
 		return "50"
+	case "0.9":
+		return "90"
 	case "0.95":
 		return "95"
 	case "0.99":

@@ -87,6 +87,19 @@ func queueQ(q, sel, by string) string {
 	return quantile(q, rate(vm.RequestQueueTimeSeconds+"_bucket", sel), by)
 }
 
+// lengthQ is a quantile of one of vLLM's per-request token histograms
+// (vllmmetrics.RequestPromptTokens, RequestGenerationTokens).
+func lengthQ(q, hist, sel, by string) string {
+	return quantile(q, rate(hist+"_bucket", sel), by)
+}
+
+// meanOf is a histogram's mean observation in the rate window: the rate of
+// its _sum over the rate of its _count, exact where a quantile is
+// interpolated within a bucket.
+func meanOf(hist, sel, by string) string {
+	return fmt.Sprintf("sum by(%s)(%s) / sum by(%s)(%s)", by, rate(hist+"_sum", sel), by, rate(hist+"_count", sel))
+}
+
 // readingSpeed is the tokens per second a user sees while the answer streams:
 // the inverse of the mean inter-token latency (V1) or time per output token
 // (older vLLM).

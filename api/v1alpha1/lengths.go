@@ -104,13 +104,14 @@ func normal(u float64) float64 {
 }
 
 // lengthBounds are a distribution's clip bounds: the given ones, else 1
-// and max(4 x mean, mean + 4 x stdev).
+// and max(4 x mean, mean + 4 x stdev), within the 1048576 tokens a length
+// may be.
 func lengthBounds(mean, stdev, lo, hi int) (int, int) {
 	if lo <= 0 {
 		lo = 1
 	}
 	if hi <= 0 {
-		hi = max(4*mean, mean+4*stdev)
+		hi = min(max(4*mean, mean+4*stdev), max(mean, 1<<20))
 	}
 	return lo, hi
 }

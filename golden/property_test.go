@@ -611,6 +611,15 @@ func randomConfig(seed int64) []byte {
 			if g.chance(0.3) {
 				sc["spread"] = []float64{0, 0.9, 0.25}[g.r.IntN(3)]
 			}
+			if g.chance(0.2) {
+				// Recorded traffic, in a ConfigMap the Job mounts (any
+				// object name) or on the results PVC.
+				d := map[string]any{"path": g.pick("traffic.jsonl", "dir/Share_GPT.v3.json", "/results/datasets/sharegpt.json")}
+				if g.chance(0.7) {
+					d["configMap"] = g.subdomain(253)
+				}
+				sc["dataset"] = d
+			}
 			scs = append(scs, sc)
 		}
 		sweep["scenarios"] = scs

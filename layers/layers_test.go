@@ -166,6 +166,7 @@ var fileAccessAllowed = map[string]string{
 	"sweep-runner/guidellm/read.go ReadFile os.Stat":                        "import guidellm FILE...: the GuideLLM reports imported (a file, or a directory holding benchmarks.json)",
 	"sweep-runner/guidellm/read.go ReadFile os.ReadFile":                    "import guidellm FILE...: the GuideLLM reports imported",
 	"sweep-runner/guidellm/prometheus.go Prometheus.rangeQuery os.ReadFile": "import's --prometheus-token-file, read at every query (tokens rotate)",
+	"sweep-runner/dataset/dataset.go open os.Open":                          "a file the user names: a scenario's dataset or dataset stats FILE (recorded traffic)",
 	"sweep-runner/cmd_guidellm.go cmdExport results.WriteFileAtomic":        "export guidellm --out FILE: a file the user names, anywhere (the default, in the run directory, is written through results.At)",
 	"sweep-runner/selfcheck/cgroup.go readCgroup os.ReadFile":               "/proc/self/cgroup: the cgroup the client is in, for its CPU throttling",
 	"sweep-runner/selfcheck/cgroup.go readCgroupAt os.ReadFile":             "the client's cgroup's cpu.stat and CPU limit (cpu.max, cpu.cfs_quota_us, cpu.cfs_period_us) under /sys/fs/cgroup",

@@ -42,6 +42,7 @@ Usage:
   sweep-runner plan --users N RUN_DIR capacity plan: replicas, GPUs, cost and energy for N concurrent users
   sweep-runner import guidellm FILE... import GuideLLM reports (benchmarks.json/.yaml) into a new run directory under --out
   sweep-runner export guidellm RUN_DIR write a run directory as a GuideLLM report (guidellm-benchmarks.json)
+  sweep-runner dataset stats FILE     length distributions of a recorded-traffic file (--target URL: the server's tokenizer)
   sweep-runner version                print the version
 
 Exit codes: 0 done, 1 failure, 2 bad input, 3 interrupted (resume with --resume).
@@ -72,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		err = cmdImport(args[1:], stdout, stderr)
 	case "export":
 		err = cmdExport(args[1:], stdout, stderr)
+	case "dataset":
+		err = cmdDataset(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sweep-runner %s\n", version)
 		return exitOK

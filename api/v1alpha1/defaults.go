@@ -237,6 +237,7 @@ func (c *ModelPerformanceMetrics) Plan() SweepPlan {
 			RemoteWriteURL: fmt.Sprintf("http://%s.%s.svc:%d/api/v1/write", PrometheusName, s.Namespace, PrometheusPort),
 		},
 	}
+	datasetsInJob(p.Spec.Scenarios)
 	if sw.APIKeySecret != "" {
 		p.Spec.APIKeyFile = APIKeyMountPath + "/" + APIKeyFileName
 	}

@@ -279,6 +279,7 @@ func validateScenarios(errs *Errors, f string, sc []Scenario) {
 			errs.Add(p+".spread", "must be between 0 and 0.9")
 		}
 		s.validateWorkload(errs, p)
+		validateDataset(errs, p, s.Dataset)
 	}
 }
 

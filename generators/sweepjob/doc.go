@@ -6,6 +6,8 @@
 // once, other failures are retried a few times and resume the run) whose
 // container runs `sweep-runner run --plan ... --out /results`, sized from
 // the plan with requests equal to limits (Guaranteed QoS; resources.go).
+// The ConfigMaps of the scenarios' recorded prompts (dataset.configMap) are
+// mounted read-only under /datasets, where the plan's dataset paths point.
 // With spec.sweep.shards > 1 the Job is an Indexed Job of that many shards
 // (index 0 coordinates), in the subdomain of a headless Service
 // (guidellm-sweep-shards, port coord 7070); see shard in shards.go.

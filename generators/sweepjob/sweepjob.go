@@ -1,6 +1,8 @@
 package sweepjob
 
 import (
+	"fmt"
+
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/internal/kit"
 	"github.com/rhoai-demo/step07/internal/yamlenc"
@@ -123,6 +125,18 @@ func CronJob(c *v1alpha1.ModelPerformanceMetrics) *batchv1.CronJob {
 		volumes = append(volumes, corev1.Volume{Name: "service-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: v1alpha1.GrafanaServiceCAName}, Optional: ptr.To(true),
 			Items: []corev1.KeyToPath{{Key: "service-ca.crt", Path: "service-ca.crt"}},
+		}}})
+	}
+	// The ConfigMaps of recorded prompts (spec.sweep.scenarios[].dataset),
+	// each read-only at DatasetMountPath/<name>, where the plan's
+	// dataset paths point (Dataset.JobPath). Optional: a missing ConfigMap
+	// is then the sweep's error naming the file, at once, not a pod that
+	// waits for its volume until the deadline.
+	for i, name := range sw.DatasetConfigMaps() {
+		vol := fmt.Sprintf("dataset-%d", i)
+		mounts = append(mounts, corev1.VolumeMount{Name: vol, MountPath: v1alpha1.DatasetMountPath + "/" + name, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name}, Optional: ptr.To(true),
 		}}})
 	}
 	deadline := int64(sw.ActiveDeadline.Seconds())

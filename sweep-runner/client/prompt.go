@@ -357,6 +357,12 @@ func (c *Client) CountRecorded(ctx context.Context, p *Prompt, text string, msgs
 	return c.tokenize(ctx, body)
 }
 
+// CountText counts a bare text's tokens with the server's POST /tokenize,
+// without special tokens: a recorded answer's length.
+func (c *Client) CountText(ctx context.Context, model, text string) (int, error) {
+	return c.tokenize(ctx, map[string]any{"model": model, "prompt": text, "add_special_tokens": false})
+}
+
 // tokenize asks the server's POST /tokenize to count a prompt's tokens.
 func (c *Client) tokenize(ctx context.Context, body any) (int, error) {
 	b, _ := json.Marshal(body)

@@ -26,14 +26,22 @@ import (
 // prompt and output tokens of those.
 func (r *Runner) datasetRecords(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, p *client.Prompt) ([]load.Record, float64, float64, error) {
 	d := sc.Dataset
-	entries, err := dataset.Load(d.Path, v1alpha1.DatasetFormatOf(d.Path, d.Format))
+	c := r.client(t)
+	// A ShareGPT answer's length is counted by the target's tokenizer (a
+	// JSON Lines file records its output tokens).
+	entries, _, err := dataset.LoadWith(d.Path, v1alpha1.DatasetFormatOf(d.Path, d.Format), dataset.Options{
+		CountAnswer: func(text string) (int, error) { return c.CountText(ctx, t.Model, text) },
+	})
 	if err != nil {
-		return nil, 0, 0, err
+		if _, e := dataset.Load(d.Path, v1alpha1.DatasetFormatOf(d.Path, d.Format)); e != nil {
+			return nil, 0, 0, &DatasetError{Path: d.Path, Err: e}
+		}
+		// the file reads: the server failed to count its answers
+		return nil, 0, 0, fmt.Errorf("dataset %s: counting its answers with POST /tokenize: %w", d.Path, err)
 	}
 	if len(entries) == 0 {
-		return nil, 0, 0, fmt.Errorf("dataset %s holds no request", d.Path)
+		return nil, 0, 0, &DatasetError{Path: d.Path, Err: fmt.Errorf("holds no request")}
 	}
-	c := r.client(t)
 	maxLen := c.MaxModelLen(ctx, t.Model)
 	counts := make([]int, len(entries))
 	errs := make([]error, len(entries))
@@ -72,11 +80,21 @@ func (r *Runner) datasetRecords(ctx context.Context, t v1alpha1.Target, sc v1alp
 		r.warnOnce("dataset-long-"+t.Name+"/"+sc.Name, "warning: %s", msg)
 	}
 	if len(recs) == 0 {
-		return nil, 0, 0, fmt.Errorf("dataset %s: no record fits the server's context of %d tokens", d.Path, maxLen)
+		return nil, 0, 0, &DatasetError{Path: d.Path, Err: fmt.Errorf("no record fits the server's context of %d tokens", maxLen)}
 	}
 	n := float64(len(recs))
 	return recs, in / n, out / n, nil
 }
+
+// DatasetError: a dataset file that cannot be read or holds no request
+// (bad input: the run stops before any step, exit 2).
+type DatasetError struct {
+	Path string
+	Err  error
+}
+
+func (e *DatasetError) Error() string { return fmt.Sprintf("dataset %s: %v", e.Path, e.Err) }
+func (e *DatasetError) Unwrap() error { return e.Err }
 
 func messagesOf(ms []dataset.Message) []client.Message {
 	if len(ms) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -90,5 +91,19 @@ func TestDatasetScenario(t *testing.T) {
 		if s.Tokens.OutputLengthMismatches > 0 {
 			t.Errorf("c=%d: %d outputs not the record's length", s.Concurrency, s.Tokens.OutputLengthMismatches)
 		}
+	}
+}
+
+// A dataset that cannot be read is bad input: the check stops the run
+// before any step with a TargetError (exit 2), naming the file.
+func TestDatasetMissing(t *testing.T) {
+	srv := sim(t, "m", 4)
+	plan := testPlan(t, []v1alpha1.Target{{Name: "m", URL: srv.URL, Model: "m", GPUs: 1}}, 1, 2)
+	missing := filepath.Join(t.TempDir(), "nope.jsonl")
+	plan.Spec.Scenarios = []v1alpha1.Scenario{{Name: "D", Dataset: &v1alpha1.Dataset{Path: missing}}}
+	err := New(plan).Check(context.Background())
+	var te *TargetError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("a missing dataset: %v, want a TargetError naming %s", err, missing)
 	}
 }

@@ -250,7 +250,8 @@ func (r *Runner) checkTarget(ctx context.Context, t v1alpha1.Target) error {
 		// Refused lengths are bad input (exit 2); a server failing
 		// is a failure of the run.
 		var ce *client.CheckError
-		if errors.As(err, &ce) && !ce.Transient {
+		var de *DatasetError
+		if errors.As(err, &ce) && !ce.Transient || errors.As(err, &de) {
 			return &TargetError{Target: t.Name, Err: err}
 		}
 		return fmt.Errorf("target %s: %w", t.Name, err)

@@ -83,6 +83,7 @@ func replicaSims(t *testing.T, n, maxNumSeqs int) (port string, addrs []string, 
 // one of them, the same one every step; the steps say which, and the
 // breaking point is one replica's (max-num-seqs 4: 5 users queue).
 func TestReplicasPinned(t *testing.T) {
+	t.Parallel() // its own servers; verdicts by the queue, which load does not move
 	port, addrs, served := replicaSims(t, 3, 4)
 	const host = "m-predictor.private-ai.svc.cluster.local"
 	plan := testPlan(t, []v1alpha1.Target{{Name: "m", URL: "http://" + host + ":" + port, Model: "m", GPUs: 1}}, 1, 8)
@@ -170,6 +171,7 @@ func foreignClient(url string) (stop func()) {
 // third request on a server of 2 sequences: a queue) disturbs it: it is
 // measured again, and the answer resting on it is not clear.
 func TestForeignTraffic(t *testing.T) {
+	t.Parallel() // its own servers; verdicts by the queue, which load does not move
 	srv := sim(t, "m", 2)
 	targets := []v1alpha1.Target{{Name: "m", URL: srv.URL, Model: "m", GPUs: 1}}
 	stop := foreignClient(srv.URL)
@@ -178,6 +180,7 @@ func TestForeignTraffic(t *testing.T) {
 
 	plan := testPlan(t, targets, 1, 2)
 	plan.Spec.Concurrency, plan.Spec.StartConcurrency, plan.Spec.MaxConcurrency = []int{2}, nil, nil
+	plan.Spec.Bisect = v1alpha1.Ptr(false)
 	err := New(plan).Check(context.Background())
 	var inUse *InUseError
 	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "someone else") || !strings.Contains(err.Error(), "--allow-busy") {
@@ -242,6 +245,7 @@ func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // A server restart in the middle of a step: the step records it, is set
 // aside, and its concurrency is measured again once the server serves.
 func TestRestartMidStep(t *testing.T) {
+	t.Parallel() // its own servers; verdicts by the queue, which load does not move
 	newSim := func() (*vllmsim.Server, http.Handler) {
 		cfg := vllmsim.DefaultConfig()
 		cfg.Model, cfg.MaxNumSeqs = "m", 8

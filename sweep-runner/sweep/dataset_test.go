@@ -23,6 +23,7 @@ import (
 // reported and never sent, and the plan's nominal lengths become the
 // means of what was sent.
 func TestDatasetScenario(t *testing.T) {
+	t.Parallel()
 	cfg := vllmsim.DefaultConfig()
 	cfg.Model, cfg.MaxNumSeqs, cfg.MaxModelLen = "m", 16, 1024
 	srv := simWith(t, cfg)

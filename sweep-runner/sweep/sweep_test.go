@@ -298,6 +298,7 @@ func TestInterruptAndResume(t *testing.T) {
 
 // TestOfflineReport rebuilds the reports from steps.jsonl alone.
 func TestOfflineReport(t *testing.T) {
+	t.Parallel() // reports rebuilt offline: nothing here depends on timing
 	srv := sim(t, "m1", 2)
 	plan := testPlan(t, []v1alpha1.Target{{Name: "sim", URL: srv.URL, Model: "m1"}}, 1, 4)
 	plan.Spec.StepDuration = v1alpha1.DP(time.Second)

@@ -468,6 +468,8 @@ func abs(x int) int {
 // carrying the server's own message; 5xx, 429 and unreachable servers are
 // Transient.
 func (c *Client) ProbeLengths(ctx context.Context, p *Prompt, words, maxTokens int) error {
+	c.inFlight.Add(1) // ours, while the server holds it (Load)
+	defer c.inFlight.Add(-1)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel() // also aborts the accepted request
 	body := p.AppendBody(nil, 1<<62, words, maxTokens)

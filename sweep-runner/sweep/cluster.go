@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
@@ -20,14 +21,18 @@ import (
 // (analysis.Evidence): the search measures its level again, at most
 // analysis.MaxRemeasures times.
 
-// IdleFor is how long the target must hold no request (running and
-// waiting both 0 in every /metrics sample) before the first step: long
-// enough to see a client that keeps requests going with short pauses
-// between them, short enough to cost nothing when the model is idle.
-const IdleFor = 2 * time.Second
+// IdleFor is how long the target must hold no request but ours (every
+// /metrics sample in it, idleEvery apart) before the first step. Half a
+// second at 50 ms is ten samples: a client that keeps requests going with
+// pauses shorter than that is seen at once, and the check adds at most
+// half a second to a run (the acceptance checks time a run's first step).
+// Someone whose requests are further apart is not seen here; the
+// comparison of every step's samples with our own requests catches them
+// (scrape.Foreign), and such a step that broke is measured again.
+const IdleFor = 500 * time.Millisecond
 
 // idleEvery is the /metrics sample interval of the idle check.
-const idleEvery = 250 * time.Millisecond
+const idleEvery = 50 * time.Millisecond
 
 // InUseError: the target served requests that were not ours before the
 // first step, for longer than the plan's readyTimeout (exit 1).
@@ -44,41 +49,90 @@ func (e *InUseError) Error() string {
 		e.Target, e.Running, e.Waiting, e.Waited.Seconds())
 }
 
-// waitIdle waits, within the plan's readyTimeout (at least one IdleFor),
-// for t to hold no request for IdleFor; a target without /metrics, or a
-// plan that allows a busy model, is not checked.
-func (r *Runner) waitIdle(ctx context.Context, t v1alpha1.Target) error {
+// idleWatch samples a target's /metrics from the start of its checks:
+// requests the server holds beyond the client's own (its calibration and
+// probe requests are counted in client.Client.Load) are someone else's.
+// The checks take seconds of their own, so the idle time they overlap is
+// not waited for again.
+type idleWatch struct {
+	r     *Runner
+	t     v1alpha1.Target
+	stop  context.CancelFunc
+	done  chan struct{}
+	start time.Time
+	// mu guards what the sampler saw: the last sample with foreign
+	// requests (zero: none yet), its gauges, and whether /metrics ever
+	// answered.
+	mu               sync.Mutex
+	lastBusy         time.Time
+	running, waiting float64
+	answered, failed bool
+}
+
+// watchIdle starts sampling t's /metrics (nil when there is nothing to
+// check: no /metrics, or a plan that allows a busy model).
+func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 	if t.MetricsURL == "" || r.Plan.Spec.AllowBusy {
 		return nil
 	}
 	scr := scrape.NewPinned(t.MetricsURL, t.Model, r.APIKey, r.metricsPin(t))
-	start := time.Now()
-	limit := max(r.Plan.Spec.ReadyTimeout.Duration, IdleFor)
-	var idleSince time.Time
-	var last scrape.Sample
-	logged := false
-	for {
-		s, err := scr.Once(ctx)
-		switch {
-		case err != nil || !s.OK:
-			// /metrics unreadable: nothing to judge by (the steps say so).
-			return nil
-		case s.Running == 0 && s.Waiting == 0:
-			if idleSince.IsZero() {
-				idleSince = s.T
+	c := r.client(t)
+	wctx, stop := context.WithCancel(ctx)
+	w := &idleWatch{r: r, t: t, stop: stop, done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(w.done)
+		for {
+			s, err := scr.Once(wctx)
+			ours, _ := c.Load()
+			w.mu.Lock()
+			switch {
+			case err != nil || !s.OK:
+				w.failed = !w.answered
+			case s.Running+s.Waiting > float64(ours):
+				w.answered, w.failed = true, false
+				w.lastBusy, w.running, w.waiting = s.T, s.Running, s.Waiting
+			default:
+				w.answered, w.failed = true, false
 			}
-			if s.T.Sub(idleSince) >= IdleFor {
-				return nil
-			}
-		default:
-			idleSince, last = time.Time{}, s
-			if !logged {
-				r.logf("target %s is in use by someone else (%.0f running, %.0f waiting); waiting up to %s for it to be idle", t.Name, s.Running, s.Waiting, limit)
-				logged = true
+			w.mu.Unlock()
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(idleEvery):
 			}
 		}
-		if time.Since(start) > limit && idleSince.IsZero() {
-			return &InUseError{Target: t.Name, Running: last.Running, Waiting: last.Waiting, Waited: time.Since(start)}
+	}()
+	return w
+}
+
+// wait returns once the target has held no foreign request for IdleFor
+// (counted from the start of the watch), or an InUseError when it still
+// does after the plan's readyTimeout (at least IdleFor); a target whose
+// /metrics never answered is not judged (its steps say so).
+func (w *idleWatch) wait(ctx context.Context) error {
+	defer func() { w.stop(); <-w.done }()
+	limit := max(w.r.Plan.Spec.ReadyTimeout.Duration, IdleFor)
+	logged := false
+	for {
+		w.mu.Lock()
+		quiet := w.start
+		if w.lastBusy.After(quiet) {
+			quiet = w.lastBusy
+		}
+		failed, running, waiting := w.failed, w.running, w.waiting
+		w.mu.Unlock()
+		now := time.Now()
+		switch {
+		case failed:
+			return nil
+		case now.Sub(quiet) >= IdleFor:
+			return nil
+		case now.Sub(w.start) > limit:
+			return &InUseError{Target: w.t.Name, Running: running, Waiting: waiting, Waited: now.Sub(w.start)}
+		}
+		if !logged && quiet != w.start {
+			w.r.logf("target %s is in use by someone else (%.0f running, %.0f waiting); waiting up to %s for it to be idle", w.t.Name, running, waiting, limit)
+			logged = true
 		}
 		select {
 		case <-ctx.Done():

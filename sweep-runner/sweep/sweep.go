@@ -224,10 +224,19 @@ func (r *Runner) client(t v1alpha1.Target) *client.Client {
 // from zero. Any other answer (wrong model, not an OpenAI server) fails at once.
 func (r *Runner) Check(ctx context.Context) error {
 	for _, t := range r.Plan.Spec.Targets {
-		if err := r.checkTarget(ctx, t); err != nil {
-			return err
+		// The replica the steps will measure is the one checked.
+		r.replicasOf(ctx, t)
+		idle := r.watchIdle(ctx, t)
+		err := r.checkTarget(ctx, t)
+		if idle != nil {
+			if err != nil {
+				idle.stop()
+				<-idle.done
+				return err
+			}
+			err = idle.wait(ctx)
 		}
-		if err := r.waitIdle(ctx, t); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -235,8 +244,6 @@ func (r *Runner) Check(ctx context.Context) error {
 }
 
 func (r *Runner) checkTarget(ctx context.Context, t v1alpha1.Target) error {
-	// The replica the steps will measure is the one checked.
-	r.replicasOf(ctx, t)
 	if err := r.whileNotReady(ctx, t, func() error { return r.client(t).CheckModel(ctx, t.Model) }); err != nil {
 		return &TargetError{Target: t.Name, Err: err}
 	}

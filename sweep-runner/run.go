@@ -264,6 +264,19 @@ func samePlan(asRun, plan *v1alpha1.SweepPlan, f *runFlags, shards bool) bool {
 		p.Spec.Shards = v1alpha1.Ptr(f.shard.n)
 	}
 	p.ApplyOutputs(f.outputs)
+	// A dataset scenario's lengths are the means its run measured from the
+	// file (sweep.prepareDataset), not in the plan as given.
+	for i := range p.Spec.Scenarios {
+		sc := &p.Spec.Scenarios[i]
+		if sc.Dataset != nil && i < len(asRun.Spec.Scenarios) && asRun.Spec.Scenarios[i].Name == sc.Name {
+			if sc.InputTokens == 0 {
+				sc.InputTokens = asRun.Spec.Scenarios[i].InputTokens
+			}
+			if sc.OutputTokens == 0 {
+				sc.OutputTokens = asRun.Spec.Scenarios[i].OutputTokens
+			}
+		}
+	}
 	a, err1 := json.Marshal(asRun)
 	b, err2 := json.Marshal(p)
 	return err1 == nil && err2 == nil && bytes.Equal(a, b)

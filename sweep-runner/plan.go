@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -158,7 +159,17 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprint(stdout, report.PeakTable(d, lines))
+	printClusterNotes(stdout, &sum)
 	return nil
+}
+
+// printClusterNotes says what the cluster did to the sweep the plan comes
+// from: the replicas it measured (the plan is per replica), the steps it
+// disturbed, an autoscaling model.
+func printClusterNotes(stdout io.Writer, sum *results.Summary) {
+	if notes := report.ClusterNotes(sum); len(notes) > 0 {
+		fmt.Fprintf(stdout, "\nWhat the cluster did to the sweep this plan comes from:\n\n%s\n", strings.Join(notes, "\n"))
+	}
 }
 
 // printPlan is the plan for users alone, as it was before peaks.
@@ -173,6 +184,7 @@ func printPlan(stdout io.Writer, sum *results.Summary, users int, prices map[str
 		return nil
 	}
 	fmt.Fprint(stdout, report.PlanTable(users, lines))
+	printClusterNotes(stdout, sum)
 	return nil
 }
 

@@ -34,6 +34,12 @@ const IdleFor = 500 * time.Millisecond
 // idleEvery is the /metrics sample interval of the idle check.
 const idleEvery = 50 * time.Millisecond
 
+// LingerFor is how long a request of ours cut short by the checks (the
+// probe, aborted once answered; a request a proxy or the network dropped)
+// may still be held by the server: the idle check waits at least that
+// long, plus IdleFor, before it calls the model busy.
+const LingerFor = 10 * time.Second
+
 // InUseError: the target served requests that were not ours before the
 // first step, for longer than the plan's readyTimeout (exit 1).
 type InUseError struct {
@@ -107,11 +113,11 @@ func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 
 // wait returns once the target has held no foreign request for IdleFor
 // (counted from the start of the watch), or an InUseError when it still
-// does after the plan's readyTimeout (at least IdleFor); a target whose
-// /metrics never answered is not judged (its steps say so).
+// does after the plan's readyTimeout (at least IdleFor + LingerFor); a
+// target whose /metrics never answered is not judged (its steps say so).
 func (w *idleWatch) wait(ctx context.Context) error {
 	defer func() { w.stop(); <-w.done }()
-	limit := max(w.r.Plan.Spec.ReadyTimeout.Duration, IdleFor)
+	limit := max(w.r.Plan.Spec.ReadyTimeout.Duration, IdleFor+LingerFor)
 	logged := false
 	for {
 		w.mu.Lock()

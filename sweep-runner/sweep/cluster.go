@@ -21,15 +21,16 @@ import (
 // (analysis.Evidence): the search measures its level again, at most
 // analysis.MaxRemeasures times.
 
-// IdleFor is how long the target must hold no request but ours (every
-// /metrics sample in it, idleEvery apart) before the first step. Half a
-// second at 50 ms is ten samples: a client that keeps requests going with
-// pauses shorter than that is seen at once, and the check adds at most
-// half a second to a run (the acceptance checks time a run's first step).
-// Someone whose requests are further apart is not seen here; the
-// comparison of every step's samples with our own requests catches them
+// IdleFor is how long no request of someone else's may have started
+// (the requests the server holds beyond ours rising between two /metrics
+// samples) before the first step, the server holding none of theirs at the
+// end. A client that keeps sending, even with pauses, starts requests more
+// often than that and is seen; requests that are only finishing (a proxy's
+// leftovers of our own checks) do not hold the sweep up longer than they
+// run. Someone whose requests are further apart is caught by the
+// comparison of every step's samples with our own requests
 // (scrape.Foreign), and such a step that broke is measured again.
-const IdleFor = 500 * time.Millisecond
+const IdleFor = time.Second
 
 // idleEvery is the /metrics sample interval of the idle check.
 const idleEvery = 50 * time.Millisecond
@@ -66,11 +67,13 @@ type idleWatch struct {
 	stop  context.CancelFunc
 	done  chan struct{}
 	start time.Time
-	// mu guards what the sampler saw: the last sample with foreign
-	// requests (zero: none yet), its gauges, and whether /metrics ever
+	// mu guards what the sampler saw: when foreign requests last rose
+	// (from the start: a first sample's are taken as new), whether the
+	// last sample held any, its gauges, and whether /metrics ever
 	// answered.
 	mu               sync.Mutex
-	lastBusy         time.Time
+	lastRise         time.Time
+	extra            float64
 	running, waiting float64
 	answered, failed bool
 }
@@ -85,19 +88,21 @@ func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 	c := r.client(t)
 	wctx, stop := context.WithCancel(ctx)
 	w := &idleWatch{r: r, t: t, stop: stop, done: make(chan struct{}), start: time.Now()}
+	w.lastRise = w.start
 	go func() {
 		defer close(w.done)
 		for {
 			s, err := scr.Once(wctx)
 			ours, _ := c.Load()
 			w.mu.Lock()
-			switch {
-			case err != nil || !s.OK:
+			if err != nil || !s.OK {
 				w.failed = !w.answered
-			case s.Running+s.Waiting > float64(ours):
-				w.answered, w.failed = true, false
-				w.lastBusy, w.running, w.waiting = s.T, s.Running, s.Waiting
-			default:
+			} else {
+				extra := max(0, s.Running+s.Waiting-float64(ours))
+				if extra > w.extra {
+					w.lastRise = s.T
+				}
+				w.extra, w.running, w.waiting = extra, s.Running, s.Waiting
 				w.answered, w.failed = true, false
 			}
 			w.mu.Unlock()
@@ -111,32 +116,30 @@ func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 	return w
 }
 
-// wait returns once the target has held no foreign request for IdleFor
-// (counted from the start of the watch), or an InUseError when it still
-// does after the plan's readyTimeout (at least IdleFor + LingerFor); a
-// target whose /metrics never answered is not judged (its steps say so).
+// wait returns once no foreign request has started for IdleFor (counted
+// from the start of the watch) and the server holds none, or an
+// InUseError when that has not happened after the plan's readyTimeout (at
+// least IdleFor + LingerFor); a target whose /metrics never answered is
+// not judged (its steps say so).
 func (w *idleWatch) wait(ctx context.Context) error {
 	defer func() { w.stop(); <-w.done }()
 	limit := max(w.r.Plan.Spec.ReadyTimeout.Duration, IdleFor+LingerFor)
 	logged := false
 	for {
 		w.mu.Lock()
-		quiet := w.start
-		if w.lastBusy.After(quiet) {
-			quiet = w.lastBusy
-		}
+		rise, extra, answered := w.lastRise, w.extra, w.answered
 		failed, running, waiting := w.failed, w.running, w.waiting
 		w.mu.Unlock()
 		now := time.Now()
 		switch {
 		case failed:
 			return nil
-		case now.Sub(quiet) >= IdleFor:
+		case answered && extra == 0 && now.Sub(rise) >= IdleFor:
 			return nil
 		case now.Sub(w.start) > limit:
 			return &InUseError{Target: w.t.Name, Running: running, Waiting: waiting, Waited: now.Sub(w.start)}
 		}
-		if !logged && quiet != w.start {
+		if !logged && rise != w.start {
 			w.r.logf("target %s is in use by someone else (%.0f running, %.0f waiting); waiting up to %s for it to be idle", w.t.Name, running, waiting, limit)
 			logged = true
 		}

@@ -76,7 +76,7 @@ type Config struct {
 	// words scaled from the calibrated prompt.
 	Lengths *v1alpha1.Scenario `json:",omitempty"`
 	// Records, when set, replace the synthetic prompts: request n replays
-	// the record Pick(n) chooses (seeded: two runs send the same
+	// the record pick(n) chooses (seeded: two runs send the same
 	// sequence), asking for its output tokens (a dataset).
 	Records []Record `json:",omitempty"`
 	// Desync asks each user's first request for a random share (uniform,

@@ -59,7 +59,7 @@ func (o *outcome) settle(now time.Time, stallAfter time.Duration, promptTokens i
 func (cfg *Config) lengths(n uint64, first bool) (out, words int) {
 	out, words = cfg.OutputTokens, cfg.Prompt.Words
 	if len(cfg.Records) > 0 {
-		out = cfg.Records[Pick(n, len(cfg.Records))].Out
+		out = cfg.Records[pick(n, len(cfg.Records))].Out
 	} else if l := cfg.Lengths; l != nil {
 		var in int
 		in, out = l.Draw(n)
@@ -80,9 +80,9 @@ type Record struct {
 	Out      int
 }
 
-// Pick is the record request n replays: uniform over n records, seeded by
+// pick is the record request n replays: uniform over n records, seeded by
 // the request number.
-func Pick(n uint64, records int) int {
+func pick(n uint64, records int) int {
 	return min(records-1, int((unit(n^0xd6e8feb86659fd93)+1)/2*float64(records)))
 }
 
@@ -90,7 +90,7 @@ func Pick(n uint64, records int) int {
 // or its record's prompt, for out output tokens.
 func (cfg *Config) body(n uint64, words, out int) []byte {
 	if len(cfg.Records) > 0 {
-		r := &cfg.Records[Pick(n, len(cfg.Records))]
+		r := &cfg.Records[pick(n, len(cfg.Records))]
 		return cfg.Prompt.AppendRecorded(make([]byte, 0, 256+len(r.Prompt)), n, r.Prompt, r.Messages, out)
 	}
 	return cfg.Prompt.AppendBody(make([]byte, 0, 256+8*words), n, words, out)

@@ -13,12 +13,10 @@ type Replicas struct {
 	// Seen: the addresses the target's host resolved to (one per replica
 	// of a headless Service); empty when the host is an IP address.
 	Seen []string `json:"seen,omitempty"`
-	// Measured: the address(es) the load and the /metrics reads went to;
-	// one (pinned) unless the plan spreads the load over every replica.
+	// Measured: the address the load and the /metrics reads went to.
 	Measured []string `json:"measured,omitempty"`
-	// Mode: "pinned" (one replica sized), "spread" (the users spread
-	// evenly over Measured), or "service" (one address that may hide
-	// several replicas, e.g. a Service's virtual IP).
+	// Mode: "pinned" (one replica sized) or "service" (one address that
+	// may hide several replicas, e.g. a Service's virtual IP).
 	Mode string `json:"mode"`
 	// Hidden: several servers were seen behind one address (distinct
 	// process start times in /metrics): its gauges mix replicas.
@@ -28,7 +26,6 @@ type Replicas struct {
 // Replica modes.
 const (
 	ReplicasPinned  = "pinned"
-	ReplicasSpread  = "spread"
 	ReplicasService = "service"
 )
 

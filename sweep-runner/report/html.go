@@ -96,22 +96,25 @@ type gradeCell struct {
 type htmlStep struct {
 	Concurrency           int
 	Phase, Held, Requests string
+	// Arrivals: the cells under the result's ArrivalHeads (steps.go).
+	Arrivals []string
 	// Grades: a cell per KPI the run's SLA grades (kpi.Graded).
-	Grades                       []gradeCell
-	TTFTp50, TPOTp95, ITLp95     string
-	TokS, TokSGPU, Goodput       string
-	Queue, Power, TokPerJoule    string
-	Verdict, VerdictClass, Error string
-	// Users: the concurrency, with the requests in flight of users who
-	// think; Workload: TTFT by turn and prefix cache hits (population.go).
-	Users, Workload string
+	Grades                    []gradeCell
+	TTFTp50, TPOTp95, ITLp95  string
+	TokS, TokSGPU, Goodput    string
+	Queue, Power, TokPerJoule string
+	Verdict, VerdictClass     string
+	// Load: the users or the offered rate (LoadCell); Notes: what the row
+	// cannot hold (stepNotes), under the verdict.
+	Load  string
+	Notes []string
 }
 
+// htmlResult is a result's steps table, whatever their arrivals (steps.go).
 type htmlResult struct {
-	Title string
-	// Note says what a user is when users are people (population.go).
-	Note  string
-	Steps []htmlStep
+	Title, Note, LoadHead string
+	ArrivalHeads          []string
+	Steps                 []htmlStep
 }
 
 type htmlSizing struct {
@@ -137,10 +140,8 @@ type htmlData struct {
 	Scenarios              []htmlScenario
 	Definitions            [][2]string
 	HasPower               bool
-	// Rates and RateResults: the open-loop results' answers and steps
-	// (openloop.go).
-	Rates       []htmlRate
-	RateResults []htmlRateResult
+	// Rates: the open-loop results' answers (openloop.go).
+	Rates       []rateRow
 	LatencyNote string
 	// Peak: the plan for the peak, nil when none was asked for.
 	Peak *peakSection
@@ -224,13 +225,11 @@ func HTML(sum *results.Summary, svgs map[string][]byte, opts Options) ([]byte, e
 		if len(r.Steps) == 0 {
 			continue
 		}
-		if r.OpenLoop != nil {
-			d.RateResults = append(d.RateResults, rateResultHTML(r, sum.SLA))
-			continue
-		}
-		hr := htmlResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens), Note: PopulationNote(r)}
+		hr := htmlResult{Title: stepsTitle(r), Note: resultNote(r), LoadHead: loadHead(r), ArrivalHeads: arrivalHeads(r)}
 		for _, s := range r.Steps {
-			hr.Steps = append(hr.Steps, htmlStepOf(s, sum.SLA))
+			h := htmlStepOf(s, sum.SLA)
+			h.Arrivals = arrivalCells(r, s)
+			hr.Steps = append(hr.Steps, h)
 		}
 		d.Results = append(d.Results, hr)
 	}
@@ -292,7 +291,7 @@ func breakingPoint(r results.Result) string {
 }
 
 func htmlStepOf(s results.Step, sla v1alpha1.SLA) htmlStep {
-	h := htmlStep{Concurrency: s.Concurrency, Phase: StepRole(s), Held: HeldCell(s), Users: UsersCell(s), Workload: WorkloadNote(s),
+	h := htmlStep{Concurrency: s.Concurrency, Phase: StepRole(s), Held: HeldCell(s), Load: LoadCell(s), Notes: stepNotes(s),
 		Requests: fmt.Sprintf("%d/%d/%d", s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete),
 		TTFTp50:  msv(s.Latency.TTFT.Percentiles.P50), TPOTp95: msv(s.Latency.TPOT.Percentiles.P95), ITLp95: msv(s.Latency.ITL.Percentiles.P95),
 		TokS: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecond), TokSGPU: fmt.Sprintf("%.0f", s.Throughput.OutputTokensPerSecondPerGPU),
@@ -315,14 +314,6 @@ func htmlStepOf(s results.Step, sla v1alpha1.SLA) htmlStep {
 		h.VerdictClass = "degraded"
 	} else if !s.AtSLA {
 		h.VerdictClass = "warning"
-	}
-	if len(s.Errors) > 0 {
-		kinds := make([]string, 0, len(s.Errors))
-		for k, v := range s.Errors {
-			kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
-		}
-		sort.Strings(kinds)
-		h.Error = "errors: " + strings.Join(kinds, ", ")
 	}
 	return h
 }

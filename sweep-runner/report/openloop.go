@@ -1,14 +1,10 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/charts"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -35,8 +31,21 @@ func hasOpenLoop(sum *results.Summary) bool {
 // others when the run has an open-loop scenario.
 var rateCSVHeader = []string{"arrival", "offered_rate_per_s", "achieved_rate_per_s", "peak_in_flight", "send_delay_p95_s", "max_in_flight", "client_bound_requests", "client_bound_s"}
 
-// rateCSV is a step's open-loop columns (empty for a closed-loop step).
-func rateCSV(s results.Step) []string {
+// rateCSVHead are rateCSVHeader when the run has an open-loop scenario
+// (open), else none: a run without one keeps its columns.
+func rateCSVHead(open bool) []string {
+	if !open {
+		return nil
+	}
+	return rateCSVHeader
+}
+
+// rateCSV is a step's open-loop columns when the run has them (open):
+// empty for a closed-loop step.
+func rateCSV(open bool, s results.Step) []string {
+	if !open {
+		return nil
+	}
 	out := make([]string, len(rateCSVHeader))
 	o := s.OpenLoop
 	if o == nil {
@@ -49,45 +58,6 @@ func rateCSV(s results.Step) []string {
 		out[6], out[7] = strconv.Itoa(b.Requests), f(b.Seconds)
 	}
 	return out
-}
-
-// withRateCSV appends the open-loop columns to summary.csv (CSV's output,
-// one row per step in the summary's order) when the run has an open-loop
-// scenario; a run without one keeps its columns.
-func withRateCSV(sum *results.Summary, table []byte) []byte {
-	if !hasOpenLoop(sum) {
-		return table
-	}
-	rows, err := csv.NewReader(bytes.NewReader(table)).ReadAll()
-	if err != nil || len(rows) == 0 {
-		return table
-	}
-	var steps []results.Step
-	for _, r := range sum.Results {
-		steps = append(steps, r.Steps...)
-	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	for i, row := range rows {
-		switch {
-		case i == 0:
-			row = append(row, rateCSVHeader...)
-		case i-1 < len(steps):
-			row = append(row, rateCSV(steps[i-1])...)
-		}
-		w.Write(row)
-	}
-	w.Flush()
-	return buf.Bytes()
-}
-
-// RateCell is an open-loop step's load as the step tables print it.
-func RateCell(s results.Step) string {
-	o := s.OpenLoop
-	if o == nil {
-		return strconv.Itoa(s.Concurrency)
-	}
-	return fmt.Sprintf("%s req/s (%.3g achieved), %.1f in flight", rate(o.OfferedRate), o.AchievedRate, s.ConcurrencyAchieved)
 }
 
 func rate(r float64) string { return strconv.FormatFloat(r, 'g', 4, 64) }
@@ -226,70 +196,6 @@ func resolutionOf(sum *results.Summary) float64 {
 		}
 	}
 	return 0.05
-}
-
-// rateStepsMarkdown is an open-loop result's steps table for report.md:
-// the closed loop's columns, the first one the offered rate.
-func rateStepsMarkdown(b *strings.Builder, r results.Result, sla v1alpha1.SLA) {
-	fmt.Fprintf(b, "\n### %s · scenario %s (%d in / %d out tokens, open loop)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
-	b.WriteString(OpenLoopNote(r) + "\n\n")
-	b.WriteString("| offered req/s (achieved), in flight | phase | warmup + window | requests ok/err/inc (censored) | send delay p95 | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sla) + " | verdict |\n")
-	b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
-	for _, s := range r.Steps {
-		wait, kv := serverCells(s)
-		delay := "-"
-		if s.OpenLoop != nil {
-			delay = msv(s.OpenLoop.SendDelay.Percentiles.P95)
-		}
-		fmt.Fprintf(b, "| %s | %s | %.1f + %.1f s | %d/%d/%d (%d) | %s | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s |\n",
-			RateCell(s), s.Phase, s.Window.WarmupSeconds, s.Window.DurationSeconds, s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored, delay,
-			msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
-			s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
-			wait, kv, GradesCell(s, sla), StepVerdict(s))
-		var notes []string
-		if len(s.Errors) > 0 {
-			kinds := make([]string, 0, len(s.Errors))
-			for k, v := range s.Errors {
-				kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
-			}
-			sort.Strings(kinds)
-			notes = append(notes, "errors: "+strings.Join(kinds, ", "))
-		}
-		if s.OpenLoop != nil && s.OpenLoop.ClientBound != nil {
-			notes = append(notes, ArrivalNote(s))
-		}
-		for _, n := range notes {
-			fmt.Fprintf(b, "|  | %s |  |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", n)
-		}
-	}
-}
-
-// htmlRate is an open-loop result's row of the HTML report's rate table.
-type htmlRate = rateRow
-
-// htmlRateResult is an open-loop result's steps in the HTML report.
-type htmlRateResult struct {
-	Title, Note string
-	Steps       []htmlRateStep
-}
-
-// htmlRateStep is a step of it: the closed loop's cells, the offered rate
-// first, the arrivals under the verdict.
-type htmlRateStep struct {
-	htmlStep
-	Rate, SendDelay, Arrivals string
-}
-
-func rateResultHTML(r results.Result, sla v1alpha1.SLA) htmlRateResult {
-	hr := htmlRateResult{Title: fmt.Sprintf("%s · scenario %s (%d in / %d out tokens, open loop)", r.Target, r.Scenario, r.InputTokens, r.OutputTokens), Note: OpenLoopNote(r)}
-	for _, s := range r.Steps {
-		h := htmlRateStep{htmlStep: htmlStepOf(s, sla), Rate: RateCell(s), SendDelay: "-", Arrivals: ArrivalNote(s)}
-		if s.OpenLoop != nil {
-			h.SendDelay = msv(s.OpenLoop.SendDelay.Percentiles.P95)
-		}
-		hr.Steps = append(hr.Steps, h)
-	}
-	return hr
 }
 
 // rateAxis puts a chart of open-loop results on the offered rate: its x

@@ -178,8 +178,8 @@ func GradesCell(s results.Step, sla v1alpha1.SLA) string { return strings.Join(g
 func CSV(sum *results.Summary) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	pop := hasPopulation(sum)
-	w.Write(csvHeader(sum.SLA, pop))
+	pop, open := hasPopulation(sum), hasOpenLoop(sum)
+	w.Write(append(csvHeader(sum.SLA, pop), rateCSVHead(open)...))
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, r := range sum.Results {
 		for _, s := range r.Steps {
@@ -206,11 +206,11 @@ func CSV(sum *results.Summary) []byte {
 			}, append(append(grades(s, sum.SLA),
 				strconv.FormatBool(s.AtSLA), strconv.FormatBool(s.Broken), s.Rule,
 				power, tpj,
-			), popCSV(pop, s)...)...))
+			), append(popCSV(pop, s), rateCSV(open, s)...)...)...))
 		}
 	}
 	w.Flush()
-	return withRateCSV(sum, buf.Bytes())
+	return buf.Bytes()
 }
 
 // SizingTable is the answer in one Markdown table: per model and scenario,
@@ -313,38 +313,8 @@ func MarkdownOpts(sum *results.Summary, opts Options, pngs []string) (string, er
 	}
 	b.WriteString("\n## Steps\n")
 	for _, r := range sum.Results {
-		if len(r.Steps) == 0 {
-			continue
-		}
-		if r.OpenLoop != nil {
-			rateStepsMarkdown(&b, r, sum.SLA)
-			continue
-		}
-		fmt.Fprintf(&b, "\n### %s · scenario %s (%d in / %d out tokens)\n\n", r.Target, r.Scenario, r.InputTokens, r.OutputTokens)
-		if note := PopulationNote(r); note != "" {
-			b.WriteString(note + "\n\n")
-		}
-		b.WriteString("| conc. | phase, role | warmup + window | held | requests ok/err/inc (censored) | TTFT p50 | TTFT p95 [95 % CI] | TPOT p95 | ITL p95 | out tok/s | tok/s/GPU | goodput req/s | waiting mean (frac [95 % CI]) | KV max | " + GradesHead(sum.SLA) + " | verdict |\n")
-		b.WriteString("| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |\n")
-		for _, s := range r.Steps {
-			wait, kv := serverCells(s)
-			verdict := StepVerdict(s)
-			fmt.Fprintf(&b, "| %s | %s | %.1f + %.1f s | %s | %d/%d/%d (%d) | %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s |\n",
-				UsersCell(s), StepRole(s), s.Window.WarmupSeconds, s.Window.DurationSeconds, HeldCell(s), s.Requests.Successful, s.Requests.Errored, s.Requests.Incomplete, s.Censored,
-				msv(s.Latency.TTFT.Percentiles.P50), TTFTWithCI(s), msv(s.Latency.TPOT.Percentiles.P95), msv(s.Latency.ITL.Percentiles.P95),
-				s.Throughput.OutputTokensPerSecond, s.Throughput.OutputTokensPerSecondPerGPU, s.Throughput.GoodputRequestsPerSecond,
-				wait, kv, GradesCell(s, sum.SLA), verdict)
-			if len(s.Errors) > 0 {
-				kinds := make([]string, 0, len(s.Errors))
-				for k, v := range s.Errors {
-					kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
-				}
-				sort.Strings(kinds)
-				fmt.Fprintf(&b, "|  | errors: %s |  |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", strings.Join(kinds, ", "))
-			}
-			if note := WorkloadNote(s); note != "" {
-				fmt.Fprintf(&b, "|  | %s |  |  |  |  |  |  |  |  |  |  |  |  |  |  |\n", note)
-			}
+		if len(r.Steps) > 0 {
+			stepsMarkdown(&b, r, sum.SLA)
 		}
 	}
 	b.WriteString("\n## Definitions\n\n")

@@ -145,7 +145,7 @@ func (c *Coordinator) attempt(ctx context.Context, t v1alpha1.Target, cfg load.C
 	local.Steer = func(s load.Snapshot) int { ctl.update(0, s); return ctl.phase() }
 	var localErr error
 	wg.Go(func() {
-		if !pauseUntil(sctx, start) {
+		if !load.Pause(sctx, time.Until(start)) {
 			return
 		}
 		results[0], localErr = load.Run(sctx, local)
@@ -184,18 +184,6 @@ func (c *Coordinator) attempt(ctx context.Context, t v1alpha1.Target, cfg load.C
 	}
 	ctl.finish(res)
 	return res, nil
-}
-
-// pauseUntil waits until t or the end of ctx (false).
-func pauseUntil(ctx context.Context, t time.Time) bool {
-	tm := time.NewTimer(time.Until(t))
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // tell sends a worker a phase change, retried while the worker does not
@@ -343,7 +331,7 @@ func (c *control) set(ph int) {
 func (c *control) run(ctx context.Context) {
 	cfg := *c.cfg
 	tick := min(20*time.Millisecond, max(cfg.Duration/50, time.Millisecond))
-	if !pauseUntil(ctx, c.start) {
+	if !load.Pause(ctx, time.Until(c.start)) {
 		return
 	}
 	if cfg.CheckEvery <= 0 {

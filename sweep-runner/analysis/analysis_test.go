@@ -269,7 +269,7 @@ func TestAimedSearch(t *testing.T) {
 		{"aim beyond", 500, func(c int) bool { return false }, []int{1, 32}, 0},
 		// Too high: just below the broken aim while the aimed steps
 		// last (maxAimed), then bisection.
-		{"aim high", 20, func(c int) bool { return c >= 5 }, []int{1, 20, 19, 18, 9, 5, 3, 4, 5}, 5},
+		{"aim high", 20, func(c int) bool { return c >= 5 }, []int{1, 20, 19, 18, 17, 9, 5, 3, 4, 5}, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			order, v := simulateAim(Search{Grid: grid, Bisect: true, Aim: tc.aim}, tc.broken, 0)
@@ -314,9 +314,11 @@ func TestAimedSearch(t *testing.T) {
 	}
 }
 
-// TestSLAAimAlternates: an aimed step inside the SLA bracket is followed
-// by a bisection, so a bent KPI cannot make the search creep.
-func TestSLAAimAlternates(t *testing.T) {
+// TestSLAAimNeighbour: an aimed step of the SLA search is followed by its
+// neighbour toward the bracket's other end (the one above when it held the
+// SLA, the one below when it did not), then by a new aim from the narrower
+// bracket; an aimed step of the breaking-point search is not.
+func TestSLAAimNeighbour(t *testing.T) {
 	sla := v1alpha1.SLA{}
 	sla.Default()
 	grid := v1alpha1.Doubling(1, 32)
@@ -325,18 +327,35 @@ func TestSLAAimAlternates(t *testing.T) {
 	}
 	done := []Probe{
 		{Concurrency: 1, AtSLA: true, KPIs: kpi(0.1)},
-		{Concurrency: 12, Phase: results.PhaseAim, Clear: true, Certified: true, KPIs: kpi(1.6)},
 		{Concurrency: 13, Broken: true, Clear: true, Certified: true, KPIs: kpi(4)},
+		{Concurrency: 12, Phase: results.PhaseAim, Clear: true, Certified: true, KPIs: kpi(1.6)},
 	}
 	q := Search{Grid: grid, Bisect: true, SLA: sla}
 	d, ok := Next(q, done)
-	// TTFT 0.1 s at 1, 1.6 s at 12: 0.8 s crosses at 6.1.
+	// TTFT 0.1 s at 1, 1.6 s at 12: 0.8 s crosses at 6.1. The aimed 12
+	// was the breaking-point search's (the bracket's lower end).
 	if !ok || d.Concurrency != 6 || d.Phase != results.PhaseAim {
 		t.Fatalf("first SLA step %+v %v, want 6 aimed", d, ok)
 	}
 	done = append(done, Probe{Concurrency: 6, Phase: results.PhaseAim, AtSLA: true, KPIs: kpi(0.2)})
-	if d, ok := Next(q, done); !ok || d.Concurrency != 9 || d.Phase != results.PhaseBisect {
-		t.Fatalf("after an aimed step: %+v %v, want 9 bisected", d, ok)
+	if d, ok := Next(q, done); !ok || d.Concurrency != 7 || d.Phase != results.PhaseBisect {
+		t.Fatalf("after an aimed step that held: %+v %v, want its neighbour 7", d, ok)
+	}
+	done = append(done, Probe{Concurrency: 7, Phase: results.PhaseBisect, AtSLA: true, KPIs: kpi(0.25)})
+	// 0.25 s at 7, 1.6 s at 12: 0.8 s crosses at 9.0.
+	if d, ok := Next(q, done); !ok || d.Concurrency != 9 || d.Phase != results.PhaseAim {
+		t.Fatalf("after the neighbour: %+v %v, want 9 aimed", d, ok)
+	}
+	done = append(done, Probe{Concurrency: 9, Phase: results.PhaseAim, KPIs: kpi(0.9)})
+	if d, ok := Next(q, done); !ok || d.Concurrency != 8 || d.Phase != results.PhaseBisect {
+		t.Fatalf("after an aimed step that lost the SLA: %+v %v, want its neighbour 8", d, ok)
+	}
+	done = append(done, Probe{Concurrency: 8, Phase: results.PhaseBisect, AtSLA: true, KPIs: kpi(0.5)})
+	if d, ok := Next(q, done); ok {
+		t.Fatalf("the SLA bracket (8, 9) is adjacent, yet next %+v", d)
+	}
+	if v := Decide(done); v.MaxAtSLA != 8 || v.Breaking == nil || v.Breaking.Concurrency != 13 {
+		t.Fatalf("verdict %+v, want 8 at SLA and breaking at 13", v)
 	}
 }
 
@@ -463,3 +482,34 @@ func TestSummarize(t *testing.T) {
 
 // hasKV: the step recorded a KV cache value (it must not without /metrics).
 func hasKV(k results.KPIs) bool { _, ok := k["kv_cache_max_percent"]; return ok }
+
+// TestCertifyIfUnclear: the steps of the breaking-point search go on as
+// certifying ones when their verdict is not plain by the end of their
+// exploring window, but for the baseline, which closes with its point
+// verdict; a plain verdict closes any.
+func TestCertifyIfUnclear(t *testing.T) {
+	q := Search{Grid: v1alpha1.Doubling(1, 32), Bisect: true, Aim: 12}
+	d, _ := Next(q, nil)
+	if d.Concurrency != 1 || d.CertifyIfUnclear || d.CertifyNow(false, false) {
+		t.Fatalf("baseline %+v: certified when unclear", d)
+	}
+	done := []Probe{{Concurrency: 1, Phase: results.PhaseGrid}}
+	d, _ = Next(q, done)
+	if d.Concurrency != 12 || d.Phase != results.PhaseAim || !d.CertifyNow(false, false) || !d.CertifyNow(false, true) || d.CertifyNow(true, true) || d.CertifyNow(true, false) {
+		t.Fatalf("aimed step %+v: certified only when unclear", d)
+	}
+	done = append(done, Probe{Concurrency: 12, Phase: results.PhaseAim, Broken: true})
+	d, _ = Next(q, done)
+	if d.Concurrency != 11 || !d.CertifyIfUnclear || !d.CertifyNow(true, false) {
+		t.Fatalf("step below a broken aim %+v: certified when unclear, and when it holds (an end)", d)
+	}
+	q.Aim = 0
+	d, _ = Next(q, []Probe{{Concurrency: 1, Phase: results.PhaseGrid}})
+	if d.Concurrency != 2 || d.Phase != results.PhaseGrid || !d.CertifyNow(false, false) || d.CertifyNow(true, false) {
+		t.Fatalf("doubling step %+v: certified when unclear", d)
+	}
+	d, _ = Next(q, []Probe{{Concurrency: 1, Phase: results.PhaseGrid}, {Concurrency: 2, Phase: results.PhaseGrid}, {Concurrency: 4, Phase: results.PhaseGrid}, {Concurrency: 8, Phase: results.PhaseGrid, Broken: true}})
+	if d.Concurrency != 6 || d.Phase != results.PhaseBisect || !d.CertifyNow(false, true) {
+		t.Fatalf("bisecting step %+v: certified when unclear", d)
+	}
+}

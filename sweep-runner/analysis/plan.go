@@ -51,6 +51,21 @@ type Decision struct {
 	// bracket the answer rests on is certified on the spot: its window stays
 	// open for a clear verdict instead of a second step later.
 	CertifyIfBroken, CertifyIfNot bool
+	// CertifyIfUnclear: a step of the breaking-point search (but the
+	// baseline) whose verdict is still not plain at the end of its
+	// exploring window is certified on the spot. A verdict that is not plain lies
+	// near its threshold, where the breaking point is, and a point estimate
+	// there is a coin toss: followed, it walks the search into steps that a
+	// certified step later overrules (INT4 C in time-to-answer).
+	CertifyIfUnclear bool
+}
+
+// CertifyNow reports whether an exploring step whose window ends with this
+// verdict (plain or not, broken or not) goes on as a certifying one: it is
+// an end of the bracket, or its verdict is too near a threshold to place
+// the search.
+func (d Decision) CertifyNow(plain, broken bool) bool {
+	return broken && d.CertifyIfBroken || !broken && d.CertifyIfNot || !plain && d.CertifyIfUnclear
 }
 
 // level is the verdict the search holds for one concurrency: that of the
@@ -146,7 +161,12 @@ func slaBracket(lv map[int]level) (loS, hiS int) {
 
 // maxAimed bounds the steps placed by the prediction: past it the search
 // bisects, so a bad predictor costs a few steps, never a linear walk.
-const maxAimed = 3
+// Four, not three: a knee whose exploring steps say "held" wrongly (INT4 C
+// in time-to-answer: 12 and 13 plain, 14 broken, then 13 and 12 certified
+// broken) needs a fourth aimed step just below to end the search; with
+// three it bisected from the baseline (6, 9, 10, 11), about 4 modelled
+// minutes more, in 2 of 9 runs.
+const maxAimed = 4
 
 // Search is what Next searches: the grid, whether it is explicit, whether
 // to bisect, the predicted breaking point (0: none; Predict) and the SLA
@@ -175,13 +195,15 @@ type Search struct {
 //     else the midpoint.
 //   - These steps explore: they only place the bracket, and stop as soon
 //     as their verdict is plain. A step whose verdict makes it an end of an
-//     adjacent bracket is certified instead (see Decision).
+//     adjacent bracket, or one (but the baseline) whose verdict is not
+//     plain, is certified instead (see Decision).
 //   - When the bracket's ends are adjacent, each end that is not clear is
 //     certified once (PhaseCertify); a certified verdict that contradicts
 //     an exploring one moves the bracket and the search goes on.
 //   - Then max users at SLA is searched the same way, by the steps'
 //     grades: aimed where the KPIs that lost the SLA cross their acceptable
-//     thresholds, interpolated between the bracket's ends (SLAAim), else
+//     thresholds, interpolated between the bracket's ends (SLAAim), each
+//     aimed step followed by its neighbour toward the other end, else
 //     bisected.
 //
 // An explicit grid, or a sweep without bisection, runs the grid as given
@@ -280,10 +302,25 @@ func Next(q Search, done []Probe) (Decision, bool) {
 	}
 	if loS, hiS := slaBracket(lv); hiS > 0 && hiS-loS > 1 {
 		// Regula falsi creeps from one end when the KPI bends (TTFT near
-		// the knee): an aimed step is followed by a bisection, and aimed
-		// steps are bounded.
-		lastAimed := len(done) > 0 && done[len(done)-1].Phase == results.PhaseAim
-		if c := SLAAim(lv[loS].kpis, lv[hiS].kpis, loS, hiS, q.SLA); c > loS && c < hiS && aimed < 2*maxAimed && !lastAimed {
+		// the knee), so an aimed step of this search is followed by its
+		// neighbour toward the bracket's other end: the aim is rounded to
+		// the highest concurrency expected to hold the SLA, so when it
+		// held, the one above decides, and when it did not, the one
+		// below. A true aim is settled in two steps; a wrong one has
+		// narrowed the bracket for the next aim. Aimed steps are bounded,
+		// then the search bisects. This search's steps lie below lo (lo
+		// is at SLA, or the SLA bracket lies below it): an aimed step at
+		// lo or above was the breaking-point search's last.
+		if last := done[len(done)-1]; last.Phase == results.PhaseAim && last.Concurrency < lo {
+			c := last.Concurrency - 1
+			if lv[last.Concurrency].atSLA {
+				c = last.Concurrency + 1
+			}
+			if c > loS && c < hiS {
+				return Decision{Concurrency: c, Phase: results.PhaseBisect, Role: results.RoleExplore}, true
+			}
+		}
+		if c := SLAAim(lv[loS].kpis, lv[hiS].kpis, loS, hiS, q.SLA); c > loS && c < hiS && aimed < 2*maxAimed {
 			return Decision{Concurrency: c, Phase: results.PhaseAim, Role: results.RoleExplore}, true
 		}
 		return Decision{Concurrency: (loS + hiS) / 2, Phase: results.PhaseBisect, Role: results.RoleExplore}, true
@@ -336,9 +373,11 @@ func certifyEnds(lv map[int]level) (Decision, bool) {
 // verdict would make it an end of an adjacent bracket: broken just above
 // an unbroken step (or at the lowest concurrency), unbroken just below a
 // broken one (or at the top) unless that one's certificate came out
-// uncertain (the answer is then uncertain anyway).
+// uncertain (the answer is then uncertain anyway); and, but for the
+// baseline, when its verdict is not plain by the end of its exploring
+// window.
 func explore(lv map[int]level, c int, phase string, lo, hi, top int) Decision {
-	d := Decision{Concurrency: c, Phase: phase, Role: results.RoleExplore}
+	d := Decision{Concurrency: c, Phase: phase, Role: results.RoleExplore, CertifyIfUnclear: len(lv) > 0}
 	d.CertifyIfBroken = c == 1 || (lo > 0 && c == lo+1)
 	d.CertifyIfNot = c == top && hi == 0 || hi > 0 && c == hi-1 && (lv[hi].clear || !lv[hi].certified)
 	if d.CertifyIfBroken && d.CertifyIfNot {

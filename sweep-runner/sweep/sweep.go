@@ -546,8 +546,9 @@ const certifyLifetimes = 3
 // verdict is plain (analysis.Plain; at stepDuration at the latest), a
 // certifying one stays open until it holds stepDuration, minRequests and a
 // verdict that is clear at 95 % (or the plan's budget is spent). An
-// exploring step whose verdict makes it an end of the bracket goes on as a
-// certifying one (d.CertifyIfBroken, d.CertifyIfNot).
+// exploring step whose verdict makes it an end of the bracket, or an aimed
+// or bisecting one whose verdict is not plain by stepDuration, goes on as a
+// certifying one (d.CertifyIfBroken, d.CertifyIfNot, d.CertifyIfUnclear).
 func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, d analysis.Decision, pred *results.Prediction) (*results.Step, error) {
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
@@ -630,8 +631,8 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 		if !pl && p.Elapsed < stepDur {
 			return false
 		}
-		if broken && d.CertifyIfBroken || !broken && d.CertifyIfNot {
-			certifying = true // an end of the bracket: certify it now
+		if d.CertifyNow(pl, broken) {
+			certifying = true
 			return false
 		}
 		plain = pl

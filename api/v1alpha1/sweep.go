@@ -251,8 +251,9 @@ func (s SweepSettings) EffectiveSLA() SLA {
 		return sla
 	}
 	scale := func(d Duration) Duration { return D(time.Duration(float64(d.Duration) * f)) }
-	sla.TTFT = DurationThresholds{Excellent: scale(sla.TTFT.Excellent), Acceptable: scale(sla.TTFT.Acceptable), Degraded: scale(sla.TTFT.Degraded)}
-	sla.ITLP99 = DurationThresholds{Excellent: scale(sla.ITLP99.Excellent), Acceptable: scale(sla.ITLP99.Acceptable), Degraded: scale(sla.ITLP99.Degraded)}
+	for _, x := range sla.slaTimes() {
+		*x.t = DurationThresholds{Excellent: scale(x.t.Excellent), Acceptable: scale(x.t.Acceptable), Degraded: scale(x.t.Degraded)}
+	}
 	sla.ReadingSpeed = FloatThresholds{Excellent: sla.ReadingSpeed.Excellent / f, Acceptable: sla.ReadingSpeed.Acceptable / f, Degraded: sla.ReadingSpeed.Degraded / f}
 	return sla
 }

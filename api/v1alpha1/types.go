@@ -300,6 +300,21 @@ type SLA struct {
 	QueueFraction float64 `json:"queueFraction,omitempty"`
 }
 
+// slaTimes are the SLA's time thresholds with their field paths: each is
+// scaled with the run's time scale (EffectiveSLA) and validated as
+// increasing durations (validate); an optional one may be left unset (not
+// graded). A KPI graded by a time adds its field here and nowhere else in
+// this package.
+func (s *SLA) slaTimes() []slaTime {
+	return []slaTime{{"ttft", &s.TTFT, false}, {"itlP99", &s.ITLP99, true}}
+}
+
+type slaTime struct {
+	path     string
+	t        *DurationThresholds
+	optional bool
+}
+
 // DurationThresholds are lower-is-better time thresholds.
 type DurationThresholds struct {
 	Excellent  Duration `json:"excellent,omitzero"`

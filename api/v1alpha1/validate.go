@@ -284,9 +284,17 @@ func validateScenarios(errs *Errors, f string, sc []Scenario) {
 }
 
 func (s SLA) validate(errs *Errors, f string) {
-	t := s.TTFT
-	if t.Excellent.Duration <= 0 || !(t.Excellent.Duration < t.Acceptable.Duration && t.Acceptable.Duration < t.Degraded.Duration) {
-		errs.Add(f+".ttft", "thresholds out of order: need 0 < excellent < acceptable < degraded, got %s / %s / %s", t.Excellent.Duration, t.Acceptable.Duration, t.Degraded.Duration)
+	for _, x := range s.slaTimes() {
+		t, unset := *x.t, ""
+		if x.optional {
+			if t == (DurationThresholds{}) {
+				continue
+			}
+			unset = " (or leave it unset: not graded)"
+		}
+		if t.Excellent.Duration <= 0 || !(t.Excellent.Duration < t.Acceptable.Duration && t.Acceptable.Duration < t.Degraded.Duration) {
+			errs.Add(f+"."+x.path, "thresholds out of order: need 0 < excellent < acceptable < degraded, got %s / %s / %s%s", t.Excellent.Duration, t.Acceptable.Duration, t.Degraded.Duration, unset)
+		}
 	}
 	r := s.ReadingSpeed
 	if !(r.Excellent > r.Acceptable && r.Acceptable > r.Degraded && r.Degraded > 0) {
@@ -299,9 +307,6 @@ func (s SLA) validate(errs *Errors, f string) {
 	u := s.Success
 	if !(u.Excellent <= 100 && u.Excellent > u.Acceptable && u.Acceptable > u.Degraded && u.Degraded > 0) {
 		errs.Add(f+".success", "thresholds out of order: need 100 >= excellent > acceptable > degraded > 0 (percent), got %g / %g / %g", u.Excellent, u.Acceptable, u.Degraded)
-	}
-	if i := s.ITLP99; i != (DurationThresholds{}) && (i.Excellent.Duration <= 0 || !(i.Excellent.Duration < i.Acceptable.Duration && i.Acceptable.Duration < i.Degraded.Duration)) {
-		errs.Add(f+".itlP99", "thresholds out of order: need 0 < excellent < acceptable < degraded, got %s / %s / %s (or leave it unset: not graded)", i.Excellent.Duration, i.Acceptable.Duration, i.Degraded.Duration)
 	}
 	if s.QueueFraction <= 0 || s.QueueFraction > 1 {
 		errs.Add(f+".queueFraction", "must be in (0, 1]: the share of samples with waiting > 0 that breaks a step")

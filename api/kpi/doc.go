@@ -9,6 +9,7 @@
 // the reports' grade columns and SLA sentence, and the simulator's ground
 // truth (vllmsim.TrueBreakingPoint) iterate over them, so a rule or a KPI
 // is changed, or added, here once (with its SLA field in api/v1alpha1).
-// The production dashboard's SLA row iterates KPIs too (Panel); the alert
-// rules and the remote-write series are still written per KPI.
+// The production dashboard's SLA row (Panel), the alerts and their
+// recording rules (Alert) and the remote-write series iterate KPIs too;
+// docs/architecture.md, "Adding a KPI", lists the four files a new one is.
 package kpi

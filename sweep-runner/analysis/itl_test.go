@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,23 @@ func TestITLP99Graded(t *testing.T) {
 	eff := v1alpha1.SweepSettings{SLA: sla, TimeScale: 0.1}.EffectiveSLA()
 	if eff.ITLP99.Degraded.Duration != 20*time.Millisecond {
 		t.Errorf("effective ITL p99 degraded %v, want 20ms at time scale 0.1", eff.ITLP99.Degraded.Duration)
+	}
+}
+
+// TestDefinitionsNameGradedKPIs: the summary's definition of max users at
+// SLA names the KPIs the run's SLA grades, from the table (ITL p99 only
+// when graded), and leaves the shared definitions as they were.
+func TestDefinitionsNameGradedKPIs(t *testing.T) {
+	sla := defaultSLA()
+	want := "TTFT p95, reading speed (1/TPOT p95), KV cache max, success"
+	if got := definitions(sla)["max users at SLA"]; !strings.HasSuffix(got, ": "+want) {
+		t.Errorf("default SLA: %q, want it to end with the four KPIs %q", got, want)
+	}
+	sla.ITLP99 = v1alpha1.DurationThresholds{Excellent: v1alpha1.D(50 * time.Millisecond), Acceptable: v1alpha1.D(100 * time.Millisecond), Degraded: v1alpha1.D(200 * time.Millisecond)}
+	if got := definitions(sla)["max users at SLA"]; !strings.Contains(got, "ITL p99") {
+		t.Errorf("ITL p99 graded: %q does not name it", got)
+	}
+	if strings.Contains(results.Definitions["max users at SLA"], "TTFT") {
+		t.Errorf("the shared definitions were changed: %q", results.Definitions["max users at SLA"])
 	}
 }

@@ -1,8 +1,11 @@
 package analysis
 
 import (
+	"cmp"
 	"sort"
+	"strings"
 
+	"github.com/rhoai-demo/step07/api/kpi"
 	"github.com/rhoai-demo/step07/api/v1alpha1"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 )
@@ -18,10 +21,10 @@ func Summarize(plan *v1alpha1.SweepPlan, run results.Run, steps []results.Step) 
 		Version:       run.Version,
 		StartedAt:     run.StartedAt,
 		EndedAt:       run.EndedAt,
-		Definitions:   results.Definitions,
 		SLA:           plan.Spec.EffectiveSLA(),
 		Results:       []results.Result{},
 	}
+	sum.Definitions = definitions(sum.SLA)
 	if f := plan.Spec.TimeScale; f > 0 && f != 1 {
 		sum.TimeScale = f
 	}
@@ -201,4 +204,19 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// definitions are results.Definitions (a copy: it is shared) with the KPIs
+// that max users at SLA rests on named from the table, as sla grades them.
+func definitions(sla v1alpha1.SLA) map[string]string {
+	out := make(map[string]string, len(results.Definitions))
+	for k, v := range results.Definitions {
+		out[k] = v
+	}
+	var names []string
+	for _, x := range kpi.Graded(sla) {
+		names = append(names, cmp.Or(x.Describe, x.Title))
+	}
+	out["max users at SLA"] += ": " + strings.Join(names, ", ")
+	return out
 }

@@ -101,6 +101,8 @@ func TestFlushAfter(t *testing.T) {
 		{"broken, steady queue", results.Step{Broken: true, Steady: results.SteadyState{Reached: true}}, false},
 		{"broken, unsteady", results.Step{Broken: true}, true},
 		{"broken, errors", results.Step{Broken: true, Steady: results.SteadyState{Reached: true}, Requests: results.Counts{Errored: 1}}, true},
+		{"preempted, not broken", results.Step{Steady: results.SteadyState{Reached: true}, Server: &results.Server{Preemptions: 3}}, true},
+		{"broken, steady, no preemption", results.Step{Broken: true, Steady: results.SteadyState{Reached: true}, Server: &results.Server{}}, false},
 	} {
 		if got := flushAfter(&tc.s); got != tc.want {
 			t.Errorf("%s: flushAfter %v, want %v", tc.name, got, tc.want)

@@ -723,8 +723,8 @@ func lengthsOf(sc v1alpha1.Scenario) *v1alpha1.Scenario {
 // and a closed loop of requests of one length never mixes the phases it
 // lined up again, so fewer users kept from a step that preempted carry
 // them into a level where nothing would line them up (INT4 C in
-// time-to-answer: KV cache max at 9 users 93 to 100 % a step below one that
-// preempted, 87 to 97 % when 9 came from below, the at-SLA answer 7
+// time-to-answer: KV cache max at 9 users 93 to 100 % a step below the
+// levels that preempted, 87 to 97 % when 9 came from below, the at-SLA answer 7
 // instead of 8 or 9). Below such a step the users start afresh, desynchronised, as the
 // ground truth starts each level.
 func flushAfter(s *results.Step) bool {

@@ -574,7 +574,16 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	applyPopulation(&cfg, sc, spec)
 	stepDur := spec.StepDuration.Duration
 	certifying, plain, futile := d.Role == results.RoleCertify, false, false
-	if certifying {
+	if certifying || d.CertifyIfUnclear {
+		// A step that may go on certifying (every step of the search
+		// but the baseline) waits for users as old as a certifying one
+		// does, so a verdict certified mid-window never rests on a young
+		// population. Users that ran on from earlier steps are usually
+		// that old already; after a clean start it costs two lifetimes
+		// more. Without it, INT4 C's 12 users, started afresh below 13
+		// and certified mid-window after 1.3 s of warmup, came out
+		// clearly unbroken (TTFT p95 5 ms [4, 7], scaled) where the
+		// ground truth breaks.
 		cfg.WarmLifetimes = certifyLifetimes
 	}
 	// An exploring window needs the samples its queue verdict rests on,

@@ -295,7 +295,7 @@ func TestAimedSearch(t *testing.T) {
 		{Concurrency: 12, Broken: true, Certified: true, Phase: results.PhaseCertify},
 	}
 	d, ok := Next(Search{Grid: grid, Bisect: true, Aim: 13}, done)
-	if !ok || d.Concurrency != 11 || d.Role != results.RoleExplore || d.CertifyIfNot {
+	if !ok || d.Concurrency != 11 || d.Role != results.RoleExplore || d.CertifyIfNot || d.CertifyIfUnclear {
 		t.Fatalf("below an uncertain end: next %+v %v, want 11 explored", d, ok)
 	}
 	done = append(done, Probe{Concurrency: 11, AtSLA: true, Phase: results.PhaseAim})

@@ -374,12 +374,15 @@ func certifyEnds(lv map[int]level) (Decision, bool) {
 // an unbroken step (or at the lowest concurrency), unbroken just below a
 // broken one (or at the top) unless that one's certificate came out
 // uncertain (the answer is then uncertain anyway); and, but for the
-// baseline, when its verdict is not plain by the end of its exploring
-// window.
+// baseline and that step, when its verdict is not plain by the end of its
+// exploring window.
 func explore(lv map[int]level, c int, phase string, lo, hi, top int) Decision {
-	d := Decision{Concurrency: c, Phase: phase, Role: results.RoleExplore, CertifyIfUnclear: len(lv) > 0}
+	// Just below a broken end whose certificate came out uncertain, the
+	// answer is uncertain whatever this step says: it only explores.
+	belowUncertain := hi > 0 && c == hi-1 && lv[hi].certified && !lv[hi].clear
+	d := Decision{Concurrency: c, Phase: phase, Role: results.RoleExplore, CertifyIfUnclear: len(lv) > 0 && !belowUncertain}
 	d.CertifyIfBroken = c == 1 || (lo > 0 && c == lo+1)
-	d.CertifyIfNot = c == top && hi == 0 || hi > 0 && c == hi-1 && (lv[hi].clear || !lv[hi].certified)
+	d.CertifyIfNot = c == top && hi == 0 || hi > 0 && c == hi-1 && !belowUncertain
 	if d.CertifyIfBroken && d.CertifyIfNot {
 		d.Role = results.RoleCertify
 	}

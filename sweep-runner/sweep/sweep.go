@@ -575,8 +575,9 @@ func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Sce
 	stepDur := spec.StepDuration.Duration
 	certifying, plain, futile := d.Role == results.RoleCertify, false, false
 	if certifying || d.CertifyIfUnclear {
-		// A step that may go on certifying (every step of the search
-		// but the baseline) waits for users as old as a certifying one
+		// A step that may go on certifying (CertifyIfUnclear: every
+		// step of the search but the baseline and the one just below an
+		// uncertain broken end) waits for users as old as a certifying one
 		// does, so a verdict certified mid-window never rests on a young
 		// population. Users that ran on from earlier steps are usually
 		// that old already; after a clean start it costs two lifetimes

@@ -51,12 +51,14 @@ type Decision struct {
 	// bracket the answer rests on is certified on the spot: its window stays
 	// open for a clear verdict instead of a second step later.
 	CertifyIfBroken, CertifyIfNot bool
-	// CertifyIfUnclear: a step of the breaking-point search (but the
-	// baseline) whose verdict is still not plain at the end of its
-	// exploring window is certified on the spot. A verdict that is not plain lies
-	// near its threshold, where the breaking point is, and a point estimate
-	// there is a coin toss: followed, it walks the search into steps that a
-	// certified step later overrules (INT4 C in time-to-answer).
+	// CertifyIfUnclear: a step of the breaking-point search whose verdict
+	// is still not plain at the end of its exploring window is certified
+	// on the spot (but the baseline, and the step just below a broken end
+	// whose certificate came out uncertain). A verdict that is not plain
+	// lies near its threshold, where the breaking point is, and a point
+	// estimate there is a coin toss: followed, it walks the search into
+	// steps that a certified step later overrules (INT4 C in
+	// time-to-answer).
 	CertifyIfUnclear bool
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,7 +102,7 @@ func stepsMarkdown(b *strings.Builder, r results.Result, sla v1alpha1.SLA) {
 	extra := arrivalHeads(r)
 	heads := append(append([]string{loadHead(r), "phase, role", "warmup + window", "held", "requests ok/err/inc (censored)"}, extra...),
 		"TTFT p50", "TTFT p95 [95 % CI]", "TPOT p95", "ITL p95", "out tok/s", "tok/s/GPU", "goodput req/s", "waiting mean (frac [95 % CI])", "KV max", GradesHead(sla), "verdict")
-	aligns := append(append([]string{"---:", "---", "---", "---", "---"}, repeat("---:", len(extra))...),
+	aligns := append(append([]string{"---:", "---", "---", "---", "---"}, slices.Repeat([]string{"---:"}, len(extra))...),
 		"---:", "---:", "---:", "---:", "---:", "---:", "---:", "---", "---:", "---", "---")
 	row := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
 	row(heads)
@@ -120,12 +121,4 @@ func stepsMarkdown(b *strings.Builder, r results.Result, sla v1alpha1.SLA) {
 			b.WriteString("|  | " + n + " |" + strings.Repeat("  |", len(heads)-2) + "\n")
 		}
 	}
-}
-
-func repeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = s
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rhoai-demo/step07/api/v1alpha1"
+	"github.com/rhoai-demo/step07/sweep-runner/load"
 	"github.com/rhoai-demo/step07/sweep-runner/results"
 	"github.com/rhoai-demo/step07/sweep-runner/scrape"
 )
@@ -106,15 +107,16 @@ func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 				w.answered, w.failed = true, false
 			}
 			w.mu.Unlock()
-			select {
-			case <-wctx.Done():
+			if !load.Pause(wctx, idleEvery) {
 				return
-			case <-time.After(idleEvery):
 			}
 		}
 	}()
 	return w
 }
+
+// close stops the sampler and waits for it to end.
+func (w *idleWatch) close() { w.stop(); <-w.done }
 
 // wait returns once no foreign request has started for IdleFor (counted
 // from the start of the watch) and the server holds none, or an
@@ -122,7 +124,7 @@ func (r *Runner) watchIdle(ctx context.Context, t v1alpha1.Target) *idleWatch {
 // least IdleFor + LingerFor); a target whose /metrics never answered is
 // not judged (its steps say so).
 func (w *idleWatch) wait(ctx context.Context) error {
-	defer func() { w.stop(); <-w.done }()
+	defer w.close()
 	limit := max(w.r.Plan.Spec.ReadyTimeout.Duration, IdleFor+LingerFor)
 	logged := false
 	for {

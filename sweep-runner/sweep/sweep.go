@@ -230,8 +230,7 @@ func (r *Runner) Check(ctx context.Context) error {
 		err := r.checkTarget(ctx, t)
 		if idle != nil {
 			if err != nil {
-				idle.stop()
-				<-idle.done
+				idle.close()
 				return err
 			}
 			err = idle.wait(ctx)
@@ -546,9 +545,10 @@ const certifyLifetimes = 3
 // verdict is plain (analysis.Plain; at stepDuration at the latest), a
 // certifying one stays open until it holds stepDuration, minRequests and a
 // verdict that is clear at 95 % (or the plan's budget is spent). An
-// exploring step whose verdict makes it an end of the bracket, or an aimed
-// or bisecting one whose verdict is not plain by stepDuration, goes on as a
-// certifying one (d.CertifyIfBroken, d.CertifyIfNot, d.CertifyIfUnclear).
+// exploring step whose verdict makes it an end of the bracket, or one whose
+// verdict is not plain by stepDuration (every step of the search but the
+// baseline and the one just below an uncertain broken end), goes on as a
+// certifying one (d.CertifyNow).
 func (r *Runner) runStep(ctx context.Context, t v1alpha1.Target, sc v1alpha1.Scenario, prompt *client.Prompt, d analysis.Decision, pred *results.Prediction) (*results.Step, error) {
 	spec := r.Plan.Spec
 	sla := spec.EffectiveSLA()
@@ -734,9 +734,9 @@ func lengthsOf(sc v1alpha1.Scenario) *v1alpha1.Scenario {
 // lined up again, so fewer users kept from a step that preempted carry
 // them into a level where nothing would line them up (INT4 C in
 // time-to-answer: KV cache max at 9 users 93 to 100 % a step below the
-// levels that preempted, 87 to 97 % when 9 came from below, the at-SLA answer 7
-// instead of 8 or 9). Below such a step the users start afresh, desynchronised, as the
-// ground truth starts each level.
+// levels that preempted, 87 to 97 % when 9 came from below, the at-SLA
+// answer 7 instead of 8 or 9). Below such a step the users start afresh,
+// desynchronised, as the ground truth starts each level.
 func flushAfter(s *results.Step) bool {
 	if s.Server != nil && s.Server.Preemptions > 0 {
 		return true
